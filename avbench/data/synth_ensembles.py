@@ -1,0 +1,624 @@
+"""``synth-ensembles``: the built-in, generated audio-visual chamber-ensemble benchmark.
+
+Real multi-part works from the music21 corpus are assigned to the 13 URMP instruments,
+transposed by octaves into each instrument's playing range and rendered part by part
+with the General MIDI soundfont that ships with pretty_midi (TimGM6mb.sf2) through
+tinysoundfont.  One stem per player; the mixture is the exact float32 sum of the stems
+(added in slot order).  Audio is written as 11025 Hz mono float32 WAV (44100 Hz on
+request).  Video frames are a deterministic function of the notes (:mod:`avbench.video`).
+
+Generation is deterministic: a configuration (``mini`` or ``full``) and the generator
+version fully decide every byte; the manifest records the sha256 of every file.
+
+Layout under ``$AVBENCH_HOME/data/synth-ensembles/<version>/``::
+
+    dataset.json                  configuration, generator version, manifest sha256
+    manifest.jsonl                one row per recording (ensembles and solos)
+    audio/<recording>/mix.wav     mixture (exact sum of the stems)
+    audio/<recording>/<inst>.wav  one stem per player
+    notes/<recording>.json        the notes each player plays (seconds, MIDI keys)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .. import audio as au
+from ..config import data_dir
+from ..errors import DataError
+from ..instruments import BY_NAME, CLASSES, INSTRUMENTS
+
+NAME = "synth-ensembles"
+GENERATOR_VERSION = "1.0.0"
+RENDER_RATE = 44100
+SEGMENT = 65535
+
+
+@dataclass(frozen=True)
+class Config:
+    """What decides a data version."""
+
+    version: str
+    #: corpus pools: (music21 composer, number of works to take)
+    pools: tuple[tuple[str, int], ...]
+    segments_per_recording: int
+    solos_per_work: int
+    sample_rate: int = 11025
+    seed: int = 20261122
+    split_fractions: tuple[float, float, float] = (0.7, 0.1, 0.2)  # train, val, test
+
+    @property
+    def n_samples(self) -> int:
+        return self.segments_per_recording * SEGMENT * self.sample_rate // 11025
+
+
+CONFIGS: dict[str, Config] = {
+    "mini": Config("1-mini", (("bach", 7), ("monteverdi", 2), ("trecento", 3)), 2, 5),
+    "full": Config(
+        "1",
+        (("bach", 130), ("monteverdi", 40), ("palestrina", 40), ("trecento", 30),
+         ("haydn", 6), ("mozart", 8), ("beethoven", 6)),
+        4,
+        3,
+    ),
+}
+
+
+def config_for(version_or_name: str) -> Config:
+    for name, c in CONFIGS.items():
+        if version_or_name in (name, c.version):
+            return c
+    raise DataError(f"unknown {NAME} version {version_or_name!r}",
+                    fix=f"use one of {', '.join(sorted(CONFIGS))} ({', '.join(c.version for c in CONFIGS.values())})")
+
+
+# ---------------------------------------------------------------------------------------
+# soundfont
+
+
+def soundfont_path() -> Path:
+    import pretty_midi
+
+    return Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+
+
+_SF = None
+_SOUNDING: dict[str, frozenset[int]] | None = None
+_GAIN: dict[str, float] | None = None
+
+
+def _soundfont():
+    global _SF
+    if _SF is None:
+        try:
+            from tinysoundfont import _tinysoundfont as tsf
+        except ImportError as e:  # pragma: no cover - install problem
+            raise DataError("tinysoundfont is not installed", fix="run scripts/install.sh (pip install --no-deps tinysoundfont==0.3.7)") from e
+        sf = tsf.SoundFont(str(soundfont_path()))
+        sf.set_output(tsf.OutputMode.Mono, RENDER_RATE, 0.0)
+        sf.set_max_voices(256)
+        _SF = sf
+    return _SF
+
+
+def _render_keys(program: int, key: int, velocity: float, dur: float, tail: float) -> np.ndarray:
+    sf = _soundfont()
+    sf.reset()
+    idx = sf.get_preset_index(0, program)
+    sf.note_on(idx, key, velocity)
+    a = _render(int(dur * RENDER_RATE))
+    sf.note_off(idx, key)
+    b = _render(int(tail * RENDER_RATE))
+    return np.concatenate([a, b])
+
+
+def _render(n: int) -> np.ndarray:
+    if n <= 0:
+        return np.zeros(0, dtype=np.float32)
+    buf = bytearray(4 * n)
+    _soundfont().render(buf)
+    return np.frombuffer(buf, dtype=np.float32).copy()
+
+
+def sounding_keys() -> dict[str, frozenset[int]]:
+    """Keys of every instrument's range that actually sound in the soundfont.
+
+    The soundfont has holes (e.g. missing samples at single keys); a key counts as
+    sounding when a 0.25 s note at velocity 100 reaches an RMS of 1e-3.
+    """
+    global _SOUNDING
+    if _SOUNDING is None:
+        out = {}
+        for inst in INSTRUMENTS:
+            ok = set()
+            for k in range(inst.low, inst.high + 1):
+                x = _render_keys(inst.gm_program, k, 100 / 127, 0.25, 0.0)
+                if float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) >= 1e-3:
+                    ok.add(k)
+            out[inst.name] = frozenset(ok)
+        _SOUNDING = out
+    return _SOUNDING
+
+
+def instrument_gains() -> dict[str, float]:
+    """Per-instrument gain bringing a mid-range note at velocity 100 to -20 dBFS RMS."""
+    global _GAIN
+    if _GAIN is None:
+        g = {}
+        snd = sounding_keys()
+        for inst in INSTRUMENTS:
+            keys = sorted(snd[inst.name])
+            k = keys[len(keys) // 2]
+            x = _render_keys(inst.gm_program, k, 100 / 127, 1.0, 0.0).astype(np.float64)
+            rms = float(np.sqrt(np.mean(x**2)))
+            g[inst.name] = 0.1 / rms
+        _GAIN = g
+    return _GAIN
+
+
+# ---------------------------------------------------------------------------------------
+# scores
+
+
+def _corpus_works(composer: str) -> list[str]:
+    from music21 import corpus
+
+    root = Path(corpus.__file__).parent
+    paths = []
+    for p in corpus.getComposer(composer):
+        rel = Path(p).resolve().relative_to(root.resolve()).as_posix()
+        if rel.endswith((".mxl", ".xml", ".musicxml", ".krn", ".mid", ".midi")):
+            paths.append(rel)
+    return sorted(set(paths))
+
+
+def _stable_hash(*parts) -> int:
+    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(h[:8], "little")
+
+
+def select_works(cfg: Config) -> list[str]:
+    """Deterministic choice of works for a configuration (corpus-relative paths)."""
+    works = []
+    for composer, n in cfg.pools:
+        cands = _corpus_works(composer)
+        cands.sort(key=lambda p: _stable_hash(cfg.seed, "select", p))
+        works.extend(cands[: n + n // 2 + 2])  # over-select: some fail the part filter
+    return works
+
+
+def parse_work(rel: str, max_quarters: float = 160.0) -> dict | None:
+    """Parts of a work as note lists in quarter notes: ``{"title", "parts": [[(on, dur, key), ...]]}``.
+
+    Works with fewer than two non-empty parts are rejected (``None``).
+    """
+    from music21 import corpus
+
+    try:
+        score = corpus.parse(rel)
+    except Exception:  # noqa: BLE001 - corpus files that music21 cannot read are skipped
+        return None
+    parts = []
+    for part in score.parts:
+        try:
+            flat = part.stripTies().flatten()
+        except Exception:  # noqa: BLE001
+            continue
+        notes = []
+        for el in flat.notes:
+            on = float(el.offset)
+            if on >= max_quarters:
+                break
+            dur = float(el.quarterLength)
+            if dur <= 0:
+                continue
+            pitches = [p.midi for p in getattr(el, "pitches", [])]
+            if not pitches:
+                continue
+            notes.append((on, min(dur, max_quarters - on), max(pitches)))
+        if len(notes) >= 8:
+            parts.append(notes)
+    if len(parts) < 2:
+        return None
+    title = ""
+    md = score.metadata
+    if md is not None:
+        title = md.title or md.movementName or ""
+    return {"work": rel, "title": str(title), "parts": parts}
+
+
+# ---------------------------------------------------------------------------------------
+# planning
+
+
+@dataclass
+class PlayerPlan:
+    instrument: str
+    part: int
+    transpose: int
+    velocity: int
+
+
+@dataclass
+class RecordingPlan:
+    id: str
+    kind: str  # "ensemble" | "solo"
+    split: str
+    work: str
+    composer: str
+    title: str
+    bpm: float
+    players: list[PlayerPlan] = field(default_factory=list)
+
+
+def _assign_splits(cfg: Config, parsed: list[dict]) -> list[tuple[dict, str]]:
+    """Keep the first ``n`` usable works of each pool and split each pool by rank:
+    the first 20% (rounded up) to test, the next 10% (rounded up) to val, the rest to
+    train, so that no work is in two splits and every pool is in every split it can be."""
+    by_pool: dict[str, list[dict]] = {}
+    for w in parsed:
+        by_pool.setdefault(w["work"].split("/")[0], []).append(w)
+    out = []
+    for composer, n in cfg.pools:
+        ws = by_pool.get(composer, [])[:n]
+        _, va, te = cfg.split_fractions
+        n_test = int(np.ceil(te * len(ws)))
+        n_val = int(np.ceil(va * len(ws)))
+        for rank, w in enumerate(ws):
+            split = "test" if rank < n_test else ("val" if rank < n_test + n_val else "train")
+            out.append((w, split))
+    return out
+
+
+def _median_pitch(notes) -> float:
+    return float(np.median([k for _, _, k in notes]))
+
+
+def _transpose_for(notes, inst: str) -> int:
+    i = BY_NAME[inst]
+    centre = (i.low + i.high) / 2
+    return int(12 * round((centre - _median_pitch(notes)) / 12))
+
+
+def plan(cfg: Config, parsed: list[dict]) -> list[RecordingPlan]:
+    """Assign ensemble sizes, parts, instruments, tempi and splits (sequential, seeded)."""
+    rng = np.random.default_rng(cfg.seed)
+    counts = {s: np.zeros(len(CLASSES)) for s in ("train", "val", "test")}
+    solo_counts = {s: np.zeros(len(CLASSES)) for s in ("train", "val", "test")}
+    plans: list[RecordingPlan] = []
+    for w, split in _assign_splits(cfg, parsed):
+        composer = w["work"].split("/")[0]
+        n_parts = len(w["parts"])
+        sizes = [k for k in (2, 3, 4, 5) if k <= n_parts]
+        weights = np.array([{2: 0.25, 3: 0.3, 4: 0.3, 5: 0.3}[k] for k in sizes])
+        k = int(rng.choice(sizes, p=weights / weights.sum()))
+        part_idx = sorted(rng.choice(n_parts, size=k, replace=False).tolist())
+        # instruments: balance classes (fewest so far first, ties by a seeded draw)
+        c = counts[split]
+        order = np.lexsort((rng.random(len(CLASSES)), c))
+        chosen = [CLASSES[j] for j in order[:k]]
+        for name in chosen:
+            c[CLASSES.index(name)] += 1
+        # highest part to the highest-sounding instrument
+        parts_by_pitch = sorted(part_idx, key=lambda p: -_median_pitch(w["parts"][p]))
+        insts_by_range = sorted(chosen, key=lambda n: -(BY_NAME[n].low + BY_NAME[n].high))
+        bpm = float(rng.integers(66, 109))
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", w["work"].rsplit(".", 1)[0].replace("/", "-")).strip("_")
+        ens = RecordingPlan(f"ens-{slug}", "ensemble", split, w["work"], composer, w["title"], bpm)
+        for p, name in sorted(zip(parts_by_pitch, insts_by_range), key=lambda t: CLASSES.index(t[1])):
+            ens.players.append(PlayerPlan(name, p, _transpose_for(w["parts"][p], name), int(rng.integers(88, 113))))
+        plans.append(ens)
+        for s in range(cfg.solos_per_work):
+            sc = solo_counts[split]
+            j = int(np.lexsort((rng.random(len(CLASSES)), sc))[0])
+            sc[j] += 1
+            name = CLASSES[j]
+            p = int(rng.integers(0, n_parts))
+            solo = RecordingPlan(f"solo-{slug}-{s}-{BY_NAME[name].abbr}", "solo", split, w["work"], composer,
+                                 w["title"], bpm)
+            solo.players.append(PlayerPlan(name, p, _transpose_for(w["parts"][p], name), int(rng.integers(88, 113))))
+            plans.append(solo)
+    return plans
+
+
+# ---------------------------------------------------------------------------------------
+# rendering
+
+
+def _fit_key(key: int, inst: str, sounding: frozenset[int]) -> int | None:
+    i = BY_NAME[inst]
+    while key < i.low:
+        key += 12
+    while key > i.high:
+        key -= 12
+    for k in (key, key + 12, key - 12):
+        if i.low <= k <= i.high and k in sounding:
+            return k
+    return None
+
+
+def player_notes(cfg: Config, rec: RecordingPlan, pl: PlayerPlan, parts) -> list[tuple[float, float, int, int]]:
+    """``(start_s, end_s, key, velocity)`` of one player, cut to the recording length.
+
+    Notes end at least 0.5 s before the end so that release tails are rendered.
+    """
+    sounding = sounding_keys()[pl.instrument]
+    sec_per_q = 60.0 / rec.bpm
+    total = cfg.n_samples / cfg.sample_rate
+    last_end = total - 0.5
+    out = []
+    rng = np.random.default_rng(_stable_hash(cfg.seed, "vel", rec.id, pl.instrument))
+    for on, dur, key in parts[pl.part]:
+        s = on * sec_per_q
+        e = (on + dur) * sec_per_q
+        if s >= last_end - 0.05:
+            break
+        e = min(e, last_end)
+        k = _fit_key(key + pl.transpose, pl.instrument, sounding)
+        if k is None:
+            continue
+        v = int(np.clip(pl.velocity + rng.integers(-6, 7), 1, 127))
+        out.append((round(s, 6), round(e, 6), k, v))
+    return out
+
+
+def render_player(notes, inst: str, n_out: int, sample_rate: int) -> np.ndarray:
+    """Render one player's notes alone; float32 at ``sample_rate``, ``n_out`` samples."""
+    sf = _soundfont()
+    sf.reset()
+    prog = sf.get_preset_index(0, BY_NAME[inst].gm_program)
+    n_render = n_out * RENDER_RATE // sample_rate
+    events = []
+    for s, e, k, v in notes:
+        events.append((int(round(s * RENDER_RATE)), 1, k, v))
+        events.append((int(round(e * RENDER_RATE)), 0, k, v))
+    events.sort()
+    chunks, pos = [], 0
+    for t, kind, k, v in events:
+        t = min(t, n_render)
+        if t > pos:
+            chunks.append(_render(t - pos))
+            pos = t
+        if kind == 1:
+            sf.note_on(prog, k, v / 127)
+        else:
+            sf.note_off(prog, k)
+    if pos < n_render:
+        chunks.append(_render(n_render - pos))
+    x = np.concatenate(chunks).astype(np.float64) * instrument_gains()[inst]
+    if sample_rate != RENDER_RATE:
+        x = au.resample(x, RENDER_RATE, sample_rate)
+    x = x[:n_out]
+    if x.shape[0] < n_out:
+        x = np.pad(x, (0, n_out - x.shape[0]))
+    x[np.abs(x) < 1e-9] = 0.0  # exact digital silence where the player rests
+    return x.astype(np.float32)
+
+
+_WORKER_PARSED: dict[str, dict] = {}
+
+
+def _render_recording(args) -> dict:
+    cfg, rec, parts, root = args
+    root = Path(root)
+    stems, notes_out = [], {}
+    for pl in rec.players:
+        notes = player_notes(cfg, rec, pl, parts)
+        notes_out[pl.instrument] = [list(n) for n in notes]
+        stems.append(render_player(notes, pl.instrument, cfg.n_samples, cfg.sample_rate))
+    # one common gain per recording keeps the mixture below full scale
+    mix = stems[0].copy()
+    for s in stems[1:]:
+        mix += s
+    peak = float(np.max(np.abs(mix))) if mix.size else 0.0
+    if peak > 0.9:
+        g = np.float32(2.0 ** -int(np.ceil(np.log2(peak / 0.9))))
+        stems = [s * g for s in stems]
+        mix = stems[0].copy()
+        for s in stems[1:]:
+            mix += s
+    files = {}
+    rdir = root / "audio" / rec.id
+    for pl, s in zip(rec.players, stems):
+        rel = f"audio/{rec.id}/{pl.instrument}.wav"
+        au.write_wav(root / rel, s, cfg.sample_rate)
+        files[pl.instrument] = rel
+    au.write_wav(rdir / "mix.wav", mix, cfg.sample_rate)
+    notes_rel = f"notes/{rec.id}.json"
+    (root / "notes").mkdir(parents=True, exist_ok=True)
+    with open(root / notes_rel, "w") as f:
+        json.dump({"recording": rec.id, "players": notes_out}, f, sort_keys=True, separators=(",", ":"))
+    shas = {rel: au.sha256_file(root / rel) for rel in [*files.values(), f"audio/{rec.id}/mix.wav", notes_rel]}
+    return {
+        "id": rec.id,
+        "kind": rec.kind,
+        "split": rec.split,
+        "work": rec.work,
+        "composer": rec.composer,
+        "title": rec.title,
+        "bpm": rec.bpm,
+        "instruments": [pl.instrument for pl in rec.players],
+        "parts": [pl.part for pl in rec.players],
+        "transpose": [pl.transpose for pl in rec.players],
+        "n_sources": len(rec.players),
+        "sample_rate": cfg.sample_rate,
+        "n_samples": cfg.n_samples,
+        "mix": f"audio/{rec.id}/mix.wav",
+        "stems": files,
+        "notes": notes_rel,
+        "sha256": shas,
+    }
+
+
+def _parse_job(rel: str):
+    return parse_work(rel)
+
+
+def _pool(workers: int):
+    ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+    return ctx.Pool(workers)
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("music21", "pretty_midi", "tinysoundfont", "numpy", "scipy"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "missing"
+    return out
+
+
+def generate(config: str = "mini", root: str | Path | None = None, workers: int | None = None,
+             force: bool = False, progress: bool = True) -> Path:
+    """Generate a configuration into ``root`` (default ``$AVBENCH_HOME/data/synth-ensembles/<version>``).
+
+    Returns the root.  Skips the work when a complete copy is already there (``force``
+    regenerates).  Resumable: an interrupted run leaves no ``dataset.json`` and
+    restarts cleanly.
+    """
+    from tqdm import tqdm
+
+    cfg = config_for(config)
+    root = Path(root) if root is not None else data_dir(NAME, cfg.version)
+    if (root / "dataset.json").exists() and not force:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    workers = workers or max(1, min(os.cpu_count() or 1, 8))
+    sounding_keys(), instrument_gains()  # computed before forking, shared by workers
+    candidates = select_works(cfg)
+    with _pool(workers) as pool:
+        it = pool.imap(_parse_job, candidates, chunksize=2)
+        parsed_all = list(tqdm(it, total=len(candidates), desc="parse scores", disable=not progress, unit="work"))
+    parsed = [p for p in parsed_all if p is not None]
+    plans = plan(cfg, parsed)
+    by_work = {p["work"]: p["parts"] for p in parsed}
+    jobs = [(cfg, r, by_work[r.work], str(root)) for r in plans]
+    with _pool(workers) as pool:
+        rows = list(tqdm(pool.imap(_render_recording, jobs, chunksize=1), total=len(jobs), desc="render",
+                         disable=not progress, unit="rec"))
+    rows.sort(key=lambda r: ({"train": 0, "val": 1, "test": 2}[r["split"]], r["id"]))
+    manifest = "".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in rows)
+    (root / "manifest.jsonl").write_text(manifest)
+    meta = {
+        "name": NAME,
+        "version": cfg.version,
+        "generator_version": GENERATOR_VERSION,
+        "config": asdict(cfg),
+        "manifest_sha256": hashlib.sha256(manifest.encode()).hexdigest(),
+        "soundfont": "TimGM6mb.sf2",
+        "soundfont_sha256": au.sha256_file(soundfont_path()),
+        "libraries": library_versions(),
+        "counts": _counts(rows),
+    }
+    tmp = root / "dataset.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, root / "dataset.json")
+    card = Path(__file__).parent / "cards" / "synth-ensembles.md"
+    if card.exists():
+        shutil.copyfile(card, root / "README.md")
+    return root
+
+
+def _counts(rows: list[dict]) -> dict:
+    out: dict = {}
+    for r in rows:
+        d = out.setdefault(r["split"], {"ensemble": 0, "solo": 0, "by_size": {}})
+        d[r["kind"]] += 1
+        if r["kind"] == "ensemble":
+            d["by_size"][str(r["n_sources"])] = d["by_size"].get(str(r["n_sources"]), 0) + 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# loading
+
+
+def ensure(config: str = "mini", progress: bool = True) -> Path:
+    """The root of a generated configuration, generating it when missing."""
+    return generate(config, progress=progress)
+
+
+def locate(config: str = "mini") -> Path:
+    cfg = config_for(config)
+    root = data_dir(NAME, cfg.version)
+    if not (root / "dataset.json").exists():
+        raise DataError(f"{NAME} {cfg.version} has not been generated", path=root,
+                        fix=f"run `avbench data generate {NAME} --config {'mini' if cfg.version.endswith('mini') else 'full'}`")
+    return root
+
+
+def read_manifest(root: str | Path) -> list[dict]:
+    root = Path(root)
+    path = root / "manifest.jsonl"
+    if not path.exists():
+        raise DataError("manifest.jsonl is missing", path=path, fix="regenerate the data with --force")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def verify(root: str | Path) -> list[str]:
+    """Every missing or corrupt file (by sha256) of a generated copy, with the recordings affected."""
+    root = Path(root)
+    problems = []
+    for r in read_manifest(root):
+        for rel, sha in r["sha256"].items():
+            p = root / rel
+            if not p.exists():
+                problems.append(f"missing {rel} (recording {r['id']})")
+            elif au.sha256_file(p) != sha:
+                problems.append(f"corrupt {rel} (recording {r['id']}): sha256 differs from the manifest")
+    return problems
+
+
+def load_notes(root: str | Path, row: dict) -> dict[str, list]:
+    from ..video import Note
+
+    with open(Path(root) / row["notes"]) as f:
+        d = json.load(f)["players"]
+    return {k: [Note(*n) for n in v] for k, v in d.items()}
+
+
+def load(config: str = "mini", root: str | Path | None = None):
+    """The data as a Hugging Face ``DatasetDict`` with ``train``, ``val`` and ``test``.
+
+    Columns: ``id, kind, work, composer, title, instruments, n_sources, sample_rate,
+    n_samples, mix`` (``Audio(decode=False)``), ``stems`` (list of ``Audio(decode=False)``,
+    in the order of ``instruments``) and ``notes`` (path of the notes JSON).  Decode the
+    audio with :func:`avbench.audio.read_audio`; render frames with
+    :func:`avbench.video.player_frames`.
+    """
+    from datasets import Audio, Dataset, DatasetDict, List
+
+    root = Path(root) if root is not None else locate(config)
+    rows = read_manifest(root)
+    splits: dict[str, list] = {"train": [], "val": [], "test": []}
+    for r in rows:
+        splits[r["split"]].append({
+            "id": r["id"], "kind": r["kind"], "work": r["work"], "composer": r["composer"],
+            "title": r["title"], "instruments": r["instruments"], "n_sources": r["n_sources"],
+            "sample_rate": r["sample_rate"], "n_samples": r["n_samples"],
+            "mix": str(root / r["mix"]),
+            "stems": [str(root / r["stems"][i]) for i in r["instruments"]],
+            "notes": str(root / r["notes"]),
+        })
+    dd = {}
+    for s, items in splits.items():
+        ds = Dataset.from_list(items) if items else Dataset.from_dict({k: [] for k in ("id",)})
+        if items:
+            ds = ds.cast_column("mix", Audio(decode=False))
+            ds = ds.cast_column("stems", List(Audio(decode=False)))
+        dd[s] = ds
+    return DatasetDict(dd)

@@ -1,0 +1,90 @@
+"""Scale-invariant and scale-dependent SDR, and SNR.
+
+J. Le Roux, S. Wisdom, H. Erdogan, J. R. Hershey, "SDR - half-baked or well done?",
+ICASSP 2019.  With ``alpha = <s_hat, s> / ||s||^2``:
+
+    SI-SDR = 10 log10( ||alpha s||^2          / ||alpha s - s_hat||^2 )
+    SD-SDR = 10 log10( ||alpha s||^2          / ||s - s_hat||^2 )
+    SNR    = 10 log10( ||s||^2               / ||s - s_hat||^2 )
+
+Every ratio is computed as ``(num + eps) / (den + eps)``.  With the default
+``eps = 0`` the definitions are exact (a silent estimate gives ``-inf``; a perfect one
+``+inf``); with ``eps > 0`` the values are bounded, e.g. a silent estimate of a
+unit-energy reference scores ``10 log10(eps / (1 + eps))`` (the floor).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ._backend import back, check_finite, to_tensor
+
+__all__ = ["si_sdr", "sd_sdr", "snr", "validate", "evaluate"]
+
+
+def validate(reference: Any, estimate: Any) -> None:
+    """Raise ``ValueError`` for mismatched shapes, NaN/inf, or silent references."""
+    ref, _ = to_tensor(reference, "reference")
+    est, _ = to_tensor(estimate, "estimate")
+    _check(ref, est)
+    silent = (ref == 0).all(-1)
+    if silent.any():
+        idx = tuple(silent.nonzero()[0].tolist())
+        raise ValueError(f"reference at index {idx} is silent; SI-SDR is undefined (use pes)")
+
+
+def _check(ref: torch.Tensor, est: torch.Tensor) -> None:
+    if ref.shape != est.shape:
+        raise ValueError(f"reference and estimate shapes differ: {tuple(ref.shape)} vs {tuple(est.shape)}")
+    if ref.shape[-1] == 0:
+        raise ValueError("empty signals")
+    check_finite(ref, "reference")
+    check_finite(est, "estimate")
+
+
+def _prepare(reference, estimate, zero_mean):
+    ref, as_np = to_tensor(reference, "reference")
+    est, _ = to_tensor(estimate, "estimate")
+    est = est.to(ref.device)
+    _check(ref, est)
+    if zero_mean:
+        ref = ref - ref.mean(-1, keepdim=True)
+        est = est - est.mean(-1, keepdim=True)
+    return ref, est, as_np
+
+
+def _db(num: torch.Tensor, den: torch.Tensor, eps: float) -> torch.Tensor:
+    return 10.0 * torch.log10((num + eps) / (den + eps))
+
+
+def _alpha(ref, est, eps):
+    return ((est * ref).sum(-1, keepdim=True) + eps) / ((ref * ref).sum(-1, keepdim=True) + eps)
+
+
+def si_sdr(reference: Any, estimate: Any, eps: float = 0.0, zero_mean: bool = False) -> Any:
+    """Scale-invariant SDR in dB.  Shape: ``(..., n_samples)`` -> ``(...)``."""
+    ref, est, as_np = _prepare(reference, estimate, zero_mean)
+    target = _alpha(ref, est, eps) * ref
+    return back(_db((target**2).sum(-1), ((target - est) ** 2).sum(-1), eps), as_np)
+
+
+def sd_sdr(reference: Any, estimate: Any, eps: float = 0.0, zero_mean: bool = False) -> Any:
+    """Scale-dependent SDR in dB.  Shape: ``(..., n_samples)`` -> ``(...)``."""
+    ref, est, as_np = _prepare(reference, estimate, zero_mean)
+    target = _alpha(ref, est, eps) * ref
+    return back(_db((target**2).sum(-1), ((ref - est) ** 2).sum(-1), eps), as_np)
+
+
+def snr(reference: Any, estimate: Any, eps: float = 0.0, zero_mean: bool = False) -> Any:
+    """Signal-to-noise ratio in dB.  Shape: ``(..., n_samples)`` -> ``(...)``."""
+    ref, est, as_np = _prepare(reference, estimate, zero_mean)
+    return back(_db((ref**2).sum(-1), ((ref - est) ** 2).sum(-1), eps), as_np)
+
+
+def evaluate(reference: Any, estimate: Any, eps: float = 0.0, zero_mean: bool = False) -> dict:
+    return {
+        "si_sdr": si_sdr(reference, estimate, eps, zero_mean),
+        "sd_sdr": sd_sdr(reference, estimate, eps, zero_mean),
+        "snr": snr(reference, estimate, eps, zero_mean),
+    }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install avbench into the active Python environment.
+#   scripts/install.sh          runtime only
+#   scripts/install.sh test     runtime + test/benchmark tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extra=""
+if [[ "${1:-}" == "test" ]]; then extra="[test]"; fi
+python -m pip install --upgrade pip >/dev/null
+python -m pip install -e ".${extra}"
+# tinysoundfont declares pyaudio (live playback only, needs PortAudio headers);
+# avbench renders offline, so it is installed without its dependencies.
+python -m pip install --no-deps "tinysoundfont==0.3.7"
