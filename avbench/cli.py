@@ -1,0 +1,293 @@
+"""``avbench`` command line.  Every subcommand is a thin wrapper over a library function.
+
+Errors caused by input (bad submission, missing data, wrong option) print one message
+naming the file and the fix, without a traceback, and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import AvbenchError
+
+
+def _print(args, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text)
+
+
+# ----------------------------------------------------------------------------- data
+def cmd_data_generate(args) -> int:
+    from .data import synth_ensembles as se
+
+    if args.name != se.NAME:
+        raise AvbenchError(f"{args.name} cannot be generated", fix=f"only {se.NAME} is generated; real datasets are read from a local copy")
+    t0 = time.time()
+    root = se.generate(args.config, workers=args.workers, force=args.force, progress=not args.quiet)
+    _print(args, f"{se.NAME} {se.config_for(args.config).version} at {root} ({time.time() - t0:.1f} s)")
+    return 0
+
+
+def cmd_data_list(args) -> int:
+    from .data import synth_ensembles as se
+    from .config import data_dir
+
+    rows = []
+    for name, cfg in se.CONFIGS.items():
+        root = data_dir(se.NAME, cfg.version)
+        if (root / "dataset.json").exists():
+            meta = json.loads((root / "dataset.json").read_text())
+            counts = {s: c["ensemble"] + c["solo"] for s, c in meta["counts"].items()}
+            state = "generated"
+        else:
+            counts, state = {}, "not generated"
+        rows.append({"dataset": se.NAME, "version": cfg.version, "config": name, "state": state, "recordings": counts})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            c = ", ".join(f"{k} {v}" for k, v in sorted(r["recordings"].items())) or "-"
+            print(f"{r['dataset']:<18} {r['version']:<8} ({r['config']}) {r['state']:<14} recordings: {c}")
+    return 0
+
+
+def cmd_data_verify(args) -> int:
+    from .data import synth_ensembles as se
+
+    root = se.locate(args.config) if args.root is None else Path(args.root)
+    problems = se.verify(root)
+    for p in problems:
+        print(p)
+    if problems:
+        raise AvbenchError(f"{len(problems)} missing or corrupt file(s)", path=root, fix="regenerate with --force")
+    _print(args, f"{root}: every file matches the manifest")
+    return 0
+
+
+# ----------------------------------------------------------------------------- tasks
+def cmd_tasks(args) -> int:
+    from .tasks import available, get_task
+
+    out = []
+    for name, version in available():
+        try:
+            t = get_task(name, version)
+            out.append({"task": name, "version": version, "n_items": t.spec.n_items, "main_score": t.spec.main_score,
+                        "items_sha256": t.spec.items_sha256})
+        except AvbenchError:
+            out.append({"task": name, "version": version, "n_items": None, "main_score": None, "items_sha256": None})
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        for r in out:
+            n = r["n_items"] if r["n_items"] is not None else "(data not generated)"
+            print(f"{r['task']}@{r['version']:<8} items: {n}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- submissions
+def cmd_validate(args) -> int:
+    from .submission import validate
+
+    sub = validate(args.path, args.task)
+    _print(args, f"{sub.root}: valid ({', '.join(t.key for t in sub.meta.tasks)})")
+    return 0
+
+
+def cmd_score(args) -> int:
+    from . import leaderboard as lb
+    from .scoring import score
+    from .submission import validate
+
+    sub = validate(args.path, args.task)
+    results = score(args.path, args.task, workers=args.workers, progress=not args.quiet and not args.json,
+                    validate_first=False)
+    out = []
+    for r in results:
+        if args.update_leaderboard:
+            root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+            d = lb.add_entry(root, lb.entry_from(r, sub.meta))
+            if not args.json:
+                _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
+        out.append(r.model_dump(mode="json"))
+        if not args.json:
+            main = r.main_value
+            _print(args, f"{r.submission} on {r.task}@{r.version}: {r.aggregate} {r.main_score} = "
+                         f"{main:.3f}" if main is not None else f"{r.submission}: no score")
+    if args.json:
+        print(json.dumps(out, indent=2, allow_nan=False))
+    return 0
+
+
+# ----------------------------------------------------------------------------- leaderboards
+def cmd_lb_build(args) -> int:
+    from . import leaderboard as lb
+
+    for d in lb.build(Path(args.leaderboards) if args.leaderboards else None, args.task):
+        _print(args, f"built {d}")
+    return 0
+
+
+def cmd_lb_show(args) -> int:
+    from . import leaderboard as lb
+    from .tasks import parse_key
+
+    name, version = parse_key(args.task)
+    root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+    p = lb.board_dir(root, name, version) / "leaderboard.md"
+    if not p.exists():
+        raise AvbenchError("no leaderboard there", path=p, fix="score a submission with --update-leaderboard")
+    print(p.read_text())
+    return 0
+
+
+# ----------------------------------------------------------------------------- baselines
+def _baselines() -> dict:
+    try:
+        import baselines
+    except ImportError as e:  # pragma: no cover - installed without baselines
+        raise AvbenchError("the baselines package is not installed", fix="install avbench from its source tree") from e
+    return baselines.registry()
+
+
+def cmd_baseline_list(args) -> int:
+    for name in sorted(_baselines()):
+        print(name)
+    return 0
+
+
+def cmd_baseline_run(args) -> int:
+    reg = _baselines()
+    if args.name not in reg:
+        raise AvbenchError(f"unknown baseline {args.name!r}", fix=f"use one of: {', '.join(sorted(reg))}")
+    out = reg[args.name](args.task, args.out, progress=not args.quiet)
+    _print(args, f"wrote submission {out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- demo
+def cmd_demo(args) -> int:
+    from . import leaderboard as lb
+    from .config import home
+    from .data import synth_ensembles as se
+    from .scoring import score
+    from .submission import validate
+
+    t0 = time.time()
+    version = se.config_for(args.config).version
+    _print(args, f"[1/4] generating {se.NAME} {version} in {home()}")
+    se.generate(args.config, progress=not args.quiet)
+    demo = home() / "demo" / version
+    lbroot = demo / "leaderboards"
+    reg = _baselines()
+    plan = [
+        ("synth-ensembles-separation", ["oracle-ibm", "oracle-irm", "oracle-mixture"]),
+        ("synth-ensembles-mix2", ["oracle-ibm", "oracle-irm", "oracle-mixture"]),
+        ("synth-ensembles-classification", ["oracle-label", "oracle-prior"]),
+    ]
+    _print(args, "[2/4] running the oracle baselines")
+    for task, names in plan:
+        for n in names:
+            reg[n](f"{task}@{version}", demo / "submissions" / task / n, progress=False)
+    _print(args, "[3/4] scoring")
+    for task, names in plan:
+        for n in names:
+            path = demo / "submissions" / task / n
+            sub = validate(path)
+            for r in score(path, workers=args.workers, progress=False, validate_first=False):
+                lb.add_entry(lbroot, lb.entry_from(r, sub.meta))
+    _print(args, f"[4/4] leaderboards in {lbroot}\n")
+    for task, _ in plan:
+        print((lb.board_dir(lbroot, task, version) / "leaderboard.md").read_text())
+    _print(args, f"demo finished in {time.time() - t0:.0f} s")
+    return 0
+
+
+# ----------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="avbench", description="Audio-visual music analysis benchmark and leaderboards.")
+    p.add_argument("--version", action="version", version=f"avbench {__import__('avbench').__version__}")
+    sp = p.add_subparsers(dest="cmd", required=True)
+
+    def common(q):
+        q.add_argument("--quiet", action="store_true", help="print only results and errors")
+        q.add_argument("--json", action="store_true", help="machine-readable output")
+        return q
+
+    d = common(sp.add_parser("demo", help="generate the mini benchmark, run and score the oracles, print leaderboards"))
+    d.add_argument("--config", default="mini", choices=["mini", "full"])
+    d.add_argument("--workers", type=int, default=None)
+    d.set_defaults(func=cmd_demo)
+
+    data = sp.add_parser("data", help="datasets").add_subparsers(dest="sub", required=True)
+    g = common(data.add_parser("generate", help="generate the built-in benchmark"))
+    g.add_argument("name")
+    g.add_argument("--config", default="mini", choices=["mini", "full"])
+    g.add_argument("--workers", type=int, default=None)
+    g.add_argument("--force", action="store_true")
+    g.set_defaults(func=cmd_data_generate)
+    ls = common(data.add_parser("list", help="datasets, versions and item counts"))
+    ls.set_defaults(func=cmd_data_list)
+    v = common(data.add_parser("verify", help="check every file against the manifest"))
+    v.add_argument("name")
+    v.add_argument("--config", default="mini", choices=["mini", "full"])
+    v.add_argument("--root", default=None)
+    v.set_defaults(func=cmd_data_verify)
+
+    t = common(sp.add_parser("tasks", help="list tasks and versions"))
+    t.set_defaults(func=cmd_tasks)
+
+    val = common(sp.add_parser("validate", help="check a submission"))
+    val.add_argument("path")
+    val.add_argument("--task", default=None, help="NAME or NAME@VERSION")
+    val.set_defaults(func=cmd_validate)
+
+    s = common(sp.add_parser("score", help="validate and score a submission"))
+    s.add_argument("path")
+    s.add_argument("--task", default=None, help="NAME or NAME@VERSION (default: every declared task)")
+    s.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    s.add_argument("--update-leaderboard", action="store_true")
+    s.add_argument("--leaderboards", default=None, help="leaderboards root (default: ./leaderboards of the checkout)")
+    s.set_defaults(func=cmd_score)
+
+    lbp = sp.add_parser("leaderboard", help="leaderboards").add_subparsers(dest="sub", required=True)
+    b = common(lbp.add_parser("build", help="rebuild tables from the entries"))
+    b.add_argument("--leaderboards", default=None)
+    b.add_argument("--task", default=None)
+    b.set_defaults(func=cmd_lb_build)
+    sh = common(lbp.add_parser("show", help="print a leaderboard"))
+    sh.add_argument("task", help="NAME or NAME@VERSION")
+    sh.add_argument("--leaderboards", default=None)
+    sh.set_defaults(func=cmd_lb_show)
+
+    bl = sp.add_parser("baseline", help="reference baselines").add_subparsers(dest="sub", required=True)
+    bll = common(bl.add_parser("list"))
+    bll.set_defaults(func=cmd_baseline_list)
+    br = common(bl.add_parser("run", help="write a baseline's submission"))
+    br.add_argument("name")
+    br.add_argument("--task", required=True, help="NAME or NAME@VERSION")
+    br.add_argument("--out", required=True)
+    br.set_defaults(func=cmd_baseline_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AvbenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Versioned leaderboards.
+
+``<leaderboards>/<task>/<version>/entries/<submission>.json`` holds one entry per
+submission (its metadata, scores and provenance); ``leaderboard.md``, ``.csv`` and
+``.json`` beside it are rebuilt deterministically from the entries.  Entries scored
+under another task version are refused, never mixed in.  The main score ranks (its
+direction from the metric's metadata), ties break by name, oracle rows are shown
+after the ranked rows, marked, and not ranked.  Every write happens under a file lock
+and through an atomic rename, so concurrent scorers lose nothing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from filelock import FileLock
+from pydantic import BaseModel, ConfigDict, Field
+
+from .config import home, repo_root
+from .errors import LeaderboardError
+from .metrics import METRICS
+from .results import Provenance, Result, Stat, atomic_write, dump_json
+from .submission import SubmissionMeta
+
+SEPARATION_COLUMNS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps"]
+CLASSIFICATION_COLUMNS = ["hit@1", "hit@3", "macro_f1", "micro_f1"]
+LABELS = {"sdr": "SDR", "sir": "SIR", "sar": "SAR", "si_sdr": "SI-SDR", "sd_sdr": "SD-SDR", "pes": "PES",
+          "eps": "EPS", "hit@1": "Hit@1", "hit@3": "Hit@3", "macro_f1": "Macro-F1", "micro_f1": "Micro-F1"}
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_version: int = 1
+    name: str
+    model: str
+    authors: list[str] = Field(default_factory=list)
+    paper_url: str | None = None
+    code_url: str | None = None
+    oracle: bool = False
+    extra_training_data: str = "none"
+    n_parameters: int | None = None
+    inputs: list[str] = Field(default_factory=list)
+    task: str
+    version: str
+    family: str
+    main_score: str
+    aggregate: str
+    scores: dict[str, Stat]
+    breakdown: dict[str, dict[str, dict[str, Stat]]] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    provenance: Provenance
+
+    @property
+    def main_value(self) -> float | None:
+        s = self.scores.get(self.main_score)
+        return s.get(self.aggregate) if s else None
+
+
+def default_root() -> Path:
+    """The checkout's ``leaderboards/`` when running from one, else ``$AVBENCH_HOME/leaderboards``."""
+    r = repo_root()
+    return r / "leaderboards" if r is not None else home() / "leaderboards"
+
+
+def board_dir(root: Path, task: str, version: str) -> Path:
+    return Path(root) / task / version
+
+
+def entry_from(result: Result, meta: SubmissionMeta) -> Entry:
+    t = meta.task(f"{result.task}@{result.version}")
+    return Entry(name=meta.name, model=meta.model, authors=meta.authors, paper_url=meta.paper_url,
+                 code_url=meta.code_url, oracle=meta.oracle, extra_training_data=meta.extra_training_data,
+                 n_parameters=meta.n_parameters, inputs=t.inputs if t else [], task=result.task,
+                 version=result.version, family=result.family, main_score=result.main_score,
+                 aggregate=result.aggregate, scores=result.scores, breakdown=result.breakdown,
+                 counts=result.counts, provenance=result.provenance)
+
+
+def _lock(d: Path) -> FileLock:
+    d.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(d / ".lock"), timeout=120)
+
+
+def add_entry(root: Path, entry: Entry) -> Path:
+    """Add or replace an entry and rebuild that leaderboard (atomic, locked)."""
+    d = board_dir(root, entry.task, entry.version)
+    with _lock(d):
+        atomic_write(d / "entries" / f"{entry.name}.json", dump_json(entry))
+        _build_locked(d, entry.task, entry.version)
+    return d
+
+
+def load_entries(d: Path, task: str, version: str) -> list[Entry]:
+    entries = []
+    for p in sorted((d / "entries").glob("*.json")):
+        try:
+            e = Entry.model_validate_json(p.read_text())
+        except Exception as ex:  # noqa: BLE001 - pydantic or JSON error in a user-edited file
+            raise LeaderboardError(f"invalid entry: {ex}", path=p, fix="re-score the submission with --update-leaderboard") from ex
+        if e.task != task or e.version != version:
+            raise LeaderboardError(f"entry is for {e.task}@{e.version}, not {task}@{version}", path=p,
+                                   fix="move it to its own task/version folder; versions are never mixed")
+        if p.stem != e.name:
+            raise LeaderboardError(f"file name does not match entry name {e.name!r}", path=p, fix=f"rename it to {e.name}.json")
+        entries.append(e)
+    return entries
+
+
+def rank(entries: list[Entry]) -> list[tuple[int | None, Entry]]:
+    if not entries:
+        return []
+    main = entries[0].main_score
+    hib = METRICS[main].higher_is_better if main in METRICS else True
+
+    def key(e: Entry):
+        v = e.main_value
+        missing = v is None
+        return (missing, -(v or 0.0) if hib else (v or 0.0), e.name)
+
+    ranked = sorted([e for e in entries if not e.oracle], key=key)
+    oracles = sorted([e for e in entries if e.oracle], key=key)
+    out: list[tuple[int | None, Entry]] = []
+    r = 0
+    for e in ranked:
+        r += 1
+        out.append((r, e))
+    out.extend((None, e) for e in oracles)
+    return out
+
+
+def _columns(family: str) -> list[str]:
+    return SEPARATION_COLUMNS if family == "separation" else CLASSIFICATION_COLUMNS
+
+
+def _fmt(v: float | None, metric: str) -> str:
+    if v is None:
+        return "–"
+    return f"{v:.3f}" if METRICS.get(metric) and METRICS[metric].unit == "" else f"{v:.2f}"
+
+
+def table(entries: list[Entry]) -> tuple[list[str], list[list[str]], list[dict]]:
+    """Header, formatted rows and machine-readable rows of a leaderboard."""
+    if not entries:
+        return [], [], []
+    fam = entries[0].family
+    agg = entries[0].aggregate
+    cols = [c for c in _columns(fam) if any(c in e.scores for e in entries)]
+    header = ["Rank", "Submission", "Model", "Inputs"]
+    for c in cols:
+        info = METRICS.get(c)
+        unit = f" [{info.unit}]" if info and info.unit else ""
+        header.append(f"{LABELS.get(c, c)} {info.arrow if info else ''}{unit}".strip())
+    header += ["Params", "Oracle"]
+    rows, machine = [], []
+    for r, e in rank(entries):
+        vals = [e.scores[c].get(agg) if c in e.scores else None for c in cols]
+        rows.append([str(r) if r is not None else "–", e.name, e.model, ", ".join(e.inputs) or "–",
+                     *[_fmt(v, c) for v, c in zip(vals, cols)],
+                     f"{e.n_parameters:,}" if e.n_parameters is not None else "–", "yes" if e.oracle else ""])
+        machine.append({"rank": r, "name": e.name, "model": e.model, "oracle": e.oracle, "inputs": e.inputs,
+                        "n_parameters": e.n_parameters, "paper_url": e.paper_url, "code_url": e.code_url,
+                        "scores": {c: e.scores[c].model_dump() for c in cols if c in e.scores},
+                        "submission_sha256": e.provenance.submission_sha256,
+                        "git_commit": e.provenance.git_commit, "date": e.provenance.date})
+    return header, rows, machine
+
+
+def render_markdown(task: str, version: str, entries: list[Entry]) -> str:
+    header, rows, _ = table(entries)
+    lines = [f"# {task} — version {version}", ""]
+    if not entries:
+        return "\n".join(lines + ["No entries yet.", ""])
+    e0 = entries[0]
+    lines.append(f"Ranked by {e0.aggregate} {LABELS.get(e0.main_score, e0.main_score)} over "
+                 f"{e0.scores[e0.main_score].n if e0.main_score in e0.scores else 0} scored sources/items; "
+                 "↑ higher is better, ↓ lower is better; oracle rows use the references and are not ranked.")
+    lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
+                 f"`{e0.provenance.manifest_sha256[:16]}`.")
+    lines.append("")
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join("---" if i < 4 else "---:" for i in range(len(header))) + "|")
+    for r in rows:
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in r) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def render_csv(entries: list[Entry]) -> str:
+    header, rows, _ = table(entries)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if header:
+        w.writerow(header)
+        w.writerows(rows)
+    return buf.getvalue()
+
+
+def render_json(task: str, version: str, entries: list[Entry]) -> str:
+    _, _, machine = table(entries)
+    return json.dumps({"task": task, "version": version, "rows": machine}, indent=2, sort_keys=True,
+                      allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def _build_locked(d: Path, task: str, version: str) -> None:
+    entries = load_entries(d, task, version)
+    atomic_write(d / "leaderboard.md", render_markdown(task, version, entries))
+    atomic_write(d / "leaderboard.csv", render_csv(entries))
+    atomic_write(d / "leaderboard.json", render_json(task, version, entries))
+
+
+def build(root: Path | None = None, task: str | None = None) -> list[Path]:
+    """Rebuild every leaderboard under ``root`` (or only ``task``) from its entries."""
+    root = Path(root) if root is not None else default_root()
+    built = []
+    if not root.exists():
+        return built
+    for tdir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if task and tdir.name != task:
+            continue
+        for vdir in sorted(p for p in tdir.iterdir() if p.is_dir()):
+            if not (vdir / "entries").is_dir():
+                continue
+            with _lock(vdir):
+                _build_locked(vdir, tdir.name, vdir.name)
+            built.append(vdir)
+    return built

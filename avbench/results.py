@@ -1,0 +1,133 @@
+"""Result schema: per-item scores (parquet) and a summary with provenance (JSON).
+
+JSON is written with ``allow_nan=False``: a statistic over no values is ``null`` with
+``n = 0``, and infinite values are counted in ``n_posinf``/``n_neginf`` and left out of
+the mean and median, never written as bare tokens.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata as md
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+from .config import repo_root
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Stat(Strict):
+    mean: float | None = None
+    median: float | None = None
+    std: float | None = None
+    n: int = 0
+    n_posinf: int = 0
+    n_neginf: int = 0
+
+    @classmethod
+    def of(cls, values: Any) -> "Stat":
+        v = np.asarray(values, dtype=np.float64)
+        v = v[~np.isnan(v)]
+        fin = v[np.isfinite(v)]
+        if fin.size == 0:
+            return cls(n=0, n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()))
+        return cls(mean=float(fin.mean()), median=float(np.median(fin)), std=float(fin.std()), n=int(fin.size),
+                   n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()))
+
+    def get(self, aggregate: str) -> float | None:
+        return self.mean if aggregate == "mean" else self.median
+
+
+class Provenance(Strict):
+    avbench_version: str
+    git_commit: str | None
+    git_dirty: bool | None
+    task: str
+    task_version: str
+    manifest_sha256: str
+    items_sha256: str
+    submission_sha256: str
+    metric_params: dict[str, Any]
+    libraries: dict[str, str]
+    date: str
+
+
+class Result(Strict):
+    schema_version: int = 1
+    submission: str
+    task: str
+    version: str
+    family: str
+    main_score: str
+    aggregate: str
+    n_items: int
+    scores: dict[str, Stat]
+    breakdown: dict[str, dict[str, dict[str, Stat]]] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    per_class: dict[str, dict[str, float]] = Field(default_factory=dict)
+    confusion_matrix: list[list[int]] | None = None
+    provenance: Provenance
+
+    @property
+    def main_value(self) -> float | None:
+        s = self.scores.get(self.main_score)
+        return s.get(self.aggregate) if s else None
+
+
+def git_info() -> tuple[str | None, bool | None]:
+    root = repo_root()
+    if root is None:
+        return None, None
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10).stdout.strip() or None
+        dirty = bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                    capture_output=True, text=True, timeout=10).stdout.strip())
+        return commit, dirty
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("numpy", "scipy", "torch", "soundfile", "pandas", "pyarrow", "datasets", "pydantic"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "missing"
+    return out
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def dump_json(obj: Any) -> str:
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump(mode="json")
+    return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def atomic_write(path: str | Path, text: str | bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    mode = "wb" if isinstance(text, bytes) else "w"
+    with open(tmp, mode) as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_result(path: str | Path) -> Result:
+    return Result.model_validate_json(Path(path).read_text())

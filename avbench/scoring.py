@@ -1,0 +1,204 @@
+"""Scoring: ``score(submission, task) -> Result``.
+
+Per-item scores go to ``<submission>/results/<task>@<version>/scores.parquet`` and the
+summary with provenance to ``summary.json`` next to it.  Items are scored in chunks by
+a pool of processes (one per core, single-threaded BLAS each); finished chunks are
+kept, so an interrupted run resumes where it stopped as long as the submission's
+content is unchanged.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .metrics import functional as F
+from .metrics.functional.silence import BUCKETS
+from .results import Provenance, Result, Stat, atomic_write, dump_json, git_info, library_versions, now
+from .submission import Submission, TaskEntry, content_sha256, validate
+from .tasks import get_task
+from .tasks.base import Task
+
+SEP_METRICS = ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps")
+BUCKET_NAMES = {v: k for k, v in BUCKETS.items()}
+CHUNK = 8
+
+
+def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) -> list[dict]:
+    """Rows (one per slot with a reference or an estimate) for one item.
+
+    Shape: ``ref``, ``est`` are ``(n_slots, n_samples)``.
+    """
+    p = task.spec.metric_params
+    codes = F.buckets(ref, est)
+    active = [k for k in range(ref.shape[0]) if codes[k] != BUCKETS["both_silent"]]
+    present = [k for k in range(ref.shape[0]) if ref[k].any()]
+    rows = []
+    vals: dict[int, dict[str, float]] = {k: {m: np.nan for m in SEP_METRICS} for k in active}
+    sdr_slots = [k for k in active if codes[k] == BUCKETS["sdr"]]
+    if sdr_slots:
+        bss = F.bss_eval_sources(ref[present], est[present], p.get("filter_length", 512), check=False)
+        for pos, k in enumerate(present):
+            if k in sdr_slots:
+                vals[k].update(sdr=float(bss.sdr[pos]), sir=float(bss.sir[pos]), sar=float(bss.sar[pos]))
+        si = F.si_sdr(ref[sdr_slots], est[sdr_slots], eps=p.get("si_sdr_eps", 0.0))
+        sd = F.sd_sdr(ref[sdr_slots], est[sdr_slots], eps=p.get("si_sdr_eps", 0.0))
+        for pos, k in enumerate(sdr_slots):
+            vals[k].update(si_sdr=float(si[pos]), sd_sdr=float(sd[pos]))
+    pe = F.pes(ref, est, eps=p.get("pes_eps", 1e-8))
+    ep = F.eps(ref, est, eps=p.get("pes_eps", 1e-8))
+    for k in active:
+        if codes[k] == BUCKETS["pes"]:
+            vals[k]["pes"] = float(pe[k])
+        if codes[k] == BUCKETS["eps"]:
+            vals[k]["eps"] = float(ep[k])
+        rows.append({"item": item.id, "slot": task.spec.slots[k], "group": item.group, "n_sources": item.n_sources,
+                     "bucket": BUCKET_NAMES[int(codes[k])], **vals[k]})
+    return rows
+
+
+# --------------------------------------------------------------------------- workers
+_W: dict = {}
+
+
+def _init_worker():
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _score_chunk(args) -> pd.DataFrame:
+    root, entry_json, task_key, ids = args
+    from .submission import SubmissionMeta, load_meta
+
+    task = get_task(task_key)
+    _, meta, _ = load_meta(root)
+    sub = Submission(Path(root), meta)
+    entry = TaskEntry.model_validate_json(entry_json)
+    rows = []
+    for iid in ids:
+        item = task.item(iid)
+        ref = task.reference(item).astype(np.float64)
+        est = sub.read_estimates(entry, task, item)
+        rows.extend(score_separation_item(task, ref, est, item))
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- summaries
+def summarize_separation(df: pd.DataFrame, metrics: list[str]) -> tuple[dict, dict, dict]:
+    scores = {m: Stat.of(df[m].to_numpy()) for m in metrics if m in df}
+    breakdown: dict[str, dict[str, dict[str, Stat]]] = {"instrument": {}, "n_sources": {}}
+    for inst, g in df.groupby("slot", sort=True):
+        breakdown["instrument"][str(inst)] = {m: Stat.of(g[m].to_numpy()) for m in metrics if m in g}
+    for k, g in df.groupby("n_sources", sort=True):
+        breakdown["n_sources"][str(k)] = {m: Stat.of(g[m].to_numpy()) for m in metrics if m in g}
+    counts = {b: int((df["bucket"] == b).sum()) for b in BUCKETS}
+    return scores, breakdown, counts
+
+
+def _provenance(task: Task, sub: Submission, sha: str) -> Provenance:
+    commit, dirty = git_info()
+    return Provenance(avbench_version=__version__, git_commit=commit, git_dirty=dirty, task=task.spec.name,
+                      task_version=task.spec.version, manifest_sha256=task.spec.manifest_sha256,
+                      items_sha256=task.spec.items_sha256, submission_sha256=sha,
+                      metric_params=task.spec.metric_params, libraries=library_versions(), date=now())
+
+
+def results_dir(sub: Submission, task: Task) -> Path:
+    return sub.root / "results" / task.spec.key
+
+
+def score(path: str | Path, task: str | None = None, workers: int | None = None, progress: bool = True,
+          validate_first: bool = True) -> list[Result]:
+    """Validate and score a submission on every declared task (or only ``task``)."""
+    sub = validate(path, task) if validate_first else None
+    if sub is None:  # pragma: no cover
+        from .submission import load_meta
+
+        root, meta, _ = load_meta(path)
+        sub = Submission(root, meta)
+    entries = [sub.meta.task(task)] if task else sub.meta.tasks
+    sha = content_sha256(sub.root)
+    out = []
+    for e in entries:
+        t = get_task(e.name, e.version)
+        out.append(_score_task(sub, e, t, sha, workers, progress))
+    return out
+
+
+def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers: int | None, progress: bool) -> Result:
+    from tqdm import tqdm
+
+    rdir = results_dir(sub, task)
+    spec = task.spec
+    if spec.family == "classification":
+        df, extra = _score_classification(sub, entry, task)
+    else:
+        partial = rdir / f".partial-{sha[:16]}"
+        for old in rdir.glob(".partial-*") if rdir.exists() else []:
+            if old != partial:
+                shutil.rmtree(old, ignore_errors=True)
+        partial.mkdir(parents=True, exist_ok=True)
+        ids = [i.id for i in task.items]
+        chunks = [ids[s:s + CHUNK] for s in range(0, len(ids), CHUNK)]
+        todo = [(k, c) for k, c in enumerate(chunks) if not (partial / f"chunk-{k:05d}.parquet").exists()]
+        workers = workers or os.cpu_count() or 1
+        args = [(str(sub.root), entry.model_dump_json(), spec.key, c) for _, c in todo]
+        bar = tqdm(total=len(chunks), initial=len(chunks) - len(todo), desc=f"score {spec.key}", unit="chunk",
+                   disable=not progress)
+        if workers > 1 and len(todo) > 1:
+            ctx = mp.get_context("fork")
+            with ctx.Pool(min(workers, len(todo)), initializer=_init_worker) as pool:
+                for (k, _), frame in zip(todo, pool.imap(_score_chunk, args)):
+                    frame.to_parquet(partial / f"chunk-{k:05d}.parquet", index=False)
+                    bar.update(1)
+        else:
+            for (k, _), a in zip(todo, args):
+                _score_chunk(a).to_parquet(partial / f"chunk-{k:05d}.parquet", index=False)
+                bar.update(1)
+        bar.close()
+        df = pd.concat([pd.read_parquet(partial / f"chunk-{k:05d}.parquet") for k in range(len(chunks))],
+                       ignore_index=True)
+        scores, breakdown, counts = summarize_separation(df, spec.metrics)
+        extra = {"scores": scores, "breakdown": breakdown, "counts": counts}
+    result = Result(submission=sub.name, task=spec.name, version=spec.version, family=spec.family,
+                    main_score=spec.main_score, aggregate=spec.aggregate, n_items=spec.n_items,
+                    provenance=_provenance(task, sub, sha), **extra)
+    rdir.mkdir(parents=True, exist_ok=True)
+    tmp = rdir / ".scores.parquet.tmp"
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, rdir / "scores.parquet")
+    atomic_write(rdir / "summary.json", dump_json(result))
+    for old in rdir.glob(".partial-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    return result
+
+
+def _score_classification(sub: Submission, entry: TaskEntry, task: Task) -> tuple[pd.DataFrame, dict]:
+    preds = sub.read_predictions(entry, task)
+    spec = task.spec
+    classes = spec.classes
+    scores = np.stack([preds[i.id] for i in task.items])
+    labels = np.array([classes.index(i.label) for i in task.items])
+    ev = F.classification.evaluate(scores, labels, ks=(1, 3))
+    top = F.topk(scores, 3)
+    df = pd.DataFrame({
+        "item": [i.id for i in task.items], "group": [i.group for i in task.items],
+        "label": [i.label for i in task.items], "pred": [classes[k] for k in top[:, 0]],
+        "hit@1": F.hit_at_k(scores, labels, 1, reduction="none").astype(float),
+        "hit@3": F.hit_at_k(scores, labels, 3, reduction="none").astype(float),
+    })
+    stats = {"hit@1": Stat.of(df["hit@1"]), "hit@3": Stat.of(df["hit@3"]),
+             "macro_f1": Stat(mean=ev["macro_f1"], median=ev["macro_f1"], n=len(df)),
+             "micro_f1": Stat(mean=ev["micro_f1"], median=ev["micro_f1"], n=len(df))}
+    p, r, f = F.precision_recall_f1(labels, top[:, 0], len(classes), None)
+    per_class = {c: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]),
+                     "support": float((labels == k).sum())} for k, c in enumerate(classes)}
+    return df, {"scores": stats, "per_class": per_class, "confusion_matrix": ev["confusion_matrix"].tolist(),
+                "counts": {"items": len(df)}}

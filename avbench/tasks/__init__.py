@@ -1,0 +1,65 @@
+"""Task registry.
+
+A task is addressed as ``NAME`` or ``NAME@VERSION`` (default version ``1``).  The item
+lists of the built-in tasks are derived deterministically from the generated data and
+pinned by their sha256 in ``frozen.json``: data that would give other items is refused,
+so a task version always means the same evaluation items.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from ..errors import TaskError
+from .base import Clip, Item, Task, TaskSpec  # noqa: F401
+
+DEFAULT_VERSION = "1"
+_FROZEN = Path(__file__).parent / "frozen.json"
+_CACHE: dict[tuple[str, str, str], Task] = {}
+
+
+def parse_key(key: str) -> tuple[str, str]:
+    name, _, version = key.partition("@")
+    return name, version or DEFAULT_VERSION
+
+
+def available() -> list[tuple[str, str]]:
+    from . import synth
+
+    return [(n, v) for n in synth.NAMES for v in synth.VERSIONS]
+
+
+def frozen() -> dict:
+    return json.loads(_FROZEN.read_text()) if _FROZEN.exists() else {}
+
+
+def get_task(name: str, version: str | None = None, root: str | Path | None = None, check_frozen: bool = True) -> Task:
+    """The task ``name`` at ``version``, bound to its data."""
+    from . import synth
+
+    if version is None:
+        name, version = parse_key(name)
+    ck = (name, version, str(root))
+    if ck in _CACHE:
+        return _CACHE[ck]
+    if name in synth.NAMES:
+        task = synth.SynthTask(name, version, root)
+    else:
+        known = ", ".join(sorted({n for n, _ in available()}))
+        raise TaskError(f"unknown task {name!r}", fix=f"use one of: {known}")
+    pin = frozen().get(task.spec.key) if check_frozen else None
+    if pin:
+        if pin["items_sha256"] != task.spec.items_sha256:
+            raise TaskError(
+                f"the generated data gives other evaluation items than {task.spec.key} pins "
+                f"(items sha256 {task.spec.items_sha256[:12]} != {pin['items_sha256'][:12]})",
+                path=getattr(task, "root", None),
+                fix="regenerate the data with the pinned library versions (scripts/install.sh) "
+                    "and `avbench data generate ... --force`")
+        if pin["manifest_sha256"] != task.spec.manifest_sha256:
+            warnings.warn(f"{task.spec.key}: the generated audio differs in its bytes from the reference build "
+                          f"(manifest sha256 {task.spec.manifest_sha256[:12]} != {pin['manifest_sha256'][:12]}); "
+                          "results record the manifest hash", stacklevel=2)
+    _CACHE[ck] = task
+    return task

@@ -1,0 +1,182 @@
+"""The tasks of the built-in benchmark ``synth-ensembles``.
+
+* ``synth-ensembles-separation`` — the seed thesis' URMP protocol: every test ensemble
+  cut into non-overlapping 65535-sample segments at 11025 Hz; one estimate per
+  instrument slot (13, fixed order, silence for absent instruments); BSS Eval v3
+  SDR/SIR/SAR (512 taps, no permutation) and SI-SDR/SD-SDR where reference and
+  estimate are both non-silent, PES where the reference is silent, EPS where the
+  estimate is silent (exact-zero test, eps 1e-8, floor -80 dB).
+* ``synth-ensembles-mix2`` — the MUSIC mix-and-separate protocol: fixed, seeded pairs of
+  65535-sample solo clips of two different instruments from different works; the
+  mixture is their exact sum; BSS Eval v3 SDR/SIR/SAR.
+* ``synth-ensembles-classification`` — 13-class instrument recognition of 65535-sample
+  solo clips from audio, video or both; Hit@1, Hit@3, macro-F1, per-class F1 and the
+  confusion matrix.
+
+Version ``1`` runs on the ``full`` data, ``1-mini`` on the ``mini`` data.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .. import audio as au
+from ..data import synth_ensembles as se
+from ..errors import TaskError
+from ..instruments import CLASSES
+from ..video import player_frames
+from .base import Clip, Item, Task, TaskSpec, items_sha256
+
+SEG = se.SEGMENT
+MIX2_SEED = 1234
+MIN_ACTIVE = 0.25  #: a solo clip needs sound in this fraction of its samples
+
+NAMES = ("synth-ensembles-separation", "synth-ensembles-mix2", "synth-ensembles-classification")
+VERSIONS = {"1": "full", "1-mini": "mini"}
+
+
+class SynthTask(Task):
+    def __init__(self, name: str, version: str, root: Path | None = None):
+        if name not in NAMES:
+            raise TaskError(f"unknown task {name!r}")
+        if version not in VERSIONS:
+            raise TaskError(f"{name} has no version {version!r}", fix=f"use one of {', '.join(VERSIONS)}")
+        self.name, self.version = name, version
+        self.root = Path(root) if root is not None else se.locate(VERSIONS[version])
+        meta = __import__("json").loads((self.root / "dataset.json").read_text())
+        self.rows = {r["id"]: r for r in se.read_manifest(self.root)}
+        self.items = self._build_items()
+        self.spec = self._spec(meta["manifest_sha256"])
+        self._by_id = {i.id: i for i in self.items}
+
+    # -- items ---------------------------------------------------------------------------
+    def _test(self, kind: str) -> list[dict]:
+        return [r for r in self.rows.values() if r["split"] == "test" and r["kind"] == kind]
+
+    @functools.cached_property
+    def _solo_clips(self) -> list[tuple[dict, Clip]]:
+        out = []
+        for r in sorted(self._test("solo"), key=lambda r: r["id"]):
+            x = self._stem(r["id"], r["instruments"][0])
+            for k, (s, e) in enumerate(au.segments(r["n_samples"], SEG)):
+                if np.count_nonzero(x[s:e]) >= MIN_ACTIVE * (e - s):
+                    out.append((r, Clip(recording=r["id"], start=s, end=e, instrument=r["instruments"][0])))
+        return out
+
+    def _build_items(self) -> list[Item]:
+        if self.name == "synth-ensembles-separation":
+            items = []
+            for r in sorted(self._test("ensemble"), key=lambda r: r["id"]):
+                for k, (s, e) in enumerate(au.segments(r["n_samples"], SEG)):
+                    items.append(Item(id=f"{r['id']}/{k:02d}", clips=[Clip(recording=r["id"], start=s, end=e)],
+                                      sources=list(r["instruments"]), n_sources=r["n_sources"], group=r["work"]))
+            return items
+        if self.name == "synth-ensembles-classification":
+            return [Item(id=f"{c.recording}/{c.start // SEG:02d}", clips=[c], label=c.instrument, n_sources=1,
+                         group=r["work"]) for r, c in self._solo_clips]
+        # mix2: seeded pairing of clips of different instruments from different works
+        clips = self._solo_clips
+        rng = np.random.default_rng(MIX2_SEED)
+        order = list(rng.permutation(len(clips)))
+        items, used = [], set()
+        for a_pos, a in enumerate(order):
+            if a in used:
+                continue
+            ra, ca = clips[a]
+            for b in order[a_pos + 1:]:
+                rb, cb = clips[b]
+                if b in used or cb.instrument == ca.instrument or rb["work"] == ra["work"]:
+                    continue
+                used.update((a, b))
+                pair = sorted([ca, cb], key=lambda c: CLASSES.index(c.instrument))
+                pid = hashlib.sha256(f"{pair[0].recording}:{pair[0].start}|{pair[1].recording}:{pair[1].start}".encode()).hexdigest()[:12]
+                items.append(Item(id=f"pair-{len(items):04d}-{pid}", clips=pair, sources=[c.instrument for c in pair],
+                                  n_sources=2, group=f"{ra['work']}|{rb['work']}"))
+                break
+        return items
+
+    def _spec(self, manifest_sha: str) -> TaskSpec:
+        common = dict(
+            name=self.name, version=self.version, dataset=se.NAME, dataset_version=self.version,
+            manifest_sha256=manifest_sha, items_sha256=items_sha256(self.items), n_items=len(self.items),
+            sample_rate=11025, segment_samples=SEG,
+        )
+        if self.name == "synth-ensembles-separation":
+            return TaskSpec(
+                family="separation", description="Separate every instrument of chamber-ensemble mixtures (13 slots).",
+                protocol="test ensembles cut into non-overlapping 65535-sample segments at 11025 Hz; 13 slots; "
+                         "SDR family where reference and estimate are non-silent, PES/EPS otherwise",
+                slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
+                metrics=["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps"], main_score="sdr",
+                metric_params={"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
+                               "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False},
+                **common)
+        if self.name == "synth-ensembles-mix2":
+            return TaskSpec(
+                family="separation", description="Separate two-instrument mixtures of solo clips (mix-and-separate).",
+                protocol=f"pairs of 65535-sample test solo clips of different instruments and works, seed {MIX2_SEED}; "
+                         "mixture = exact sum; estimates named by instrument",
+                slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
+                metrics=["sdr", "sir", "sar", "si_sdr"], main_score="sdr",
+                metric_params={"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
+                               "min_active_fraction": MIN_ACTIVE, "si_sdr_eps": 0.0},
+                **common)
+        return TaskSpec(
+            family="classification", description="Recognise the instrument of solo clips (13 classes).",
+            protocol="65535-sample test solo clips at 11025 Hz with sound in at least 25% of the samples; "
+                     "frames at 8 fps, 224x224",
+            classes=list(CLASSES), inputs=["audio", "frames"],
+            metrics=["hit@1", "hit@3", "macro_f1", "micro_f1"], main_score="hit@1",
+            metric_params={"ties": "(-score, class index)", "zero_division": 0.0, "min_active_fraction": MIN_ACTIVE},
+            **common)
+
+    # -- audio ---------------------------------------------------------------------------
+    @functools.lru_cache(maxsize=64)
+    def _stem(self, recording: str, instrument: str) -> np.ndarray:
+        r = self.rows[recording]
+        x, sr = au.read_audio(self.root / r["stems"][instrument])
+        return x
+
+    def item(self, item_id: str) -> Item:
+        return self._by_id[item_id]
+
+    def reference(self, item: Item) -> np.ndarray:
+        """References of every slot (zeros for absent instruments).  Shape: ``(13, n_samples)``."""
+        n = item.clips[0].end - item.clips[0].start
+        out = np.zeros((len(CLASSES), n), dtype=np.float32)
+        if len(item.clips) == 1:
+            c = item.clips[0]
+            for inst in item.sources:
+                out[CLASSES.index(inst)] = self._stem(c.recording, inst)[c.start:c.end]
+        else:
+            for c in item.clips:
+                out[CLASSES.index(c.instrument)] = self._stem(c.recording, c.instrument)[c.start:c.end]
+        return out
+
+    def mixture(self, item: Item) -> np.ndarray:
+        """The model's input audio: the exact float32 sum of the references, added in slot
+        order (for ensembles this equals the stored mixture).  Shape: ``(n_samples,)``."""
+        ref = self.reference(item)
+        mix = np.zeros(ref.shape[1], dtype=np.float32)
+        for k in range(ref.shape[0]):
+            if ref[k].any():
+                mix += ref[k]
+        return mix
+
+    def frames(self, item: Item, fps: float = 8.0, size: int = 224) -> dict[str, np.ndarray]:
+        """Per-player frames ``(n_frames, size, size, 3)`` keyed by instrument."""
+        out = {}
+        for c in item.clips:
+            notes = se.load_notes(self.root, self.rows[c.recording])
+            insts = [c.instrument] if c.instrument else item.sources
+            for inst in insts:
+                n = int((c.end - c.start) / 11025 * fps)
+                out[inst] = player_frames(notes[inst], inst, c.start / 11025, n, fps, size)
+        return out
+
+    def labels(self, item: Item) -> list[str]:
+        """The instruments present (conditioning information)."""
+        return list(item.sources) if item.sources else [item.label]

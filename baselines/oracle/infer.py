@@ -1,0 +1,132 @@
+"""Oracle baselines, written as submissions.
+
+Separation (``synth-ensembles-separation``, ``synth-ensembles-mix2``):
+
+* ``oracle-ibm`` — ideal binary mask: each time-frequency bin of the mixture STFT goes
+  to the source with the largest reference magnitude there (n_fft = 1022, hop 256, Hann,
+  centred; the shared front end of the separation baselines), mixture phase, iSTFT.
+* ``oracle-irm`` — ideal ratio mask ``|S_j| / sum_k |S_k|`` on the mixture STFT.
+* ``oracle-mixture`` — the input mixture as the estimate of every instrument present
+  (uses the labels; absent slots silent): the lower bound.
+
+Classification (``synth-ensembles-classification``):
+
+* ``oracle-label`` — score 1 for the true class: the upper bound.
+* ``oracle-prior`` — the training-split class frequencies for every item (chance level).
+
+Absent slots are omitted from the submission (``omitted_slots: silence``).
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from avbench import audio as au
+from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.tasks import get_task
+
+N_FFT, HOP = 1022, 256
+
+
+def _stft(x: torch.Tensor) -> torch.Tensor:
+    return torch.stft(x, N_FFT, HOP, window=torch.hann_window(N_FFT, dtype=x.dtype), center=True, return_complex=True)
+
+
+def _istft(X: torch.Tensor, length: int) -> torch.Tensor:
+    return torch.istft(X, N_FFT, HOP, window=torch.hann_window(N_FFT, dtype=torch.float64), center=True, length=length)
+
+
+def ideal_masks(ref: np.ndarray, mix: np.ndarray, kind: str) -> np.ndarray:
+    """Masked-mixture estimates.  Shape: ref ``(n_src, n)``, mix ``(n,)`` -> ``(n_src, n)``."""
+    R = _stft(torch.from_numpy(ref.astype(np.float64))).abs()
+    X = _stft(torch.from_numpy(mix.astype(np.float64)))
+    if kind == "ibm":
+        best = R.argmax(0, keepdim=True)
+        mask = torch.zeros_like(R).scatter_(0, best, 1.0) * (R > 0)
+    elif kind == "irm":
+        tot = R.sum(0, keepdim=True)
+        mask = torch.where(tot > 0, R / tot.clamp_min(1e-300), torch.zeros_like(R))
+    else:  # pragma: no cover
+        raise ValueError(kind)
+    est = _istft(mask * X.unsqueeze(0), mix.shape[-1]).numpy()
+    est[~ref.any(axis=1)] = 0.0
+    return est
+
+
+META = {
+    "oracle-ibm": ("Ideal binary mask (oracle, STFT 1022/256)", ["mixture"]),
+    "oracle-irm": ("Ideal ratio mask (oracle, STFT 1022/256)", ["mixture"]),
+    "oracle-mixture": ("Input mixture for every present instrument (lower bound)", ["mixture", "labels"]),
+    "oracle-label": ("True label (upper bound)", ["audio"]),
+    "oracle-prior": ("Training-split class prior (chance level)", []),
+}
+
+
+def _meta(name: str, task_key: str, inputs: list[str], oracle: bool) -> SubmissionMeta:
+    tname, _, version = task_key.partition("@")
+    return SubmissionMeta(
+        name=name, model=META[name][0], authors=["avbench"], code_url=None, oracle=oracle,
+        extra_training_data="none", n_parameters=0,
+        notes="Reference bound computed by baselines/oracle.",
+        tasks=[TaskEntry(name=tname, version=version or "1", inputs=inputs, omitted_slots="silence")],
+    )
+
+
+def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
+    from tqdm import tqdm
+
+    t = get_task(task)
+    out = Path(out)
+    key = t.spec.key
+    tdir = out / t.spec.name
+    if tdir.exists():
+        shutil.rmtree(tdir)
+    if (out / "results" / key).exists():
+        shutil.rmtree(out / "results" / key)
+    if t.spec.family == "separation":
+        if name not in ("oracle-ibm", "oracle-irm", "oracle-mixture"):
+            raise ValueError(f"{name} does not apply to {key}")
+        for item in tqdm(t.items, desc=name, disable=not progress):
+            ref = t.reference(item)
+            mix = t.mixture(item)
+            if name == "oracle-mixture":
+                est = np.where(ref.any(axis=1, keepdims=True), mix[None, :], 0.0)
+            else:
+                est = ideal_masks(ref, mix, name.split("-")[1])
+            for k, slot in enumerate(t.spec.slots):
+                if est[k].any():
+                    au.write_wav(tdir / "estimates" / item.id / f"{slot}.wav", est[k], t.spec.sample_rate)
+        oracle = name != "oracle-mixture"
+    else:
+        if name not in ("oracle-label", "oracle-prior"):
+            raise ValueError(f"{name} does not apply to {key}")
+        classes = t.spec.classes
+        if name == "oracle-prior":
+            counts = Counter(r["instruments"][0] for r in t.rows.values() if r["split"] == "train" and r["kind"] == "solo")
+            total = sum(counts.values()) or 1
+            prior = [counts.get(c, 0) / total for c in classes]
+        tdir.mkdir(parents=True, exist_ok=True)
+        with open(tdir / "predictions.csv", "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["item_id", *classes])
+            for item in t.items:
+                if name == "oracle-label":
+                    row = [1.0 if c == item.label else 0.0 for c in classes]
+                else:
+                    row = prior
+                w.writerow([item.id, *[f"{v:.6f}" for v in row]])
+        oracle = name == "oracle-label"
+    write_meta(out, _meta(name, key, META[name][1], oracle))
+    return out
+
+
+BASELINES = {n: (lambda n: (lambda task, out, progress=True: run(n, task, out, progress)))(n) for n in META}
+TASKS = {
+    "oracle-ibm": "separation", "oracle-irm": "separation", "oracle-mixture": "separation",
+    "oracle-label": "classification", "oracle-prior": "classification",
+}
