@@ -7,10 +7,11 @@ ICASSP 2019.  With ``alpha = <s_hat, s> / ||s||^2``:
     SD-SDR = 10 log10( ||alpha s||^2          / ||s - s_hat||^2 )
     SNR    = 10 log10( ||s||^2               / ||s - s_hat||^2 )
 
-Every ratio is computed as ``(num + eps) / (den + eps)``.  With the default
-``eps = 0`` the definitions are exact (a silent estimate gives ``-inf``; a perfect one
-``+inf``); with ``eps > 0`` the values are bounded, e.g. a silent estimate of a
-unit-energy reference scores ``10 log10(eps / (1 + eps))`` (the floor).
+Every ratio (and ``alpha``) is computed as ``(num + eps) / (den + eps)``.  With the
+default ``eps = 0`` the definitions are exact: an estimate orthogonal to the reference
+gives ``-inf``, a perfect one ``+inf``, a silent one NaN (0/0; avbench scores silent
+estimates with EPS).  With ``eps > 0`` the values are bounded: an orthogonal estimate
+scores ``10 log10(eps / (||s_hat||^2 + eps))``, the floor.
 """
 from __future__ import annotations
 
