@@ -66,7 +66,7 @@ CONFIGS: dict[str, Config] = {
     "full": Config(
         "1",
         (("bach", 130), ("monteverdi", 40), ("palestrina", 40), ("trecento", 30),
-         ("haydn", 6), ("mozart", 8), ("beethoven", 6)),
+         ("haydn", 8), ("mozart", 12)),
         4,
         3,
     ),
@@ -91,41 +91,44 @@ def soundfont_path() -> Path:
     return Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 
 
-_SF = None
+_SF_BYTES: bytes | None = None
 _SOUNDING: dict[str, frozenset[int]] | None = None
 _GAIN: dict[str, float] | None = None
 
 
 def _soundfont():
-    global _SF
-    if _SF is None:
-        try:
-            from tinysoundfont import _tinysoundfont as tsf
-        except ImportError as e:  # pragma: no cover - install problem
-            raise DataError("tinysoundfont is not installed", fix="run scripts/install.sh (pip install --no-deps tinysoundfont==0.3.7)") from e
-        sf = tsf.SoundFont(str(soundfont_path()))
-        sf.set_output(tsf.OutputMode.Mono, RENDER_RATE, 0.0)
-        sf.set_max_voices(256)
-        _SF = sf
-    return _SF
+    """A fresh synthesizer for every rendering: tinysoundfont keeps state across notes
+    (voices, filters) that ``reset()`` does not clear, so reusing one would make a
+    recording's bytes depend on what was rendered before it."""
+    global _SF_BYTES
+    try:
+        from tinysoundfont import _tinysoundfont as tsf
+    except ImportError as e:  # pragma: no cover - install problem
+        raise DataError("tinysoundfont is not installed",
+                        fix="run scripts/install.sh (pip install --no-deps tinysoundfont==0.3.7)") from e
+    if _SF_BYTES is None:
+        _SF_BYTES = soundfont_path().read_bytes()
+    sf = tsf.SoundFont(_SF_BYTES)
+    sf.set_output(tsf.OutputMode.Mono, RENDER_RATE, 0.0)
+    sf.set_max_voices(256)
+    return sf
 
 
 def _render_keys(program: int, key: int, velocity: float, dur: float, tail: float) -> np.ndarray:
     sf = _soundfont()
-    sf.reset()
     idx = sf.get_preset_index(0, program)
     sf.note_on(idx, key, velocity)
-    a = _render(int(dur * RENDER_RATE))
+    a = _render(sf, int(dur * RENDER_RATE))
     sf.note_off(idx, key)
-    b = _render(int(tail * RENDER_RATE))
+    b = _render(sf, int(tail * RENDER_RATE))
     return np.concatenate([a, b])
 
 
-def _render(n: int) -> np.ndarray:
+def _render(sf, n: int) -> np.ndarray:
     if n <= 0:
         return np.zeros(0, dtype=np.float32)
     buf = bytearray(4 * n)
-    _soundfont().render(buf)
+    sf.render(buf)
     return np.frombuffer(buf, dtype=np.float32).copy()
 
 
@@ -297,11 +300,16 @@ def plan(cfg: Config, parsed: list[dict]) -> list[RecordingPlan]:
     plans: list[RecordingPlan] = []
     for w, split in _assign_splits(cfg, parsed):
         composer = w["work"].split("/")[0]
-        n_parts = len(w["parts"])
-        sizes = [k for k in (2, 3, 4, 5) if k <= n_parts]
+        bpm = float(rng.integers(66, 109))
+        # only parts that play in the excerpt (at least 4 onsets before its last 0.5 s)
+        last_q = (cfg.n_samples / cfg.sample_rate - 0.5) * bpm / 60.0
+        active = [i for i, notes in enumerate(w["parts"]) if sum(on < last_q for on, _, _ in notes) >= 4]
+        if len(active) < 2:
+            continue
+        sizes = [k for k in (2, 3, 4, 5) if k <= len(active)]
         weights = np.array([{2: 0.25, 3: 0.3, 4: 0.3, 5: 0.3}[k] for k in sizes])
         k = int(rng.choice(sizes, p=weights / weights.sum()))
-        part_idx = sorted(rng.choice(n_parts, size=k, replace=False).tolist())
+        part_idx = sorted(rng.choice(active, size=k, replace=False).tolist())
         # instruments: balance classes (fewest so far first, ties by a seeded draw)
         c = counts[split]
         order = np.lexsort((rng.random(len(CLASSES)), c))
@@ -311,7 +319,6 @@ def plan(cfg: Config, parsed: list[dict]) -> list[RecordingPlan]:
         # highest part to the highest-sounding instrument
         parts_by_pitch = sorted(part_idx, key=lambda p: -_median_pitch(w["parts"][p]))
         insts_by_range = sorted(chosen, key=lambda n: -(BY_NAME[n].low + BY_NAME[n].high))
-        bpm = float(rng.integers(66, 109))
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", w["work"].rsplit(".", 1)[0].replace("/", "-")).strip("_")
         ens = RecordingPlan(f"ens-{slug}", "ensemble", split, w["work"], composer, w["title"], bpm)
         for p, name in sorted(zip(parts_by_pitch, insts_by_range), key=lambda t: CLASSES.index(t[1])):
@@ -322,7 +329,7 @@ def plan(cfg: Config, parsed: list[dict]) -> list[RecordingPlan]:
             j = int(np.lexsort((rng.random(len(CLASSES)), sc))[0])
             sc[j] += 1
             name = CLASSES[j]
-            p = int(rng.integers(0, n_parts))
+            p = int(active[int(rng.integers(0, len(active)))])
             solo = RecordingPlan(f"solo-{slug}-{s}-{BY_NAME[name].abbr}", "solo", split, w["work"], composer,
                                  w["title"], bpm)
             solo.players.append(PlayerPlan(name, p, _transpose_for(w["parts"][p], name), int(rng.integers(88, 113))))
@@ -374,7 +381,6 @@ def player_notes(cfg: Config, rec: RecordingPlan, pl: PlayerPlan, parts) -> list
 def render_player(notes, inst: str, n_out: int, sample_rate: int) -> np.ndarray:
     """Render one player's notes alone; float32 at ``sample_rate``, ``n_out`` samples."""
     sf = _soundfont()
-    sf.reset()
     prog = sf.get_preset_index(0, BY_NAME[inst].gm_program)
     n_render = n_out * RENDER_RATE // sample_rate
     events = []
@@ -386,14 +392,14 @@ def render_player(notes, inst: str, n_out: int, sample_rate: int) -> np.ndarray:
     for t, kind, k, v in events:
         t = min(t, n_render)
         if t > pos:
-            chunks.append(_render(t - pos))
+            chunks.append(_render(sf, t - pos))
             pos = t
         if kind == 1:
             sf.note_on(prog, k, v / 127)
         else:
             sf.note_off(prog, k)
     if pos < n_render:
-        chunks.append(_render(n_render - pos))
+        chunks.append(_render(sf, n_render - pos))
     x = np.concatenate(chunks).astype(np.float64) * instrument_gains()[inst]
     if sample_rate != RENDER_RATE:
         x = au.resample(x, RENDER_RATE, sample_rate)
