@@ -134,8 +134,10 @@ def _columns(family: str) -> list[str]:
     return SEPARATION_COLUMNS if family == "separation" else CLASSIFICATION_COLUMNS
 
 
-def _fmt(v: float | None, metric: str) -> str:
+def _fmt(v: float | None, metric: str, stat: Stat | None = None) -> str:
     if v is None:
+        if stat is not None and stat.n == 0 and (stat.n_posinf or stat.n_neginf):
+            return "+inf" if stat.n_posinf >= stat.n_neginf else "-inf"
         return "–"
     return f"{v:.3f}" if METRICS.get(metric) and METRICS[metric].unit == "" else f"{v:.2f}"
 
@@ -157,7 +159,7 @@ def table(entries: list[Entry]) -> tuple[list[str], list[list[str]], list[dict]]
     for r, e in rank(entries):
         vals = [e.scores[c].get(agg) if c in e.scores else None for c in cols]
         rows.append([str(r) if r is not None else "–", e.name, e.model, ", ".join(e.inputs) or "–",
-                     *[_fmt(v, c) for v, c in zip(vals, cols)],
+                     *[_fmt(v, c, e.scores.get(c)) for v, c in zip(vals, cols)],
                      f"{e.n_parameters:,}" if e.n_parameters is not None else "–", "yes" if e.oracle else ""])
         machine.append({"rank": r, "name": e.name, "model": e.model, "oracle": e.oracle, "inputs": e.inputs,
                         "n_parameters": e.n_parameters, "paper_url": e.paper_url, "code_url": e.code_url,

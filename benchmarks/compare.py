@@ -11,6 +11,7 @@ permutation fails on NumPy 2).  Every library runs with the machine's threads.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import statistics
 import sys
 import time
@@ -50,7 +51,9 @@ def main(argv=None) -> int:
     workloads = [("4 src x 65535", 4, 65535, args.repeats), ("2 src x 65535", 2, 65535, args.repeats)]
     if not args.skip_long:
         workloads.append(("4 src x 3 min", 4, 3 * 60 * 11025, args.long_repeats))
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; fast_bss_eval {fast_bss_eval.__version__}")
+    versions = {p: importlib.metadata.version(p) for p in ("fast-bss-eval", "mir_eval")}
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; "
+          f"fast_bss_eval {versions['fast-bss-eval']}, mir_eval {versions['mir_eval']}")
     print(f"{'workload':<16}{'avbench s':>11}{'fbe s':>10}{'mir_eval s':>12}{'fbe/avb':>9}{'mir/avb':>9}{'max|d| dB':>11}")
     for label, n_src, n, reps in workloads:
         R, E = music_item(7, n_src, n)

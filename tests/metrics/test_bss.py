@@ -200,3 +200,63 @@ def test_framewise_short_signal_gives_one_window():
     out = bss_eval_sources_framewise(R, E, window=5000, hop=2500)
     assert out.sdr.shape == (2, 1)
     np.testing.assert_allclose(out.sdr[:, 0], bss_eval_sources(R, E).sdr, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_src", [1, 3, 4])
+def test_levinson_and_dense_solvers_agree(n_src):
+    rng = np.random.default_rng(20 + n_src)
+    R, E = music_item(rng, n_src, 9000)
+    a = np.array(bss_eval_sources(R, E, solver="levinson")[:3])
+    b = np.array(bss_eval_sources(R, E, solver="dense")[:3])
+    np.testing.assert_allclose(a, b, atol=1e-9)
+    c = bss_eval_sources(R, E, solver="levinson", compute_permutation=True)
+    d = bss_eval_sources(R, E, solver="dense", compute_permutation=True)
+    np.testing.assert_allclose(np.array(c[:3]), np.array(d[:3]), atol=1e-9)
+
+
+def test_levinson_falls_back_when_its_checks_fail(monkeypatch):
+    """Linearly dependent references make the block-Toeplitz system singular: the
+    recursion must refuse the item and the dense fall-back must give mir_eval's numbers.
+    A residual tolerance of 0 refuses every item: the fall-back must then equal the
+    dense solver everywhere."""
+    from avbench.metrics.functional import _toeplitz
+
+    seen = {}
+    real = _toeplitz.solve
+
+    def spy(cref, d, residual_tol=_toeplitz.RESIDUAL_TOL):
+        x, ok = real(cref, d, seen.get("tol", residual_tol))
+        seen["ok"] = ok.copy()
+        return x, ok
+
+    monkeypatch.setattr(_toeplitz, "solve", spy)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(3000)
+    R = np.array([x, 2 * x])
+    E = R + 0.1 * rng.standard_normal(R.shape)
+    ours = bss_eval_sources(R, E, solver="levinson")
+    assert not seen["ok"].any()
+    ref = mir(R, E)
+    for k in (0, 2):  # SDR and SAR are determined; SIR is infinite (mir_eval: > 250 dB)
+        np.testing.assert_allclose(ours[k], ref[k], atol=1e-7)
+    assert np.all(ours.sir > 120) and np.all(ref[1] > 120)
+
+    seen["tol"] = 0.0
+    R2, E2 = music_item(rng, 3, 4000)
+    forced = bss_eval_sources(R2, E2, solver="levinson")
+    assert not seen["ok"].any()
+    np.testing.assert_allclose(np.array(forced[:3]), np.array(bss_eval_sources(R2, E2, solver="dense")[:3]), atol=1e-12)
+
+
+@pytest.mark.parametrize("n,block", [(5000, 1000), (7777, 2048), (3000, 4096)])
+def test_blocked_correlations_are_exact(n, block):
+    from avbench.metrics.functional import bss as k
+
+    rng = np.random.default_rng(n)
+    R, E = music_item(rng, 3, n)
+    Rt, Et = torch.from_numpy(R)[None], torch.from_numpy(E)[None]
+    full = k._correlations(Rt, Et, 64)
+    blocked = k._correlations_blocked(Rt, Et, 64, block=block, chunk=2)
+    for a, b in zip(full, blocked):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-10 * float(a.abs().max()))

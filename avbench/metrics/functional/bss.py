@@ -17,10 +17,12 @@ and
 How it is computed (no projected signal is ever synthesised):
 
 1. FFT cross-correlations give the lags ``-(L-1)..L-1`` of every reference pair and
-   the lags ``0..L-1`` of every (reference, estimate) pair.
-2. The Gram matrix ``G`` of all delayed references (block Toeplitz, ``n_src*L`` square)
-   is factorised once per item by Cholesky, ``G = C C^T``; ``y = C^{-1} D`` gives
-   ``||P e||^2 = ||y||^2`` for every estimate at once.
+   the lags ``0..L-1`` of every (reference, estimate) pair (whole-signal FFTs, or for
+   long signals cross-spectra accumulated over blocks, so memory stays bounded).
+2. The normal equations ``G c = D`` of all delayed references (``G`` is block Toeplitz,
+   ``n_src*L`` square) are solved for every estimate at once, either by the multichannel
+   block-Levinson recursion (:mod:`._toeplitz`, ``O(L^2 n^3)``; checked, with a dense
+   fall-back) or by one dense Cholesky factorisation ``G = C C^T``; ``||P e||^2 = c^T D``.
 3. Each diagonal block ``G_jj`` is factorised on its own for ``||P_j e||^2``.
 4. The interference energy is ``d^T G d`` with ``d`` the difference of the two filter
    coefficient vectors, which avoids subtracting two nearly equal energies.
@@ -134,6 +136,36 @@ def _correlations(ref: torch.Tensor, est: torch.Tensor, L: int):
     return cref, dre
 
 
+def _correlations_blocked(ref: torch.Tensor, est: torch.Tensor, L: int, block: int = 16384, chunk: int = 4):
+    """The same lags as :func:`_correlations`, accumulated block by block.
+
+    Each reference is cut into blocks of ``block`` samples; block ``b`` of ``r_i`` is
+    correlated with the stretch ``[b*block - (L-1), (b+1)*block + L - 1)`` of ``r_j`` (or
+    ``e_j``) by FFTs of ``block + 2L - 2`` points or more (so nothing wraps around), and the
+    cross-spectra are summed over blocks before one short inverse FFT per pair.  Exact,
+    faster than whole-signal FFTs on long signals (the work stays in cache, ``chunk``
+    blocks at a time), and its memory grows with ``n_src x chunk x block``, not with the
+    signal length.
+    """
+    B, n, N = ref.shape
+    m = est.shape[1]
+    P = _next_fast_len(block + 2 * L - 2)
+    W = block + 2 * L - 2
+    nb = -(-N // block)
+    padded = nb * block
+    plain = torch.nn.functional.pad(ref, (0, padded - N))
+    ext = torch.nn.functional.pad(torch.cat([ref, est], 1), (L - 1, padded - N + L - 1))
+    S = torch.zeros((B, n, n + m, P // 2 + 1), dtype=torch.complex128, device=ref.device)
+    for c0 in range(0, nb, chunk):
+        c1 = min(nb, c0 + chunk)
+        X = torch.fft.rfft(plain[..., c0 * block : c1 * block].unfold(-1, block, block), n=P).conj()  # (B, n, k, F)
+        Y = torch.fft.rfft(ext[..., c0 * block : (c1 - 1) * block + W].unfold(-1, W, block), n=P)   # (B, n+m, k, F)
+        for i in range(n):
+            S[:, i] += (X[:, i : i + 1] * Y).sum(2)
+    c = torch.fft.irfft(S, n=P)[..., : 2 * L - 1]  # lag s - (L-1) at index s
+    return c[:, :, :n].contiguous(), c[:, :, n:, L - 1 :].contiguous()
+
+
 def _toeplitz_blocks(c: torch.Tensor, L: int) -> torch.Tensor:
     """Toeplitz matrices ``T[..., a, b] = c[..., a - b + L - 1]`` from lags (..., 2L-1)."""
     return c.flip(-1).unfold(-1, L, 1).flip(-2)
@@ -152,10 +184,11 @@ def _gram(cref: torch.Tensor, L: int) -> torch.Tensor:
     return G.reshape(B, n * L, n * L)
 
 
-def _chol_solve(G: torch.Tensor, D: torch.Tensor):
+def _chol_solve(G: torch.Tensor, D: torch.Tensor, return_factor: bool = False):
     """Solve ``G X = D`` for SPD ``G``; also return ``||C^{-1} D||^2`` per column.
 
-    Items whose Cholesky fails fall back to LU, then least squares.
+    Items whose Cholesky fails fall back to LU, then least squares.  With
+    ``return_factor`` the Cholesky factor is returned too (``None`` if any item failed).
     """
     C, info = torch.linalg.cholesky_ex(G)
     Y = torch.linalg.solve_triangular(C, D, upper=False)
@@ -169,6 +202,8 @@ def _chol_solve(G: torch.Tensor, D: torch.Tensor):
             Xb = torch.linalg.lstsq(G[b].cpu(), D[b].cpu(), driver="gelsd").solution.to(G.device)
         X[b] = Xb
         P[b] = (Xb * D[b]).sum(-2)
+    if return_factor:
+        return X, P, (C if not bad else None)
     return X, P
 
 
@@ -178,39 +213,96 @@ def _ratio_db(num: torch.Tensor, den: torch.Tensor, scale: torch.Tensor) -> torc
     return torch.where(den == 0, torch.full_like(out, math.inf), out)
 
 
-def _bss_core(ref: torch.Tensor, est: torch.Tensor, L: int, permutation: bool):
+def _solve_all(cref: torch.Tensor, dre: torch.Tensor, L: int, solver: str):
+    """Filter coefficients of every estimate on all references and ``||P e||^2``.
+
+    Returns ``call`` (B, n, L, m) (source-major) and ``Pall`` (B, m), plus the dense
+    Gram matrix when it was built (else ``None``).
+    """
+    B, n, m = dre.shape[0], dre.shape[1], dre.shape[2]
+    # the recursion's cost is dominated by a Python loop over taps: it wins on the CPU
+    # once the dense factorisation is large (3 or more sources at 512 taps)
+    use_levinson = solver == "levinson" or (solver == "auto" and cref.device.type == "cpu" and n * L >= 1536)
+    if use_levinson:
+        from . import _toeplitz
+
+        d = dre.permute(0, 3, 1, 2).cpu().numpy()  # (B, L, n, m), tap-major
+        x, ok = _toeplitz.solve(cref.cpu().numpy(), d)
+        call = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1, 3))).to(cref.device)
+        Pall = torch.from_numpy((x * d).sum(axis=(1, 2))).to(cref.device)
+        bad = np.flatnonzero(~ok).tolist()
+        if bad:  # exact dense fall-back where the recursion was not accurate enough
+            G = _gram(cref[bad], L)
+            Dall = dre[bad].permute(0, 1, 3, 2).reshape(len(bad), n * L, m)
+            cb, Pb = _chol_solve(G, Dall)
+            call[bad] = cb.reshape(len(bad), n, L, m)
+            Pall[bad] = Pb
+        return call, Pall, None, None
+    if solver not in ("auto", "dense"):
+        raise ValueError(f"solver must be 'auto', 'dense' or 'levinson', got {solver!r}")
+    G = _gram(cref, L)
+    Dall = dre.permute(0, 1, 3, 2).reshape(B, n * L, m)
+    call, Pall, C = _chol_solve(G, Dall, return_factor=True)
+    return call.reshape(B, n, L, m), Pall, G, C
+
+
+def _quad(cref: torch.Tensor, G: torch.Tensor | None, delta: torch.Tensor) -> torch.Tensor:
+    """``delta^T G delta`` for delta (B, m, n, L) -> (B, m)."""
+    B, m, n, L = delta.shape
+    if G is not None:
+        dflat = delta.reshape(B, m, n * L)
+        return (dflat * torch.einsum("bpq,bjq->bjp", G, dflat)).sum(-1)
+    from . import _toeplitz
+
+    dt = delta.permute(0, 3, 2, 1).cpu().numpy()  # (B, L, n, m)
+    Gd = _toeplitz.toeplitz_matvec(cref.cpu().numpy(), dt)
+    return torch.from_numpy((dt * Gd).sum(axis=(1, 2))).to(delta.device)
+
+
+def _bss_core(ref: torch.Tensor, est: torch.Tensor, L: int, permutation: bool, solver: str = "auto"):
     """Core over a flat batch.  ref, est (B, n, N) float64.
 
     Returns sdr, sir (B, n_est, n_ref) when ``permutation`` else (B, n), and sar (B, n).
     """
     B, n, N = ref.shape
-    cref, dre = _correlations(ref, est, L)
-    G = _gram(cref, L)
-    Dall = dre.permute(0, 1, 3, 2).reshape(B, n * L, n)  # column j: <delayed refs, e_j>
-    call, Pall = _chol_solve(G, Dall)  # (B, nL, m), (B, m)
+    if N >= 8 * 16384:
+        cref, dre = _correlations_blocked(ref, est, L, block=16384, chunk=4)
+    elif N >= 4 * 4096 and L <= 2048:
+        cref, dre = _correlations_blocked(ref, est, L, block=8192, chunk=8)
+    else:
+        cref, dre = _correlations(ref, est, L)
+    call4, Pall, G, C = _solve_all(cref, dre, L, solver)  # (B, ref block i, tap, est j), (B, m)
     E = (est * est).sum(-1)  # (B, m)
     artif = E - Pall
     sar = _ratio_db(Pall, artif, E)
 
     diag = torch.arange(n, device=ref.device)
-    # advanced indexing puts the indexed axis first: (n, B, L, L) -> (B, n, L, L)
-    Gjj = G.view(B, n, L, n, L)[:, diag, :, diag, :].transpose(0, 1).contiguous()
-    call4 = call.reshape(B, n, L, n)  # (B, ref block i, tap, est j)
 
     if not permutation:
         d = dre[:, diag, diag].unsqueeze(-1)  # (B, n, L, 1)
-        cj, Pj = _chol_solve(Gjj.reshape(B * n, L, L), d.reshape(B * n, L, 1))
-        cj = cj.reshape(B, n, L)
-        Pj = Pj.reshape(B, n)
+        # the leading block of the full factor is the factor of G_00: source 0 is free
+        first = 1 if C is not None else 0
+        own = diag[first:]
+        Gjj = _toeplitz_blocks(cref[:, own, own], L).contiguous()  # (B, n - first, L, L)
+        cj = torch.empty((B, n, L), dtype=ref.dtype, device=ref.device)
+        Pj = torch.empty((B, n), dtype=ref.dtype, device=ref.device)
+        if first:
+            y0 = torch.linalg.solve_triangular(C[:, :L, :L], d[:, 0], upper=False)
+            cj[:, 0] = torch.linalg.solve_triangular(C[:, :L, :L].mT, y0, upper=True)[..., 0]
+            Pj[:, 0] = (y0 * y0).sum((-2, -1))
+        if n > first:
+            c_rest, P_rest = _chol_solve(Gjj.reshape(-1, L, L), d[:, first:].reshape(-1, L, 1))
+            cj[:, first:] = c_rest.reshape(B, n - first, L)
+            Pj[:, first:] = P_rest.reshape(B, n - first)
         delta = call4.permute(0, 3, 1, 2).clone()  # (B, est j, block, tap)
         delta[:, diag, diag] -= cj
-        delta = delta.reshape(B, n, n * L)
-        interf = (delta * torch.einsum("bpq,bjq->bjp", G, delta)).sum(-1)
+        interf = _quad(cref, G, delta)
         sdr = _ratio_db(Pj, interf + artif.clamp_min(0), E)
         sir = _ratio_db(Pj, interf, E)
         return sdr, sir, sar
 
     # all (estimate j, reference i) pairs
+    Gjj = _toeplitz_blocks(cref[:, diag, diag], L).contiguous()  # (B, n, L, L)
     cown, Pown = _chol_solve(Gjj.reshape(B * n, L, L), dre.permute(0, 1, 3, 2).reshape(B * n, L, n))  # cown (B*n, L, m): filter of e_j on reference i
     cown = cown.reshape(B, n, L, n)
     Pown = Pown.reshape(B, n, n)  # (B, ref i, est j)
@@ -219,8 +311,7 @@ def _bss_core(ref: torch.Tensor, est: torch.Tensor, L: int, permutation: bool):
     for i in range(n):
         delta = base.clone()
         delta[:, :, i] -= cown[:, i].permute(0, 2, 1)
-        delta = delta.reshape(B, n, n * L)
-        interf[:, i] = (delta * torch.einsum("bpq,bjq->bjp", G, delta)).sum(-1)
+        interf[:, i] = _quad(cref, G, delta)
     artif_c = artif.clamp_min(0).unsqueeze(1)  # (B, 1, m)
     Es = E.unsqueeze(1)
     sdr = _ratio_db(Pown, interf + artif_c, Es).transpose(1, 2)  # (B, est j, ref i)
@@ -252,6 +343,7 @@ def bss_eval_sources(
     compute_permutation: bool = False,
     *,
     check: bool = True,
+    solver: str = "auto",
 ) -> BSSEvalSources:
     """BSS Eval v3 SDR, SIR and SAR of every estimated source.
 
@@ -268,6 +360,11 @@ def bss_eval_sources(
         exhaustive search).
     check : bool
         Run :func:`validate` first (silent sources raise ``ValueError``).
+    solver : {"auto", "levinson", "dense"}
+        How the normal equations are solved: the block-Levinson recursion (CPU default
+        when ``n_src * filter_length >= 1536``), with a dense Cholesky fall-back for every item whose
+        recursion fails its positive-definiteness or residual check, or the dense
+        Cholesky factorisation (default on CUDA).  Both are exact.
 
     Returns
     -------
@@ -305,9 +402,9 @@ def bss_eval_sources(
     for s in range(0, Btot, step):
         sl = slice(s, min(Btot, s + step))
         if not compute_permutation:
-            sdr[sl], sir[sl], sar[sl] = _bss_core(refb[sl], estb[sl], L, False)
+            sdr[sl], sir[sl], sar[sl] = _bss_core(refb[sl], estb[sl], L, False, solver)
         else:
-            sdr_m, sir_m, sar_j = _bss_core(refb[sl], estb[sl], L, True)
+            sdr_m, sir_m, sar_j = _bss_core(refb[sl], estb[sl], L, True, solver)
             sir_np = sir_m.cpu().numpy()
             for b in range(sir_np.shape[0]):
                 p = torch.from_numpy(_best_permutation(sir_np[b])).to(ref.device)

@@ -1,0 +1,38 @@
+"""The command line: the demo, data and task listings, leaderboard commands."""
+import json
+
+from avbench.cli import main
+
+
+def test_demo_prints_leaderboards_with_ibm_5db_above_mixture(mini, capsys):
+    assert main(["demo", "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "# synth-ensembles-separation — version 1-mini" in out
+    assert "# synth-ensembles-classification — version 1-mini" in out
+    rows = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 5 and cells[1] in ("oracle-ibm", "oracle-mixture") and "SDR" not in line:
+            rows.setdefault(cells[1], float(cells[4]))
+    assert rows["oracle-ibm"] >= rows["oracle-mixture"] + 5
+
+
+def test_data_list_tasks_and_verify(mini, capsys):
+    assert main(["data", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    mini_row = next(r for r in rows if r["version"] == "1-mini")
+    assert mini_row["state"] == "generated" and sum(mini_row["recordings"].values()) > 0
+    assert main(["tasks", "--json"]) == 0
+    tasks = json.loads(capsys.readouterr().out)
+    assert {t["task"] for t in tasks} == {"synth-ensembles-separation", "synth-ensembles-mix2",
+                                          "synth-ensembles-classification"}
+    assert main(["data", "verify", "synth-ensembles", "--config", "mini", "--quiet"]) == 0
+
+
+def test_user_errors_exit_2(mini, tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "AVB401" in err and "nowhere" in err
+    assert main(["baseline", "run", "nope", "--task", "synth-ensembles-mix2@1-mini", "--out", str(tmp_path)]) == 2
+    assert main(["leaderboard", "show", "synth-ensembles-mix2@7", "--leaderboards", str(tmp_path)]) == 2
+    assert main(["data", "generate", "urmp"]) == 2
