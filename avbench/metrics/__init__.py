@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .functional import (  # noqa: F401
-    bootstrap_ci, bss_eval_sources, bss_eval_sources_framewise, buckets, confusion_matrix, eps, f1,
+    bootstrap_ci, bss_eval_images, bss_eval_images_framewise, bss_eval_sources, bss_eval_sources_framewise,
+    bss_eval_v4, buckets, confusion_matrix, eps, f1,
     hit_at_k, mcnemar, paired_bootstrap, pes, precision, precision_recall_f1, recall, sd_sdr, si_sdr,
     snr, topk, wilcoxon,
 )
@@ -31,6 +32,8 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in (
     MetricInfo("sdr", True, "dB", description="BSS Eval v3 signal-to-distortion ratio (512 taps)"),
     MetricInfo("sir", True, "dB", description="BSS Eval v3 signal-to-interference ratio"),
     MetricInfo("sar", True, "dB", description="BSS Eval v3 signal-to-artefact ratio"),
+    MetricInfo("isr", True, "dB", description="BSS Eval image-to-spatial distortion ratio"),
+    MetricInfo("sdr_v4", True, "dB", description="BSS Eval v4 (museval) framewise SDR, whole-signal filters"),
     MetricInfo("si_sdr", True, "dB", description="scale-invariant SDR (Le Roux et al. 2019)"),
     MetricInfo("sd_sdr", True, "dB", description="scale-dependent SDR (Le Roux et al. 2019)"),
     MetricInfo("pes", False, "dB", floor=-80.0, description="predicted energy at silence (eps 1e-8)"),
