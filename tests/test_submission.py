@@ -142,3 +142,16 @@ def test_cli_exits_2_without_traceback_and_leaves_leaderboards(oracle_subs, copy
     assert "Traceback" not in r.stderr and "AVB420" in r.stderr and str(first_estimate(sub)) in r.stderr
     after = {p: p.read_bytes() for p in lb.rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_shipped_example_submission_is_valid_and_scores(mini, tmp_path):
+    import shutil as sh
+
+    from avbench.scoring import score
+
+    src = Path(__file__).resolve().parent.parent / "submissions" / "example"
+    validate(src)
+    dst = tmp_path / "example"
+    sh.copytree(src, dst)
+    r = score(dst, progress=False)[0]
+    assert r.task == "synth-ensembles-classification" and r.scores["hit@1"].n == r.n_items
