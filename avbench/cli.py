@@ -55,6 +55,24 @@ def cmd_data_list(args) -> int:
     return 0
 
 
+def cmd_data_video(args) -> int:
+    from .data import synth_ensembles as se
+    from .video import player_frames, tile, write_mp4
+
+    root = se.locate(args.config)
+    rows = {r["id"]: r for r in se.read_manifest(root)}
+    if args.recording not in rows:
+        raise AvbenchError(f"no recording {args.recording!r}", path=root / "manifest.jsonl",
+                           fix="pick an id from manifest.jsonl (e.g. one starting with ens-)")
+    row = rows[args.recording]
+    notes = se.load_notes(root, row)
+    n_frames = int(row["n_samples"] / row["sample_rate"] * args.fps)
+    frames = [player_frames(notes[i], i, 0.0, n_frames, args.fps, args.size) for i in row["instruments"]]
+    write_mp4(args.out, tile(frames), args.fps)
+    _print(args, f"wrote {args.out} ({n_frames} frames, {len(frames)} players)")
+    return 0
+
+
 def cmd_data_verify(args) -> int:
     from .data import synth_ensembles as se
 
@@ -232,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_data_generate)
     ls = common(data.add_parser("list", help="datasets, versions and item counts"))
     ls.set_defaults(func=cmd_data_list)
+    vid = common(data.add_parser("video", help="export the ensemble view of a recording to mp4"))
+    vid.add_argument("recording")
+    vid.add_argument("--config", default="mini", choices=["mini", "full"])
+    vid.add_argument("--out", required=True)
+    vid.add_argument("--fps", type=float, default=8.0)
+    vid.add_argument("--size", type=int, default=224)
+    vid.set_defaults(func=cmd_data_video)
     v = common(data.add_parser("verify", help="check every file against the manifest"))
     v.add_argument("name")
     v.add_argument("--config", default="mini", choices=["mini", "full"])

@@ -36,3 +36,16 @@ def test_user_errors_exit_2(mini, tmp_path, capsys):
     assert main(["baseline", "run", "nope", "--task", "synth-ensembles-mix2@1-mini", "--out", str(tmp_path)]) == 2
     assert main(["leaderboard", "show", "synth-ensembles-mix2@7", "--leaderboards", str(tmp_path)]) == 2
     assert main(["data", "generate", "urmp"]) == 2
+
+
+def test_video_export(mini, tmp_path, capsys):
+    from avbench.data import synth_ensembles as se
+    from avbench.video import read_video
+
+    rec = next(r for r in se.read_manifest(mini) if r["kind"] == "ensemble")
+    out = tmp_path / "v.mp4"
+    assert main(["data", "video", rec["id"], "--out", str(out), "--size", "64", "--quiet"]) == 0
+    v = read_video(out)
+    k = rec["n_sources"]
+    cols, rows = (k, 1) if k <= 3 else (-(-k // 2), 2)
+    assert v.shape[:3] == (int(rec["n_samples"] / 11025 * 8), 64 * rows, 64 * cols)
