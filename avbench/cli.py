@@ -27,8 +27,9 @@ def cmd_data_generate(args) -> int:
     if args.name != se.NAME:
         raise AvbenchError(f"{args.name} cannot be generated", fix=f"only {se.NAME} is generated; real datasets are read from a local copy")
     t0 = time.time()
-    root = se.generate(args.config, workers=args.workers, force=args.force, progress=not args.quiet)
-    _print(args, f"{se.NAME} {se.config_for(args.config).version} at {root} ({time.time() - t0:.1f} s)")
+    root = se.generate(args.config, workers=args.workers, force=args.force, progress=not args.quiet,
+                       sample_rate=args.sample_rate)
+    _print(args, f"{se.NAME} {root.name} at {root} ({time.time() - t0:.1f} s)")
     return 0
 
 
@@ -247,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--config", default="mini", choices=["mini", "full"])
     g.add_argument("--workers", type=int, default=None)
     g.add_argument("--force", action="store_true")
+    g.add_argument("--sample-rate", type=int, default=None, help="store audio at this rate (e.g. 44100) as version <version>-<rate>")
     g.set_defaults(func=cmd_data_generate)
     ls = common(data.add_parser("list", help="datasets, versions and item counts"))
     ls.set_defaults(func=cmd_data_list)

@@ -26,7 +26,7 @@ import multiprocessing as mp
 import os
 import re
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -487,16 +487,22 @@ def library_versions() -> dict[str, str]:
 
 
 def generate(config: str = "mini", root: str | Path | None = None, workers: int | None = None,
-             force: bool = False, progress: bool = True) -> Path:
+             force: bool = False, progress: bool = True, sample_rate: int | None = None) -> Path:
     """Generate a configuration into ``root`` (default ``$AVBENCH_HOME/data/synth-ensembles/<version>``).
 
     Returns the root.  Skips the work when a complete copy is already there (``force``
     regenerates).  Resumable: an interrupted run leaves no ``dataset.json`` and
-    restarts cleanly.
+    restarts cleanly.  ``sample_rate`` (e.g. 44100, the rendering rate) stores the audio
+    at another rate under the version ``<version>-<rate>``: same works, notes and
+    splits, recordings of the same duration; the built-in tasks use 11025 Hz.
     """
     from tqdm import tqdm
 
     cfg = config_for(config)
+    if sample_rate is not None and sample_rate != cfg.sample_rate:
+        if RENDER_RATE % sample_rate and sample_rate % 11025:
+            raise DataError(f"unsupported sample rate {sample_rate}", fix="use a multiple of 11025 Hz up to 44100")
+        cfg = replace(cfg, sample_rate=int(sample_rate), version=f"{cfg.version}-{int(sample_rate)}")
     root = Path(root) if root is not None else data_dir(NAME, cfg.version)
     if (root / "dataset.json").exists() and not force:
         return root

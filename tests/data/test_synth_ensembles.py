@@ -138,3 +138,13 @@ def test_unknown_version_is_a_clear_error():
 
     with pytest.raises(DataError, match="unknown synth-ensembles version"):
         se.config_for("7")
+
+
+def test_44k_path_has_same_notes_and_duration(mini, tmp_path):
+    hi = se.generate("mini", root=tmp_path / "hi", progress=False, sample_rate=44100)
+    lo_rows = {r["id"]: r for r in se.read_manifest(mini)}
+    for r in se.read_manifest(hi):
+        lo = lo_rows[r["id"]]
+        assert r["sample_rate"] == 44100 and r["n_samples"] == 4 * lo["n_samples"]
+        assert (hi / r["notes"]).read_bytes() == (mini / lo["notes"]).read_bytes()
+    assert json.loads((hi / "dataset.json").read_text())["version"] == "1-mini-44100"
