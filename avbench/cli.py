@@ -129,7 +129,8 @@ def cmd_score(args) -> int:
     for r in results:
         if args.update_leaderboard:
             root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
-            d = lb.add_entry(root, lb.entry_from(r, sub.meta))
+            d = lb.add_entry(root, lb.entry_from(r, sub.meta),
+                             scores=sub.root / "results" / f"{r.task}@{r.version}" / "scores.parquet")
             if not args.json:
                 _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
         out.append(r.model_dump(mode="json"))
@@ -161,6 +162,24 @@ def cmd_lb_show(args) -> int:
     if not p.exists():
         raise AvbenchError("no leaderboard there", path=p, fix="score a submission with --update-leaderboard")
     print(p.read_text())
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare_frames, format_report, load_scores
+    from .tasks import get_task, parse_key
+
+    name, version = parse_key(args.task)
+    spec = get_task(name, version).spec
+    lbroot = Path(args.leaderboards) if args.leaderboards else None
+    na, a = load_scores(args.a, f"{name}@{version}", lbroot)
+    nb, b = load_scores(args.b, f"{name}@{version}", lbroot)
+    metric = args.metric or spec.main_score
+    r = compare_frames(a, b, spec.family, metric)
+    if args.json:
+        print(json.dumps({"a": na, "b": nb, "task": spec.key, **r}, indent=2, allow_nan=False))
+    else:
+        print(format_report(na, nb, spec.key, r))
     return 0
 
 
@@ -218,7 +237,8 @@ def cmd_demo(args) -> int:
             path = demo / "submissions" / task / n
             sub = validate(path)
             for r in score(path, workers=args.workers, progress=False, validate_first=False):
-                lb.add_entry(lbroot, lb.entry_from(r, sub.meta))
+                lb.add_entry(lbroot, lb.entry_from(r, sub.meta),
+                             scores=path / "results" / f"{r.task}@{r.version}" / "scores.parquet")
     _print(args, f"[4/4] leaderboards in {lbroot}\n")
     for task, _ in plan:
         print((lb.board_dir(lbroot, task, version) / "leaderboard.md").read_text())
@@ -280,6 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--update-leaderboard", action="store_true")
     s.add_argument("--leaderboards", default=None, help="leaderboards root (default: ./leaderboards of the checkout)")
     s.set_defaults(func=cmd_score)
+
+    cmp_ = common(sp.add_parser("compare", help="paired tests of two submissions on the items both scored"))
+    cmp_.add_argument("a", help="a scored submission folder, or an entry name on the leaderboard")
+    cmp_.add_argument("b")
+    cmp_.add_argument("--task", required=True, help="NAME or NAME@VERSION")
+    cmp_.add_argument("--metric", default=None, help="default: the task's main score")
+    cmp_.add_argument("--leaderboards", default=None)
+    cmp_.set_defaults(func=cmd_compare)
 
     lbp = sp.add_parser("leaderboard", help="leaderboards").add_subparsers(dest="sub", required=True)
     b = common(lbp.add_parser("build", help="rebuild tables from the entries"))

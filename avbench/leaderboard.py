@@ -83,11 +83,17 @@ def _lock(d: Path) -> FileLock:
     return FileLock(str(d / ".lock"), timeout=120)
 
 
-def add_entry(root: Path, entry: Entry) -> Path:
-    """Add or replace an entry and rebuild that leaderboard (atomic, locked)."""
+def add_entry(root: Path, entry: Entry, scores: Path | None = None) -> Path:
+    """Add or replace an entry (and its per-item ``scores`` parquet, used for paired
+    tests) and rebuild that leaderboard (atomic, locked)."""
     d = board_dir(root, entry.task, entry.version)
     with _lock(d):
         atomic_write(d / "entries" / f"{entry.name}.json", dump_json(entry))
+        target = d / "entries" / f"{entry.name}.scores.parquet"
+        if scores is not None:
+            atomic_write(target, Path(scores).read_bytes())
+        elif target.exists():
+            target.unlink()
         _build_locked(d, entry.task, entry.version)
     return d
 
@@ -134,6 +140,37 @@ def _columns(family: str) -> list[str]:
     return SEPARATION_COLUMNS if family == "separation" else CLASSIFICATION_COLUMNS
 
 
+def _significance(d: Path, ranked: list[tuple[int | None, Entry]]) -> dict[str, str]:
+    """``name -> text`` comparing every ranked row with the top row on the main score
+    (Wilcoxon for separation, McNemar for classification), where both have per-item
+    scores.  Rows not significantly different from the top are marked ``≈``."""
+    import pandas as pd
+
+    from .compare import compare_frames
+
+    rows = [e for r, e in ranked if r is not None]
+    if len(rows) < 2:
+        return {}
+    top = rows[0]
+    f_top = d / "entries" / f"{top.name}.scores.parquet"
+    if not f_top.exists():
+        return {}
+    a = pd.read_parquet(f_top)
+    metric = top.main_score
+    out = {top.name: "top"}
+    for e in rows[1:]:
+        f = d / "entries" / f"{e.name}.scores.parquet"
+        if not f.exists():
+            continue
+        try:
+            r = compare_frames(a, pd.read_parquet(f), e.family, metric)
+        except Exception:  # noqa: BLE001 - no shared items: nothing to say
+            continue
+        p = r["test"]["p_value"]
+        out[e.name] = ("≈ " if not r["significant"] else "") + (f"p={p:.3f}" if p >= 0.001 else "p<0.001")
+    return out
+
+
 def _fmt(v: float | None, metric: str, stat: Stat | None = None) -> str:
     if v is None:
         if stat is not None and stat.n == 0 and (stat.n_posinf or stat.n_neginf):
@@ -142,8 +179,11 @@ def _fmt(v: float | None, metric: str, stat: Stat | None = None) -> str:
     return f"{v:.3f}" if METRICS.get(metric) and METRICS[metric].unit == "" else f"{v:.2f}"
 
 
-def table(entries: list[Entry]) -> tuple[list[str], list[list[str]], list[dict]]:
-    """Header, formatted rows and machine-readable rows of a leaderboard."""
+def table(entries: list[Entry], d: Path | None = None) -> tuple[list[str], list[list[str]], list[dict]]:
+    """Header, formatted rows and machine-readable rows of a leaderboard.
+
+    The main score shows its 95% bootstrap interval; with the board's folder ``d``, a
+    column compares every ranked row with the top one."""
     if not entries:
         return [], [], []
     fam = entries[0].family
@@ -154,30 +194,45 @@ def table(entries: list[Entry]) -> tuple[list[str], list[list[str]], list[dict]]
         info = METRICS.get(c)
         unit = f" [{info.unit}]" if info and info.unit else ""
         header.append(f"{LABELS.get(c, c)} {info.arrow if info else ''}{unit}".strip())
-    header += ["Params", "Oracle"]
+    main = entries[0].main_score
+    header[4 + cols.index(main)] += " (95% CI)" if main in cols else ""
+    header += ["vs #1", "Params", "Oracle"]
+    ranked = rank(entries)
+    sig = _significance(d, ranked) if d is not None else {}
     rows, machine = [], []
-    for r, e in rank(entries):
+    for r, e in ranked:
         vals = [e.scores[c].get(agg) if c in e.scores else None for c in cols]
-        rows.append([str(r) if r is not None else "–", e.name, e.model, ", ".join(e.inputs) or "–",
-                     *[_fmt(v, c, e.scores.get(c)) for v, c in zip(vals, cols)],
+        cells = []
+        for v, c in zip(vals, cols):
+            cell = _fmt(v, c, e.scores.get(c))
+            st = e.scores.get(c)
+            if c == main and st is not None and st.ci_low is not None and agg == "mean":
+                cell += f" [{_fmt(st.ci_low, c)}, {_fmt(st.ci_high, c)}]"
+            cells.append(cell)
+        rows.append([str(r) if r is not None else "–", e.name, e.model, ", ".join(e.inputs) or "–", *cells,
+                     sig.get(e.name, "–") if r is not None else "–",
                      f"{e.n_parameters:,}" if e.n_parameters is not None else "–", "yes" if e.oracle else ""])
         machine.append({"rank": r, "name": e.name, "model": e.model, "oracle": e.oracle, "inputs": e.inputs,
                         "n_parameters": e.n_parameters, "paper_url": e.paper_url, "code_url": e.code_url,
                         "scores": {c: e.scores[c].model_dump() for c in cols if c in e.scores},
+                        "vs_top": sig.get(e.name),
                         "submission_sha256": e.provenance.submission_sha256,
                         "git_commit": e.provenance.git_commit, "date": e.provenance.date})
     return header, rows, machine
 
 
-def render_markdown(task: str, version: str, entries: list[Entry]) -> str:
-    header, rows, _ = table(entries)
+def render_markdown(task: str, version: str, entries: list[Entry], d: Path | None = None) -> str:
+    header, rows, _ = table(entries, d)
     lines = [f"# {task} — version {version}", ""]
     if not entries:
         return "\n".join(lines + ["No entries yet.", ""])
     e0 = entries[0]
     lines.append(f"Ranked by {e0.aggregate} {LABELS.get(e0.main_score, e0.main_score)} over "
                  f"{e0.scores[e0.main_score].n if e0.main_score in e0.scores else 0} scored sources/items; "
-                 "↑ higher is better, ↓ lower is better; oracle rows use the references and are not ranked.")
+                 "↑ higher is better, ↓ lower is better; oracle rows use the references and are not ranked. "
+                 "Intervals: 95% percentile bootstrap over works (1000 resamples, seed 0). "
+                 "vs #1: paired test against the top row on the items both scored (Wilcoxon signed-rank for "
+                 "separation, McNemar for classification); ≈ marks no significant difference at 0.05.")
     lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
                  f"`{e0.provenance.manifest_sha256[:16]}`.")
     lines.append("")
@@ -189,8 +244,8 @@ def render_markdown(task: str, version: str, entries: list[Entry]) -> str:
     return "\n".join(lines)
 
 
-def render_csv(entries: list[Entry]) -> str:
-    header, rows, _ = table(entries)
+def render_csv(entries: list[Entry], d: Path | None = None) -> str:
+    header, rows, _ = table(entries, d)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if header:
@@ -199,17 +254,17 @@ def render_csv(entries: list[Entry]) -> str:
     return buf.getvalue()
 
 
-def render_json(task: str, version: str, entries: list[Entry]) -> str:
-    _, _, machine = table(entries)
+def render_json(task: str, version: str, entries: list[Entry], d: Path | None = None) -> str:
+    _, _, machine = table(entries, d)
     return json.dumps({"task": task, "version": version, "rows": machine}, indent=2, sort_keys=True,
                       allow_nan=False, ensure_ascii=False) + "\n"
 
 
 def _build_locked(d: Path, task: str, version: str) -> None:
     entries = load_entries(d, task, version)
-    atomic_write(d / "leaderboard.md", render_markdown(task, version, entries))
-    atomic_write(d / "leaderboard.csv", render_csv(entries))
-    atomic_write(d / "leaderboard.json", render_json(task, version, entries))
+    atomic_write(d / "leaderboard.md", render_markdown(task, version, entries, d))
+    atomic_write(d / "leaderboard.csv", render_csv(entries, d))
+    atomic_write(d / "leaderboard.json", render_json(task, version, entries, d))
 
 
 def build(root: Path | None = None, task: str | None = None) -> list[Path]:

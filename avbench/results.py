@@ -25,6 +25,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: bootstrap settings of every interval on a leaderboard
+CI_LEVEL = 0.95
+CI_BOOT = 1000
+CI_SEED = 0
+
+
 class Stat(Strict):
     mean: float | None = None
     median: float | None = None
@@ -32,16 +38,28 @@ class Stat(Strict):
     n: int = 0
     n_posinf: int = 0
     n_neginf: int = 0
+    #: 95% percentile bootstrap interval of the mean (groups resampled), when computed
+    ci_low: float | None = None
+    ci_high: float | None = None
 
     @classmethod
-    def of(cls, values: Any) -> "Stat":
+    def of(cls, values: Any, groups: Any = None, ci: bool = False) -> "Stat":
         v = np.asarray(values, dtype=np.float64)
-        v = v[~np.isnan(v)]
-        fin = v[np.isfinite(v)]
+        g = None if groups is None else np.asarray(groups)
+        keep = ~np.isnan(v)
+        v = v[keep]
+        g = None if g is None else g[keep]
+        fin_mask = np.isfinite(v)
+        fin = v[fin_mask]
         if fin.size == 0:
             return cls(n=0, n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()))
+        lo = hi = None
+        if ci:
+            from .metrics.functional.stats import bootstrap_ci
+
+            _, lo, hi = bootstrap_ci(fin, "mean", CI_BOOT, CI_SEED, CI_LEVEL, None if g is None else g[fin_mask])
         return cls(mean=float(fin.mean()), median=float(np.median(fin)), std=float(fin.std()), n=int(fin.size),
-                   n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()))
+                   n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()), ci_low=lo, ci_high=hi)
 
     def get(self, aggregate: str) -> float | None:
         return self.mean if aggregate == "mean" else self.median

@@ -19,7 +19,8 @@ import pandas as pd
 from . import __version__
 from .metrics import functional as F
 from .metrics.functional.silence import BUCKETS
-from .results import Provenance, Result, Stat, atomic_write, dump_json, git_info, library_versions, now
+from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, atomic_write, dump_json, git_info,
+                      library_versions, now)
 from .submission import Submission, TaskEntry, content_sha256, validate
 from .tasks import get_task
 from .tasks.base import Task
@@ -92,7 +93,8 @@ def _score_chunk(args) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- summaries
 def summarize_separation(df: pd.DataFrame, metrics: list[str]) -> tuple[dict, dict, dict]:
-    scores = {m: Stat.of(df[m].to_numpy()) for m in metrics if m in df}
+    # intervals resample works (pieces): segments of one piece are correlated
+    scores = {m: Stat.of(df[m].to_numpy(), df["group"].to_numpy(), ci=True) for m in metrics if m in df}
     breakdown: dict[str, dict[str, dict[str, Stat]]] = {"instrument": {}, "n_sources": {}}
     for inst, g in df.groupby("slot", sort=True):
         breakdown["instrument"][str(inst)] = {m: Stat.of(g[m].to_numpy()) for m in metrics if m in g}
@@ -194,9 +196,14 @@ def _score_classification(sub: Submission, entry: TaskEntry, task: Task) -> tupl
         "hit@1": F.hit_at_k(scores, labels, 1, reduction="none").astype(float),
         "hit@3": F.hit_at_k(scores, labels, 3, reduction="none").astype(float),
     })
-    stats = {"hit@1": Stat.of(df["hit@1"]), "hit@3": Stat.of(df["hit@3"]),
-             "macro_f1": Stat(mean=ev["macro_f1"], median=ev["macro_f1"], n=len(df)),
-             "micro_f1": Stat(mean=ev["micro_f1"], median=ev["micro_f1"], n=len(df))}
+    groups = df["group"].to_numpy()
+    stats = {"hit@1": Stat.of(df["hit@1"], groups, ci=True), "hit@3": Stat.of(df["hit@3"], groups, ci=True)}
+    pred = top[:, 0]
+    for name, avg in (("macro_f1", "macro"), ("micro_f1", "micro")):
+        boots = [F.f1(labels[ix], pred[ix], len(classes), avg) for ix in
+                 F.stats.bootstrap_indices(len(df), CI_BOOT, CI_SEED, groups)]
+        lo, hi = np.quantile(boots, [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
+        stats[name] = Stat(mean=ev[name], median=ev[name], n=len(df), ci_low=float(lo), ci_high=float(hi))
     p, r, f = F.precision_recall_f1(labels, top[:, 0], len(classes), None)
     per_class = {c: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]),
                      "support": float((labels == k).sum())} for k, c in enumerate(classes)}

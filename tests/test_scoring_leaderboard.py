@@ -151,3 +151,49 @@ def test_concurrent_writers_lose_nothing(scored, tmp_path):
     rows = json.loads((d / "leaderboard.json").read_text())["rows"]
     assert len(rows) == 20 and len(list((d / "entries").glob("*.json"))) == 20
     assert not list(d.rglob(".*.tmp"))
+
+
+def test_intervals_on_scores(scored):
+    ibm = scored[("synth-ensembles-separation", "oracle-ibm")][1]
+    s = ibm.scores["sdr"]
+    assert s.ci_low < s.mean < s.ci_high
+    lab = scored[("synth-ensembles-classification", "oracle-prior")][1]
+    assert lab.scores["macro_f1"].ci_low <= lab.scores["macro_f1"].mean <= lab.scores["macro_f1"].ci_high
+
+
+def test_compare_paired_tests(scored):
+    from avbench.compare import compare_frames
+
+    def frame(key):
+        path, res = scored[key]
+        return pd.read_parquet(path / "results" / f"{res.task}@{res.version}" / "scores.parquet")
+
+    ibm = frame(("synth-ensembles-separation", "oracle-ibm"))
+    mix = frame(("synth-ensembles-separation", "oracle-mixture"))
+    r = compare_frames(ibm, mix, "separation", "sdr")
+    assert r["significant"] and r["bootstrap"]["low"] > 5 and r["test"]["name"] == "wilcoxon"
+    same = compare_frames(ibm, ibm, "separation", "sdr")
+    assert not same["significant"] and same["bootstrap"]["diff"] == 0
+    lab = frame(("synth-ensembles-classification", "oracle-label"))
+    pri = frame(("synth-ensembles-classification", "oracle-prior"))
+    c = compare_frames(lab, pri, "classification", "hit@1")
+    assert c["test"]["name"] == "mcnemar" and c["significant"] and c["test"]["b_only"] == 0
+
+
+def test_leaderboard_marks_rows_tied_with_the_top(scored, tmp_path, capsys):
+    from avbench.cli import main
+
+    path, res = scored[("synth-ensembles-separation", "oracle-mixture")]
+    e = lb.entry_from(res, validate(path).meta)
+    pq = path / "results" / f"{res.task}@{res.version}" / "scores.parquet"
+    lb.add_entry(tmp_path, e, scores=pq)
+    lb.add_entry(tmp_path, e.model_copy(update={"name": "same-as-mixture"}), scores=pq)
+    d = lb.board_dir(tmp_path, res.task, res.version)
+    rows = json.loads((d / "leaderboard.json").read_text())["rows"]
+    assert rows[0]["vs_top"] == "top" and rows[1]["vs_top"].startswith("≈")
+    md = (d / "leaderboard.md").read_text()
+    assert "(95% CI)" in md and "≈ p=1.000" in md
+    assert main(["compare", "oracle-mixture", "same-as-mixture", "--task", f"{res.task}@{res.version}",
+                 "--leaderboards", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "95% CI" in out and "Wilcoxon" in out and "not significant" in out

@@ -260,3 +260,17 @@ def test_blocked_correlations_are_exact(n, block):
     for a, b in zip(full, blocked):
         assert a.shape == b.shape
         np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-10 * float(a.abs().max()))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_batched_matches_cpu():
+    rng = np.random.default_rng(12)
+    items = [music_item(rng, 3, 8000) for _ in range(3)]
+    R = np.stack([i[0] for i in items])
+    E = np.stack([i[1] for i in items])
+    cpu = bss_eval_sources(R, E)
+    gpu = bss_eval_sources(torch.from_numpy(R).cuda(), torch.from_numpy(E).cuda())
+    assert gpu.sdr.device.type == "cuda"
+    for a, b in zip(cpu[:3], gpu[:3]):
+        np.testing.assert_allclose(b.cpu().numpy(), a, atol=1e-8)
