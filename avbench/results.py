@@ -108,7 +108,9 @@ def git_info() -> tuple[str | None, bool | None]:
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                                 timeout=10).stdout.strip() or None
-        dirty = bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+        # outputs (leaderboards, submissions) do not make the code dirty
+        dirty = bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+                                     ".", ":(exclude)leaderboards", ":(exclude)submissions"],
                                     capture_output=True, text=True, timeout=10).stdout.strip())
         return commit, dirty
     except (OSError, subprocess.SubprocessError):
