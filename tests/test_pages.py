@@ -1,0 +1,81 @@
+"""LaTeX and HTML leaderboards; the HTML page in a real headless browser (Chromium)."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from avbench import leaderboard as lb
+from avbench.scoring import score
+from avbench.submission import validate
+
+
+@pytest.fixture(scope="module")
+def board(oracle_subs, tmp_path_factory):
+    root = tmp_path_factory.mktemp("board")
+    for key in [("synth-ensembles-separation", "oracle-ibm"), ("synth-ensembles-separation", "oracle-mixture")]:
+        dst = root / "subs" / key[1]
+        shutil.copytree(oracle_subs[key], dst)
+        res = score(dst, progress=False)[0]
+        e = lb.entry_from(res, validate(dst).meta)
+        lb.add_entry(root / "lb", e, scores=dst / "results" / f"{res.task}@{res.version}" / "scores.parquet")
+        # a second ranked row with other numbers, to sort
+        if key[1] == "oracle-mixture":
+            worse = e.model_copy(update={"name": "z-worse", "model": "Worse & <b>bold</b> 100% model",
+                                         "scores": {k: v.model_copy(update={"mean": (v.mean or 0) - 3})
+                                                    for k, v in e.scores.items()}})
+            lb.add_entry(root / "lb", worse)
+    return lb.board_dir(root / "lb", "synth-ensembles-separation", "1-mini")
+
+
+def test_latex_table(board):
+    tex = (board / "leaderboard.tex").read_text()
+    assert r"\toprule" in tex and r"\bottomrule" in tex and r"\begin{tabular}" in tex
+    assert r"Worse \& <b>bold</b> 100\% model" in tex  # escaped
+    assert r"oracle-ibm$^\dagger$" in tex
+    body = tex.split(r"\midrule", 1)[1]
+    assert body.index("oracle-mixture") < body.index("z-worse") < body.index("oracle-ibm")
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def dump_dom(page, tmp_path, fragment=""):
+    exe = chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    r = subprocess.run(
+        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+         "--virtual-time-budget=2000", "--dump-dom", page.resolve().as_uri() + fragment],
+        capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout, r.stderr
+
+
+def names_in_order(dom):
+    body = dom.split("<tbody>", 1)[1]
+    return re.findall(r'<td data-v="((?:oracle|z)-[a-z-]+)">', body)
+
+
+def test_html_page_in_a_real_browser(board, tmp_path):
+    page = board / "leaderboard.html"
+    rows = json.loads((board / "leaderboard.json").read_text())["rows"]
+    dom, log = dump_dom(page, tmp_path)
+    assert "Uncaught" not in log and "SyntaxError" not in log
+    assert sorted(names_in_order(dom)) == sorted(r["name"] for r in rows)  # every row is there
+    assert names_in_order(dom)[:2] == ["oracle-mixture", "z-worse"]       # ranked order
+    assert "95% CI" in dom and "details" in dom
+    sdr_col = 4
+    dom_up, _ = dump_dom(page, tmp_path, f"#sort={sdr_col}")                # ascending SDR, sorted by the page's script
+    dom_down, _ = dump_dom(page, tmp_path, f"#sort={sdr_col}:desc")
+    up, down = names_in_order(dom_up), names_in_order(dom_down)
+    assert up == ["z-worse", "oracle-mixture", "oracle-ibm"]
+    assert down == list(reversed(up))
+    assert 'class="sorted-asc"' in dom_up and 'class="sorted-desc"' in dom_down
