@@ -25,10 +25,10 @@ from .metrics import METRICS
 from .results import Provenance, Result, Stat, atomic_write, dump_json
 from .submission import SubmissionMeta
 
-SEPARATION_COLUMNS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps"]
+SEPARATION_COLUMNS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri", "pes", "eps"]
 CLASSIFICATION_COLUMNS = ["hit@1", "hit@3", "macro_f1", "micro_f1"]
 LABELS = {"sdr": "SDR", "sir": "SIR", "sar": "SAR", "si_sdr": "SI-SDR", "sd_sdr": "SD-SDR", "pes": "PES",
-          "eps": "EPS", "hit@1": "Hit@1", "hit@3": "Hit@3", "macro_f1": "Macro-F1", "micro_f1": "Micro-F1"}
+          "eps": "EPS", "sdri": "SDRi", "si_sdri": "SI-SDRi", "hit@1": "Hit@1", "hit@3": "Hit@3", "macro_f1": "Macro-F1", "micro_f1": "Micro-F1"}
 
 
 class Entry(BaseModel):

@@ -25,7 +25,7 @@ from .submission import Submission, TaskEntry, content_sha256, validate
 from .tasks import get_task
 from .tasks.base import Task
 
-SEP_METRICS = ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps")
+SEP_METRICS = ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdr_in", "si_sdr_in", "sdri", "si_sdri")
 BUCKET_NAMES = {v: k for k, v in BUCKETS.items()}
 CHUNK = 8
 
@@ -51,6 +51,19 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
         sd = F.sd_sdr(ref[sdr_slots], est[sdr_slots], eps=p.get("si_sdr_eps", 0.0))
         for pos, k in enumerate(sdr_slots):
             vals[k].update(si_sdr=float(si[pos]), sd_sdr=float(sd[pos]))
+        # the input mixture scored as the estimate of every present source: improvements
+        mix = np.zeros(ref.shape[1], dtype=np.float32)  # the task's input: float32 sum in slot order
+        for k in present:
+            mix += ref[k].astype(np.float32)
+        mix = mix.astype(np.float64)
+        mix_est = np.broadcast_to(mix, (len(present), mix.shape[0]))
+        bss_in = F.bss_eval_sources(ref[present], mix_est, p.get("filter_length", 512), check=False)
+        si_in = F.si_sdr(ref[present], mix_est, eps=p.get("si_sdr_eps", 0.0))
+        for pos, k in enumerate(present):
+            if k in sdr_slots:
+                v = vals[k]
+                v.update(sdr_in=float(bss_in.sdr[pos]), si_sdr_in=float(si_in[pos]))
+                v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
     pe = F.pes(ref, est, eps=p.get("pes_eps", 1e-8))
     ep = F.eps(ref, est, eps=p.get("pes_eps", 1e-8))
     for k in active:

@@ -197,3 +197,13 @@ def test_leaderboard_marks_rows_tied_with_the_top(scored, tmp_path, capsys):
                  "--leaderboards", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "95% CI" in out and "Wilcoxon" in out and "not significant" in out
+
+
+def test_improvements_over_the_mixture(scored):
+    path, res = scored[("synth-ensembles-separation", "oracle-mixture")]
+    df = pd.read_parquet(path / "results" / f"{res.task}@{res.version}" / "scores.parquet")
+    sdr = df[df["bucket"] == "sdr"]
+    # the mixture improves nothing over itself, exactly
+    assert (sdr["sdri"].abs() < 1e-9).all() and (sdr["si_sdri"].abs() < 1e-9).all()
+    ibm = scored[("synth-ensembles-separation", "oracle-ibm")][1]
+    assert ibm.scores["sdri"].mean > 10 and ibm.scores["si_sdri"].mean > 10

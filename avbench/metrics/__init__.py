@@ -36,6 +36,8 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in (
     MetricInfo("sdr_v4", True, "dB", description="BSS Eval v4 (museval) framewise SDR, whole-signal filters"),
     MetricInfo("si_sdr", True, "dB", description="scale-invariant SDR (Le Roux et al. 2019)"),
     MetricInfo("sd_sdr", True, "dB", description="scale-dependent SDR (Le Roux et al. 2019)"),
+    MetricInfo("sdri", True, "dB", description="SDR improvement over the input mixture"),
+    MetricInfo("si_sdri", True, "dB", description="SI-SDR improvement over the input mixture"),
     MetricInfo("pes", False, "dB", floor=-80.0, description="predicted energy at silence (eps 1e-8)"),
     MetricInfo("eps", False, "dB", floor=-80.0, description="energy at predicted silence (eps 1e-8)"),
     MetricInfo("hit@1", True, "", 0.0, 1.0, "top-1 accuracy"),

@@ -110,7 +110,7 @@ class SynthTask(Task):
                 protocol="test ensembles cut into non-overlapping 65535-sample segments at 11025 Hz; 13 slots; "
                          "SDR family where reference and estimate are non-silent, PES/EPS otherwise",
                 slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps"], main_score="sdr",
+                metrics=["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdri", "si_sdri"], main_score="sdr",
                 metric_params={"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
                                "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False},
                 **common)
@@ -120,7 +120,7 @@ class SynthTask(Task):
                 protocol=f"pairs of 65535-sample test solo clips of different instruments and works, seed {MIX2_SEED}; "
                          "mixture = exact sum; estimates named by instrument",
                 slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=["sdr", "sir", "sar", "si_sdr"], main_score="sdr",
+                metrics=["sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri"], main_score="sdr",
                 metric_params={"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
                                "min_active_fraction": MIN_ACTIVE, "si_sdr_eps": 0.0},
                 **common)
