@@ -183,6 +183,37 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from . import leaderboard as lb
+    from . import report
+    from .compare import load_scores
+    from .tasks import get_task, parse_key
+
+    name, version = parse_key(args.task)
+    spec = get_task(name, version).spec
+    lbroot = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+    if args.target in (name, spec.key):  # the whole task: every entry with per-item scores
+        d = lb.board_dir(lbroot, name, version) / "entries"
+        frames = {p.name[: -len(".scores.parquet")]: __import__("pandas").read_parquet(p)
+                  for p in sorted(d.glob("*.scores.parquet"))}
+        if not frames:
+            raise AvbenchError("no per-item scores on this leaderboard", path=d,
+                               fix="add entries with `avbench score ... --update-leaderboard`")
+        out = Path(args.out or (lbroot / name / version / "report"))
+        written = report.task_report(frames, spec.main_score, out, spec.key)
+    else:
+        label, df = load_scores(args.target, spec.key, lbroot)
+        out = Path(args.out or (Path(args.target) / "results" / spec.key / "report"
+                                if Path(args.target).is_dir() else Path("report") / label / spec.key))
+        if spec.family == "separation":
+            written = report.separation_report(df, out, f"{label} on {spec.key}")
+        else:
+            written = report.classification_report(df, spec.classes, out, f"{label} on {spec.key}")
+    for p in written:
+        _print(args, f"wrote {p}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- baselines
 def _baselines() -> dict:
     try:
@@ -308,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--metric", default=None, help="default: the task's main score")
     cmp_.add_argument("--leaderboards", default=None)
     cmp_.set_defaults(func=cmd_compare)
+
+    rep = common(sp.add_parser("report", help="breakdowns and plots of a submission (or of a task's entries)"))
+    rep.add_argument("target", help="a scored submission folder, an entry name, or the task name for every entry")
+    rep.add_argument("--task", required=True, help="NAME or NAME@VERSION")
+    rep.add_argument("--out", default=None, help="output folder (default: next to the scores)")
+    rep.add_argument("--leaderboards", default=None)
+    rep.set_defaults(func=cmd_report)
 
     lbp = sp.add_parser("leaderboard", help="leaderboards").add_subparsers(dest="sub", required=True)
     b = common(lbp.add_parser("build", help="rebuild tables from the entries"))

@@ -79,3 +79,28 @@ def test_html_page_in_a_real_browser(board, tmp_path):
     assert up == ["z-worse", "oracle-mixture", "oracle-ibm"]
     assert down == list(reversed(up))
     assert 'class="sorted-asc"' in dom_up and 'class="sorted-desc"' in dom_down
+
+
+def test_reports_write_plots(board, oracle_subs, tmp_path):
+    from avbench.cli import main
+
+    lbroot = board.parent.parent
+    out = tmp_path / "r1"
+    assert main(["report", "oracle-ibm", "--task", "synth-ensembles-separation@1-mini", "--leaderboards",
+                 str(lbroot), "--out", str(out), "--quiet"]) == 0
+    for n in ("sdr_per_instrument", "si_sdr_per_instrument", "sdr_per_n_sources", "si_sdri_vs_input"):
+        assert (out / f"{n}.png").stat().st_size > 1000 and (out / f"{n}.svg").exists()
+    import pandas as pd
+
+    b = pd.read_csv(out / "breakdown.csv")
+    assert set(b["by"]) == {"slot", "n_sources"}
+    out2 = tmp_path / "r2"
+    assert main(["report", "synth-ensembles-separation", "--task", "synth-ensembles-separation@1-mini",
+                 "--leaderboards", str(lbroot), "--out", str(out2), "--quiet"]) == 0
+    assert (out2 / "sdr_per_submission.png").exists()
+    sub = tmp_path / "cls"
+    shutil.copytree(oracle_subs[("synth-ensembles-classification", "oracle-prior")], sub)
+    score(sub, progress=False)
+    assert main(["report", str(sub), "--task", "synth-ensembles-classification@1-mini", "--quiet"]) == 0
+    rdir = sub / "results" / "synth-ensembles-classification@1-mini" / "report"
+    assert (rdir / "confusion_matrix.png").exists() and (rdir / "per_class.csv").exists()

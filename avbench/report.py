@@ -1,0 +1,143 @@
+"""Breakdowns and plots of scored submissions (matplotlib, PNG and SVG).
+
+* one submission on a separation task: per-instrument box plots of SDR, SI-SDR and (when
+  there are silent references) PES, SDR per number of sources, and the input SI-SDR
+  against the SI-SDR improvement (as in the seed thesis' figures);
+* one submission on a classification task: the confusion matrix and per-class F1;
+* a task (every leaderboard entry with per-item scores): the main score per submission.
+
+Each plot is written as ``<name>.png`` and ``<name>.svg``; a ``breakdown.csv`` holds the
+numbers behind the per-instrument and per-number-of-sources plots.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .instruments import CLASSES
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out: Path, name: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "svg"):
+        p = out / f"{name}.{ext}"
+        fig.savefig(p, dpi=120, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        paths.append(p)
+    _plt().close(fig)
+    return paths
+
+
+def _box(df: pd.DataFrame, metric: str, by: str, order: list, title: str, ylabel: str, out: Path, name: str):
+    plt = _plt()
+    groups = [(k, df.loc[df[by] == k, metric].replace([np.inf, -np.inf], np.nan).dropna().to_numpy()) for k in order]
+    groups = [(k, v) for k, v in groups if v.size]
+    if not groups:
+        return []
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(groups) + 2), 4))
+    ax.boxplot([v for _, v in groups], showmeans=True)
+    ax.set_xticks(range(1, len(groups) + 1), [str(k) for k, _ in groups], rotation=45, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, out, name)
+
+
+def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
+    out = Path(out)
+    written: list[Path] = []
+    order = [c for c in CLASSES if c in set(df["slot"])]
+    for metric, label in (("sdr", "SDR [dB]"), ("si_sdr", "SI-SDR [dB]"), ("pes", "PES [dB]")):
+        if metric in df and df[metric].notna().any():
+            written += _box(df, metric, "slot", order, f"{title}: {label} per instrument", label, out,
+                            f"{metric}_per_instrument")
+    written += _box(df, "sdr", "n_sources", sorted(set(df["n_sources"])), f"{title}: SDR per number of sources",
+                    "SDR [dB]", out, "sdr_per_n_sources")
+    if "si_sdr_in" in df and df["si_sdri"].notna().any():
+        plt = _plt()
+        d = df[np.isfinite(df["si_sdr_in"]) & np.isfinite(df["si_sdri"])]
+        fig, ax = plt.subplots(figsize=(5, 4))
+        for inst in order:
+            s = d[d["slot"] == inst]
+            if len(s):
+                ax.scatter(s["si_sdr_in"], s["si_sdri"], s=10, label=inst, alpha=0.7)
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xlabel("input SI-SDR [dB]")
+        ax.set_ylabel("SI-SDR improvement [dB]")
+        ax.set_title(f"{title}: improvement vs input")
+        ax.legend(fontsize=7, ncol=2)
+        written += _save(fig, out, "si_sdri_vs_input")
+    rows = []
+    for by in ("slot", "n_sources"):
+        for k, g in df.groupby(by, sort=True):
+            row = {"by": by, "value": k, "n": len(g)}
+            for m in ("sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri", "pes", "eps"):
+                if m in g:
+                    v = g[m].replace([np.inf, -np.inf], np.nan)
+                    row[f"{m}_mean"] = v.mean()
+                    row[f"{m}_median"] = v.median()
+            rows.append(row)
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(out / "breakdown.csv", index=False)
+    written.append(out / "breakdown.csv")
+    return written
+
+
+def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title: str) -> list[Path]:
+    from .metrics import confusion_matrix, f1
+
+    plt = _plt()
+    out = Path(out)
+    y = np.array([classes.index(c) for c in df["label"]])
+    p = np.array([classes.index(c) for c in df["pred"]])
+    C = confusion_matrix(y, p, len(classes))
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    im = ax.imshow(C, cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            if C[i, j]:
+                ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if C[i, j] > C.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{title}: confusion matrix")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    written = _save(fig, out, "confusion_matrix")
+    per = f1(y, p, len(classes), average=None)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(range(len(classes)), per)
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title(f"{title}: per-class F1")
+    written += _save(fig, out, "per_class_f1")
+    pd.DataFrame({"class": classes, "f1": per, "support": np.bincount(y, minlength=len(classes))}).to_csv(
+        out / "per_class.csv", index=False)
+    written.append(out / "per_class.csv")
+    return written
+
+
+def task_report(frames: dict[str, pd.DataFrame], metric: str, out: Path, title: str) -> list[Path]:
+    """The main metric per submission (box plots), one box per entry."""
+    rows = []
+    for name, df in sorted(frames.items()):
+        if metric in df:
+            rows.append(pd.DataFrame({"submission": name, metric: df[metric]}))
+    if not rows:
+        return []
+    d = pd.concat(rows, ignore_index=True)
+    return _box(d, metric, "submission", sorted(frames), f"{title}: {metric} per submission", metric, Path(out),
+                f"{metric}_per_submission")
