@@ -16,7 +16,10 @@ def to_tensor(x: Any, name: str) -> tuple[torch.Tensor, bool]:
     arr = np.asarray(x)
     if arr.dtype == object or np.iscomplexobj(arr):
         raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float64)), True
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    if not out.flags.writeable:  # e.g. a broadcast view: torch wants writable memory
+        out = out.copy()
+    return torch.from_numpy(out), True
 
 
 def back(x: torch.Tensor, as_numpy: bool) -> Any:
