@@ -343,7 +343,7 @@ h1{font-size:1.4rem} p.meta{color:#555;max-width:70rem}
 table{border-collapse:collapse;font-size:.92rem} th,td{padding:.35rem .6rem;border-bottom:1px solid #ddd}
 th{cursor:pointer;background:#f4f4f4;position:sticky;top:0;user-select:none}
 th.sorted-asc::after{content:" ▲"} th.sorted-desc::after{content:" ▼"}
-td.num{text-align:right;font-variant-numeric:tabular-nums} tr.oracle td{color:#666;font-style:italic}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap} td{vertical-align:top} tr.oracle td{color:#666;font-style:italic}
 details{font-size:.8rem;color:#444} code{font-size:.8rem}
 """
 
