@@ -152,6 +152,21 @@ def cmd_lb_build(args) -> int:
     return 0
 
 
+def cmd_lb_check(args) -> int:
+    from . import leaderboard as lb
+
+    root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+    problems, n = lb.drift(root, Path(args.against), args.tolerance)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems or n == 0:
+        print(f"error: {len(problems)} published number(s) moved by more than {args.tolerance} "
+              f"({n} compared)" if n else "error: nothing to compare", file=sys.stderr)
+        return 1
+    _print(args, f"{n} published numbers reproduced within {args.tolerance}")
+    return 0
+
+
 def cmd_lb_show(args) -> int:
     from . import leaderboard as lb
     from .tasks import parse_key
@@ -352,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--leaderboards", default=None)
     b.add_argument("--task", default=None)
     b.set_defaults(func=cmd_lb_build)
+    ck = common(lbp.add_parser("check", help="fail when freshly scored entries differ from the committed ones"))
+    ck.add_argument("--against", required=True, help="leaderboards root holding the fresh entries")
+    ck.add_argument("--leaderboards", default=None, help="the committed root (default: ./leaderboards)")
+    ck.add_argument("--tolerance", type=float, default=1e-6)
+    ck.set_defaults(func=cmd_lb_check)
     sh = common(lbp.add_parser("show", help="print a leaderboard"))
     sh.add_argument("task", help="NAME or NAME@VERSION")
     sh.add_argument("--leaderboards", default=None)

@@ -270,6 +270,40 @@ def _build_locked(d: Path, task: str, version: str) -> None:
     atomic_write(d / "leaderboard.html", render_html(task, version, entries, d))
 
 
+def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[str], int]:
+    """Compare freshly scored entries with committed ones, metric by metric.
+
+    Returns the list of differences larger than ``tolerance`` (absolute, in the metric's
+    unit) and the number of (entry, metric) pairs compared.  Every entry of ``fresh``
+    must exist in ``committed`` under the same task and version.
+    """
+    problems: list[str] = []
+    n = 0
+    for f in sorted(Path(fresh).glob("*/*/entries/*.json")):
+        rel = f.relative_to(fresh)
+        c = Path(committed) / rel
+        if not c.exists():
+            problems.append(f"{rel}: no committed entry to compare with")
+            continue
+        a = Entry.model_validate_json(c.read_text())
+        b = Entry.model_validate_json(f.read_text())
+        if a.provenance.items_sha256 != b.provenance.items_sha256:
+            problems.append(f"{rel}: scored on other items ({b.provenance.items_sha256[:12]} vs "
+                            f"{a.provenance.items_sha256[:12]})")
+            continue
+        for m in sorted(set(a.scores) | set(b.scores)):
+            sa, sb = a.scores.get(m), b.scores.get(m)
+            if sa is None or sb is None:
+                problems.append(f"{rel}: metric {m} only in one of them")
+                continue
+            for field in ("mean", "median", "n", "n_posinf", "n_neginf", "ci_low", "ci_high"):
+                va, vb = getattr(sa, field), getattr(sb, field)
+                n += 1
+                if (va is None) != (vb is None) or (va is not None and abs(va - vb) > tolerance):
+                    problems.append(f"{rel}: {m}.{field} moved from {va} to {vb}")
+    return problems, n
+
+
 def build(root: Path | None = None, task: str | None = None) -> list[Path]:
     """Rebuild every leaderboard under ``root`` (or only ``task``) from its entries."""
     root = Path(root) if root is not None else default_root()
