@@ -124,7 +124,7 @@ def cmd_score(args) -> int:
 
     sub = validate(args.path, args.task)
     results = score(args.path, args.task, workers=args.workers, progress=not args.quiet and not args.json,
-                    validate_first=False)
+                    validate_first=False, engine=args.engine, address=args.address)
     out = []
     for r in results:
         if args.update_leaderboard:
@@ -343,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path")
     s.add_argument("--task", default=None, help="NAME or NAME@VERSION (default: every declared task)")
     s.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    s.add_argument("--engine", default="process", choices=["process", "ray"],
+                   help="local process pool, or a Ray cluster (--address; a local instance without it)")
+    s.add_argument("--address", default=None, help="Ray cluster address, e.g. ray://head:10001")
     s.add_argument("--update-leaderboard", action="store_true")
     s.add_argument("--leaderboards", default=None, help="leaderboards root (default: ./leaderboards of the checkout)")
     s.set_defaults(func=cmd_score)

@@ -130,8 +130,18 @@ def results_dir(sub: Submission, task: Task) -> Path:
 
 
 def score(path: str | Path, task: str | None = None, workers: int | None = None, progress: bool = True,
-          validate_first: bool = True) -> list[Result]:
-    """Validate and score a submission on every declared task (or only ``task``)."""
+          validate_first: bool = True, engine: str = "process", address: str | None = None) -> list[Result]:
+    """Validate and score a submission on every declared task (or only ``task``).
+
+    ``engine="process"`` maps chunks of items over a local pool (one process per core);
+    ``engine="ray"`` maps them over a Ray cluster (``address`` of a running cluster, or a
+    local instance when ``None``); every node needs avbench and the data at the same
+    ``AVBENCH_HOME`` path.
+    """
+    if engine not in ("process", "ray"):
+        from .errors import ConfigError
+
+        raise ConfigError(f"unknown engine {engine!r}", fix="use --engine process or --engine ray")
     sub = validate(path, task) if validate_first else None
     if sub is None:  # pragma: no cover
         from .submission import load_meta
@@ -143,11 +153,39 @@ def score(path: str | Path, task: str | None = None, workers: int | None = None,
     out = []
     for e in entries:
         t = get_task(e.name, e.version)
-        out.append(_score_task(sub, e, t, sha, workers, progress))
+        out.append(_score_task(sub, e, t, sha, workers, progress, engine, address))
     return out
 
 
-def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers: int | None, progress: bool) -> Result:
+def _ray_chunk(args) -> pd.DataFrame:
+    _init_worker()  # one thread per task, as in the process pool
+    return _score_chunk(args)
+
+
+def _ray_map(args: list, address: str | None, workers: int):
+    """Yield ``(position, frame)`` as chunks finish on a Ray cluster."""
+    try:
+        import ray
+    except ImportError as e:
+        from .errors import ConfigError
+
+        raise ConfigError("Ray is not installed", fix="pip install 'ray>=2.9' (or use --engine process)") from e
+    from .config import home
+
+    if not ray.is_initialized():
+        env = {"AVBENCH_HOME": str(home()), "OMP_NUM_THREADS": "1"}
+        kw = {"address": address} if address else {"num_cpus": workers, "include_dashboard": False}
+        ray.init(runtime_env={"env_vars": env}, log_to_driver=False, **kw)
+    remote = ray.remote(num_cpus=1)(_ray_chunk)
+    pending = {remote.remote(a): k for k, a in enumerate(args)}
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            yield pending.pop(ref), ray.get(ref)
+
+
+def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers: int | None, progress: bool,
+                engine: str = "process", address: str | None = None) -> Result:
     from tqdm import tqdm
 
     rdir = results_dir(sub, task)
@@ -167,7 +205,11 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
         args = [(str(sub.root), entry.model_dump_json(), spec.key, c) for _, c in todo]
         bar = tqdm(total=len(chunks), initial=len(chunks) - len(todo), desc=f"score {spec.key}", unit="chunk",
                    disable=not progress)
-        if workers > 1 and len(todo) > 1:
+        if engine == "ray" and todo:
+            for pos, frame in _ray_map(args, address, workers):
+                frame.to_parquet(partial / f"chunk-{todo[pos][0]:05d}.parquet", index=False)
+                bar.update(1)
+        elif workers > 1 and len(todo) > 1:
             ctx = mp.get_context("fork")
             with ctx.Pool(min(workers, len(todo)), initializer=_init_worker) as pool:
                 for (k, _), frame in zip(todo, pool.imap(_score_chunk, args)):

@@ -207,3 +207,23 @@ def test_improvements_over_the_mixture(scored):
     assert (sdr["sdri"].abs() < 1e-9).all() and (sdr["si_sdri"].abs() < 1e-9).all()
     ibm = scored[("synth-ensembles-separation", "oracle-ibm")][1]
     assert ibm.scores["sdri"].mean > 10 and ibm.scores["si_sdri"].mean > 10
+
+
+def test_ray_engine_gives_the_same_scores(oracle_subs, tmp_path):
+    pytest.importorskip("ray")
+    import ray
+
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-ibm")], a)
+    shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-ibm")], b)
+    try:
+        ra = score(a, progress=False, engine="ray", workers=2)[0]
+    finally:
+        ray.shutdown()
+    rb = score(b, progress=False, engine="process", workers=2)[0]
+    key = "synth-ensembles-separation@1-mini"
+    da = pd.read_parquet(a / "results" / key / "scores.parquet")
+    db = pd.read_parquet(b / "results" / key / "scores.parquet")
+    pd.testing.assert_frame_equal(da, db, check_exact=False, rtol=0, atol=1e-9)
+    assert abs(ra.scores["sdr"].mean - rb.scores["sdr"].mean) < 1e-9 and ra.scores["sdr"].n == rb.scores["sdr"].n
