@@ -152,6 +152,22 @@ def cmd_lb_build(args) -> int:
     return 0
 
 
+def cmd_lb_rescore(args) -> int:
+    from . import leaderboard as lb
+    from .scoring import rescore
+    from .submission import load_meta
+
+    root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+    for path in args.submissions:
+        r = rescore(path, args.task, args.from_version, args.to_version, workers=args.workers,
+                    progress=not args.quiet)
+        _, meta, _ = load_meta(path)
+        d = lb.add_entry(root, lb.entry_from(r, meta),
+                         scores=Path(path) / "results" / f"{r.task}@{r.version}" / "scores.parquet")
+        _print(args, f"{meta.name}: {r.task}@{r.version} {r.main_score} = {r.main_value:.3f} -> {d / 'leaderboard.md'}")
+    return 0
+
+
 def cmd_lb_check(args) -> int:
     from . import leaderboard as lb
 
@@ -215,7 +231,9 @@ def cmd_report(args) -> int:
             raise AvbenchError("no per-item scores on this leaderboard", path=d,
                                fix="add entries with `avbench score ... --update-leaderboard`")
         out = Path(args.out or (lbroot / name / version / "report"))
-        written = report.task_report(frames, spec.main_score, out, spec.key)
+        entries = {e.name: e for e in lb.load_entries(lb.board_dir(lbroot, name, version), name, version)}
+        cond = {n: ("oracle" if e.oracle else (", ".join(e.inputs) or "none")) for n, e in entries.items()}
+        written = report.task_report(frames, spec.main_score, out, spec.key, cond)
     else:
         label, df = load_scores(args.target, spec.key, lbroot)
         out = Path(args.out or (Path(args.target) / "results" / spec.key / "report"
@@ -370,6 +388,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--leaderboards", default=None)
     b.add_argument("--task", default=None)
     b.set_defaults(func=cmd_lb_build)
+    rs = common(lbp.add_parser("rescore", help="re-score stored submissions under a new task version"))
+    rs.add_argument("submissions", nargs="+", help="submission folders scored under --from")
+    rs.add_argument("--task", required=True, help="task NAME")
+    rs.add_argument("--from", dest="from_version", required=True)
+    rs.add_argument("--to", dest="to_version", required=True)
+    rs.add_argument("--workers", type=int, default=None)
+    rs.add_argument("--leaderboards", default=None)
+    rs.set_defaults(func=cmd_lb_rescore)
     ck = common(lbp.add_parser("check", help="fail when freshly scored entries differ from the committed ones"))
     ck.add_argument("--against", required=True, help="leaderboards root holding the fresh entries")
     ck.add_argument("--leaderboards", default=None, help="the committed root (default: ./leaderboards)")

@@ -70,7 +70,9 @@ def board_dir(root: Path, task: str, version: str) -> Path:
 
 
 def entry_from(result: Result, meta: SubmissionMeta) -> Entry:
-    t = meta.task(f"{result.task}@{result.version}")
+    t = meta.task(f"{result.task}@{result.version}") or meta.task(result.task)  # re-scored: inputs of any version
+    if t is None:
+        t = next((x for x in meta.tasks if x.name == result.task), None)
     return Entry(name=meta.name, model=meta.model, authors=meta.authors, paper_url=meta.paper_url,
                  code_url=meta.code_url, oracle=meta.oracle, extra_training_data=meta.extra_training_data,
                  n_parameters=meta.n_parameters, inputs=t.inputs if t else [], task=result.task,

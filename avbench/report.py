@@ -130,14 +130,28 @@ def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title
     return written
 
 
-def task_report(frames: dict[str, pd.DataFrame], metric: str, out: Path, title: str) -> list[Path]:
-    """The main metric per submission (box plots), one box per entry."""
+def task_report(frames: dict[str, pd.DataFrame], metric: str, out: Path, title: str,
+                conditioning: dict[str, str] | None = None) -> list[Path]:
+    """The main metric per submission and per conditioning type (the inputs each
+    submission declares: mixture only, labels, frames, ...), as box plots and a table."""
     rows = []
+    conditioning = conditioning or {}
     for name, df in sorted(frames.items()):
         if metric in df:
-            rows.append(pd.DataFrame({"submission": name, metric: df[metric]}))
+            rows.append(pd.DataFrame({"submission": name, "conditioning": conditioning.get(name, "unknown"),
+                                      metric: df[metric]}))
     if not rows:
         return []
+    out = Path(out)
     d = pd.concat(rows, ignore_index=True)
-    return _box(d, metric, "submission", sorted(frames), f"{title}: {metric} per submission", metric, Path(out),
-                f"{metric}_per_submission")
+    written = _box(d, metric, "submission", sorted(frames), f"{title}: {metric} per submission", metric, out,
+                   f"{metric}_per_submission")
+    kinds = sorted(set(d["conditioning"]))
+    written += _box(d, metric, "conditioning", kinds, f"{title}: {metric} per conditioning type", metric, out,
+                    f"{metric}_per_conditioning")
+    v = d.replace([np.inf, -np.inf], np.nan)
+    table = (v.groupby(["conditioning", "submission"])[metric].agg(["mean", "median", "count"]).reset_index())
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "by_conditioning.csv", index=False)
+    written.append(out / "by_conditioning.csv")
+    return written

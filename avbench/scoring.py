@@ -157,6 +157,24 @@ def score(path: str | Path, task: str | None = None, workers: int | None = None,
     return out
 
 
+def rescore(path: str | Path, name: str, from_version: str, to_version: str, workers: int | None = None,
+            progress: bool = True) -> Result:
+    """Score a stored submission for ``name@from_version`` under ``name@to_version``.
+
+    Allowed when both versions have the same evaluation items (a bump of metric
+    parameters, say); when the items differ, the model must produce new estimates.
+    """
+    from .errors import TaskError
+
+    sub = validate(path, f"{name}@{from_version}")
+    old, new = get_task(name, from_version), get_task(name, to_version)
+    if old.spec.items_sha256 != new.spec.items_sha256:
+        raise TaskError(f"{name}@{to_version} evaluates other items than {name}@{from_version}", path=sub.root,
+                        fix=f"run the model again on {name}@{to_version}; only same-item versions can be re-scored")
+    entry = sub.meta.task(f"{name}@{from_version}").model_copy(update={"version": to_version})
+    return _score_task(sub, entry, new, content_sha256(sub.root), workers, progress)
+
+
 def _ray_chunk(args) -> pd.DataFrame:
     _init_worker()  # one thread per task, as in the process pool
     return _score_chunk(args)

@@ -97,7 +97,9 @@ def test_reports_write_plots(board, oracle_subs, tmp_path):
     out2 = tmp_path / "r2"
     assert main(["report", "synth-ensembles-separation", "--task", "synth-ensembles-separation@1-mini",
                  "--leaderboards", str(lbroot), "--out", str(out2), "--quiet"]) == 0
-    assert (out2 / "sdr_per_submission.png").exists()
+    assert (out2 / "sdr_per_submission.png").exists() and (out2 / "sdr_per_conditioning.png").exists()
+    cond = pd.read_csv(out2 / "by_conditioning.csv")
+    assert set(cond["conditioning"]) == {"oracle", "mixture, labels"}
     sub = tmp_path / "cls"
     shutil.copytree(oracle_subs[("synth-ensembles-classification", "oracle-prior")], sub)
     score(sub, progress=False)

@@ -227,3 +227,30 @@ def test_ray_engine_gives_the_same_scores(oracle_subs, tmp_path):
     db = pd.read_parquet(b / "results" / key / "scores.parquet")
     pd.testing.assert_frame_equal(da, db, check_exact=False, rtol=0, atol=1e-9)
     assert abs(ra.scores["sdr"].mean - rb.scores["sdr"].mean) < 1e-9 and ra.scores["sdr"].n == rb.scores["sdr"].n
+
+
+def test_rescore_under_a_new_version(oracle_subs, tmp_path, monkeypatch, capsys):
+    from avbench.cli import main
+    from avbench.tasks import synth
+
+    monkeypatch.setitem(synth.VERSIONS, "1-mini-b", "mini")  # a metric-parameter bump: same items
+    sub = tmp_path / "sub"
+    shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-ibm")], sub)
+    old = score(sub, progress=False, workers=1)[0]
+    lbroot = tmp_path / "lb"
+    lb.add_entry(lbroot, lb.entry_from(old, validate(sub).meta))
+    assert main(["leaderboard", "rescore", str(sub), "--task", "synth-ensembles-separation", "--from", "1-mini",
+                 "--to", "1-mini-b", "--leaderboards", str(lbroot), "--quiet", "--workers", "1"]) == 0
+    new = lb.Entry.model_validate_json(
+        (lbroot / "synth-ensembles-separation" / "1-mini-b" / "entries" / "oracle-ibm.json").read_text())
+    assert new.version == "1-mini-b" and new.inputs == ["mixture"]
+    assert abs(new.scores["sdr"].mean - old.scores["sdr"].mean) < 1e-9
+    # the old entry stays where it was, under its own version
+    assert (lbroot / "synth-ensembles-separation" / "1-mini" / "entries" / "oracle-ibm.json").exists()
+    # other items cannot be re-scored
+    monkeypatch.setitem(synth.VERSIONS, "1-other", "mini")
+    monkeypatch.setattr(synth, "SEG", 32768)
+    capsys.readouterr()
+    assert main(["leaderboard", "rescore", str(sub), "--task", "synth-ensembles-separation", "--from", "1-mini",
+                 "--to", "1-other", "--leaderboards", str(lbroot), "--quiet"]) == 2
+    assert "run the model again" in capsys.readouterr().err
