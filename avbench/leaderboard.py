@@ -461,5 +461,15 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
                 f"metric parameters <code>{esc(json.dumps(p.metric_params, sort_keys=True))}</code><br>"
                 f"libraries <code>{esc(json.dumps(p.libraries, sort_keys=True))}</code></details>")
         out.append(f"<tr{cls}>" + "".join(cells) + f'<td data-v="">{links}</td><td data-v="">{prov}</td></tr>')
-    out += ["</tbody></table>", f"<script>{_HTML_SCRIPT}</script>", "</body></html>", ""]
+    out.append("</tbody></table>")
+    plots = sorted((d / "report").glob("**/*.svg")) if d is not None and (d / "report").is_dir() else []
+    if plots:
+        out.append("<h2>Plots</h2>")
+        out.append('<p class="meta">Written by <code>avbench report</code> (per-item scores of the entries).</p>')
+        for p in plots:
+            rel = p.relative_to(d).as_posix()
+            cap = p.relative_to(d / "report").with_suffix("").as_posix().replace("/", ": ").replace("_", " ")
+            out.append(f'<figure><img src="{esc(rel)}" alt="{esc(cap)}" style="max-width:48rem">'
+                       f"<figcaption>{esc(cap)}</figcaption></figure>")
+    out += [f"<script>{_HTML_SCRIPT}</script>", "</body></html>", ""]
     return "\n".join(out)

@@ -29,6 +29,9 @@ def _plt():
 
 
 def _save(fig, out: Path, name: str) -> list[Path]:
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "avbench"  # stable element ids in the SVG
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ("png", "svg"):

@@ -106,3 +106,20 @@ def test_reports_write_plots(board, oracle_subs, tmp_path):
     assert main(["report", str(sub), "--task", "synth-ensembles-classification@1-mini", "--quiet"]) == 0
     rdir = sub / "results" / "synth-ensembles-classification@1-mini" / "report"
     assert (rdir / "confusion_matrix.png").exists() and (rdir / "per_class.csv").exists()
+
+
+def test_html_page_shows_the_report_plots(board, tmp_path):
+    from avbench.cli import main
+
+    lbroot = board.parent.parent
+    assert main(["report", "synth-ensembles-separation", "--task", "synth-ensembles-separation@1-mini",
+                 "--leaderboards", str(lbroot), "--quiet"]) == 0
+    lb.build(lbroot)
+    html = (board / "leaderboard.html").read_text()
+    assert "<h2>Plots</h2>" in html and 'src="report/sdr_per_submission.svg"' in html
+    assert (board / "report" / "sdr_per_submission.svg").exists()
+    before = html
+    lb.build(lbroot)
+    assert (board / "leaderboard.html").read_text() == before
+    shutil.rmtree(board / "report")
+    lb.build(lbroot)
