@@ -198,7 +198,11 @@ def table(entries: list[Entry], d: Path | None = None) -> tuple[list[str], list[
         unit = f" [{info.unit}]" if info and info.unit else ""
         header.append(f"{LABELS.get(c, c)} {info.arrow if info else ''}{unit}".strip())
     main = entries[0].main_score
-    header[4 + cols.index(main)] += " (95% CI)" if main in cols else ""
+    with_ci = {c for c in cols if agg == "mean" and any(e.scores.get(c) is not None and e.scores[c].ci_low is not None
+                                                       for e in entries)}
+    for k, c in enumerate(cols):
+        if c in with_ci:
+            header[4 + k] += " (95% CI)"
     header += ["vs #1", "Params", "Oracle"]
     ranked = rank(entries)
     sig = _significance(d, ranked) if d is not None else {}
@@ -209,7 +213,7 @@ def table(entries: list[Entry], d: Path | None = None) -> tuple[list[str], list[
         for v, c in zip(vals, cols):
             cell = _fmt(v, c, e.scores.get(c))
             st = e.scores.get(c)
-            if c == main and st is not None and st.ci_low is not None and agg == "mean":
+            if c in with_ci and st is not None and st.ci_low is not None:
                 cell += f" [{_fmt(st.ci_low, c)}, {_fmt(st.ci_high, c)}]"
             cells.append(cell)
         rows.append([str(r) if r is not None else "–", e.name, e.model, ", ".join(e.inputs) or "–", *cells,
