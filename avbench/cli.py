@@ -196,13 +196,34 @@ def cmd_lb_show(args) -> int:
     return 0
 
 
+def _spec(name: str, version: str, lbroot: Path | None):
+    """The task's spec; without local data, what comparisons and plots need is read from
+    the leaderboard's entries (family, main score)."""
+    from . import leaderboard as lb
+    from .tasks import get_task
+
+    try:
+        return get_task(name, version).spec
+    except AvbenchError:
+        from types import SimpleNamespace
+
+        from .instruments import CLASSES
+
+        d = lb.board_dir(lbroot or lb.default_root(), name, version)
+        entries = lb.load_entries(d, name, version) if (d / "entries").is_dir() else []
+        if not entries:
+            raise
+        return SimpleNamespace(key=f"{name}@{version}", family=entries[0].family, main_score=entries[0].main_score,
+                               classes=list(CLASSES))
+
+
 def cmd_compare(args) -> int:
     from .compare import compare_frames, format_report, load_scores
     from .tasks import get_task, parse_key
 
     name, version = parse_key(args.task)
-    spec = get_task(name, version).spec
     lbroot = Path(args.leaderboards) if args.leaderboards else None
+    spec = _spec(name, version, lbroot)
     na, a = load_scores(args.a, f"{name}@{version}", lbroot)
     nb, b = load_scores(args.b, f"{name}@{version}", lbroot)
     metric = args.metric or spec.main_score
@@ -222,18 +243,7 @@ def cmd_report(args) -> int:
 
     name, version = parse_key(args.task)
     lbroot = Path(args.leaderboards) if args.leaderboards else lb.default_root()
-    try:
-        spec = get_task(name, version).spec
-    except AvbenchError:  # no local data: what the plots need is in the leaderboard's entries
-        from types import SimpleNamespace
-
-        from .instruments import CLASSES
-
-        entries = lb.load_entries(lb.board_dir(lbroot, name, version), name, version)
-        if not entries:
-            raise
-        spec = SimpleNamespace(key=f"{name}@{version}", family=entries[0].family, main_score=entries[0].main_score,
-                               classes=list(CLASSES))
+    spec = _spec(name, version, lbroot)
     if args.target in (name, spec.key):  # the whole task: every entry with per-item scores
         d = lb.board_dir(lbroot, name, version) / "entries"
         frames = {p.name[: -len(".scores.parquet")]: __import__("pandas").read_parquet(p)

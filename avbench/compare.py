@@ -68,7 +68,8 @@ def format_report(name_a: str, name_b: str, task_key: str, r: dict) -> str:
         f"{task_key}: {name_a} vs {name_b} on {r['n']} paired values of {r['metric']}",
         f"  mean {name_a} = {r['mean_a']:.4f}, mean {name_b} = {r['mean_b']:.4f}",
         f"  difference = {bs['diff']:+.4f}, 95% CI [{bs['low']:+.4f}, {bs['high']:+.4f}] "
-        f"(paired bootstrap over works, p = {bs['p_value']:.4g})",
+        f"(paired bootstrap over works, "
+        + (f"p = {bs['p_value']:.4g})" if bs["p_value"] > 0 else f"p < {1 / bs['n_boot']:.2g})"),
     ]
     if t["name"] == "wilcoxon":
         lines.append(f"  Wilcoxon signed-rank: statistic = {t['statistic']:.1f}, p = {t['p_value']:.4g}")

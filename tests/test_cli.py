@@ -49,3 +49,15 @@ def test_video_export(mini, tmp_path, capsys):
     k = rec["n_sources"]
     cols, rows = (k, 1) if k <= 3 else (-(-k // 2), 2)
     assert v.shape[:3] == (int(rec["n_samples"] / 11025 * 8), 64 * rows, 64 * cols)
+
+
+def test_compare_committed_baselines_without_local_data(mini, capsys):
+    """The committed version-1 entries carry their per-item scores: comparing them needs
+    no generated data (the session's AVBENCH_HOME holds only the mini version)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "leaderboards"
+    assert main(["compare", "oracle-ibm", "oracle-irm", "--task", "synth-ensembles-separation@1",
+                 "--leaderboards", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "on 583 paired values of sdr" in out and "95% CI" in out and "Wilcoxon" in out

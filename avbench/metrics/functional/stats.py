@@ -73,7 +73,7 @@ def paired_bootstrap(a: Any, b: Any, n_boot: int = 2000, seed: int = 0, confiden
     lo, hi = np.quantile(boots, [al, 1 - al])
     p = 2 * min((boots <= 0).mean(), (boots >= 0).mean())
     return {"diff": float(d.mean()), "low": float(lo), "high": float(hi), "p_value": float(min(1.0, p)),
-            "n": int(d.size)}
+            "n": int(d.size), "n_boot": int(n_boot)}
 
 
 def wilcoxon(a: Any, b: Any) -> dict:
