@@ -119,7 +119,7 @@ def cmd_validate(args) -> int:
 
 def cmd_score(args) -> int:
     from . import leaderboard as lb
-    from .scoring import score
+    from .scoring import score, scores_path
     from .submission import validate
 
     sub = validate(args.path, args.task)
@@ -130,7 +130,7 @@ def cmd_score(args) -> int:
         if args.update_leaderboard:
             root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
             d = lb.add_entry(root, lb.entry_from(r, sub.meta),
-                             scores=sub.root / "results" / f"{r.task}@{r.version}" / "scores.parquet")
+                             scores=scores_path(sub.root, f"{r.task}@{r.version}"))
             if not args.json:
                 _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
         out.append(r.model_dump(mode="json"))
@@ -154,7 +154,7 @@ def cmd_lb_build(args) -> int:
 
 def cmd_lb_rescore(args) -> int:
     from . import leaderboard as lb
-    from .scoring import rescore
+    from .scoring import rescore, scores_path
     from .submission import load_meta
 
     root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
@@ -163,7 +163,7 @@ def cmd_lb_rescore(args) -> int:
                     progress=not args.quiet)
         _, meta, _ = load_meta(path)
         d = lb.add_entry(root, lb.entry_from(r, meta),
-                         scores=Path(path) / "results" / f"{r.task}@{r.version}" / "scores.parquet")
+                         scores=scores_path(path, f"{r.task}@{r.version}"))
         _print(args, f"{meta.name}: {r.task}@{r.version} {r.main_score} = {r.main_value:.3f} -> {d / 'leaderboard.md'}")
     return 0
 
@@ -219,7 +219,7 @@ def _spec(name: str, version: str, lbroot: Path | None):
 
 def cmd_compare(args) -> int:
     from .compare import compare_frames, format_report, load_scores
-    from .tasks import get_task, parse_key
+    from .tasks import parse_key
 
     name, version = parse_key(args.task)
     lbroot = Path(args.leaderboards) if args.leaderboards else None
@@ -239,7 +239,7 @@ def cmd_report(args) -> int:
     from . import leaderboard as lb
     from . import report
     from .compare import load_scores
-    from .tasks import get_task, parse_key
+    from .tasks import parse_key
 
     name, version = parse_key(args.task)
     lbroot = Path(args.leaderboards) if args.leaderboards else lb.default_root()
@@ -297,7 +297,7 @@ def cmd_demo(args) -> int:
     from . import leaderboard as lb
     from .config import home
     from .data import synth_ensembles as se
-    from .scoring import score
+    from .scoring import score, scores_path
     from .submission import validate
 
     t0 = time.time()
@@ -323,7 +323,7 @@ def cmd_demo(args) -> int:
             sub = validate(path)
             for r in score(path, workers=args.workers, progress=False, validate_first=False):
                 lb.add_entry(lbroot, lb.entry_from(r, sub.meta),
-                             scores=path / "results" / f"{r.task}@{r.version}" / "scores.parquet")
+                             scores=scores_path(path, f"{r.task}@{r.version}"))
     _print(args, f"[4/4] leaderboards in {lbroot}\n")
     for task, _ in plan:
         print((lb.board_dir(lbroot, task, version) / "leaderboard.md").read_text())

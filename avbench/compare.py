@@ -47,10 +47,12 @@ def load_scores(ref: str, task_key: str, leaderboards: Path | None) -> tuple[str
     from . import leaderboard as lb
     from .tasks import parse_key
 
+    from .scoring import scores_path
+
     p = Path(ref)
     name, version = parse_key(task_key)
     if p.is_dir():
-        f = p / "results" / f"{name}@{version}" / "scores.parquet"
+        f = scores_path(p, f"{name}@{version}")
         if not f.exists():
             raise AvbenchError("no scores for this task", path=f, fix=f"run `avbench score {p} --task {name}@{version}`")
         return p.name, pd.read_parquet(f)

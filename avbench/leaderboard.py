@@ -71,8 +71,6 @@ def board_dir(root: Path, task: str, version: str) -> Path:
 
 def entry_from(result: Result, meta: SubmissionMeta) -> Entry:
     t = meta.task(f"{result.task}@{result.version}") or meta.task(result.task)  # re-scored: inputs of any version
-    if t is None:
-        t = next((x for x in meta.tasks if x.name == result.task), None)
     return Entry(name=meta.name, model=meta.model, authors=meta.authors, paper_url=meta.paper_url,
                  code_url=meta.code_url, oracle=meta.oracle, extra_training_data=meta.extra_training_data,
                  n_parameters=meta.n_parameters, inputs=t.inputs if t else [], task=result.task,
@@ -197,7 +195,6 @@ def table(entries: list[Entry], d: Path | None = None) -> tuple[list[str], list[
         info = METRICS.get(c)
         unit = f" [{info.unit}]" if info and info.unit else ""
         header.append(f"{LABELS.get(c, c)} {info.arrow if info else ''}{unit}".strip())
-    main = entries[0].main_score
     with_ci = {c for c in cols if agg == "mean" and any(e.scores.get(c) is not None and e.scores[c].ci_low is not None
                                                        for e in entries)}
     for k, c in enumerate(cols):

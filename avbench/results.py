@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import __version__
 from .config import repo_root
 
 

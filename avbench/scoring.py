@@ -89,7 +89,7 @@ def _init_worker():
 
 def _score_chunk(args) -> pd.DataFrame:
     root, entry_json, task_key, ids = args
-    from .submission import SubmissionMeta, load_meta
+    from .submission import load_meta
 
     task = get_task(task_key)
     _, meta, _ = load_meta(root)
@@ -129,6 +129,11 @@ def results_dir(sub: Submission, task: Task) -> Path:
     return sub.root / "results" / task.spec.key
 
 
+def scores_path(submission_root: str | Path, task_key: str) -> Path:
+    """Where :func:`score` writes the per-item scores of a submission on ``task_key``."""
+    return Path(submission_root) / "results" / task_key / "scores.parquet"
+
+
 def score(path: str | Path, task: str | None = None, workers: int | None = None, progress: bool = True,
           validate_first: bool = True, engine: str = "process", address: str | None = None) -> list[Result]:
     """Validate and score a submission on every declared task (or only ``task``).
@@ -142,8 +147,9 @@ def score(path: str | Path, task: str | None = None, workers: int | None = None,
         from .errors import ConfigError
 
         raise ConfigError(f"unknown engine {engine!r}", fix="use --engine process or --engine ray")
-    sub = validate(path, task) if validate_first else None
-    if sub is None:  # pragma: no cover
+    if validate_first:
+        sub = validate(path, task)
+    else:
         from .submission import load_meta
 
         root, meta, _ = load_meta(path)
@@ -246,9 +252,10 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
                     main_score=spec.main_score, aggregate=spec.aggregate, n_items=spec.n_items,
                     provenance=_provenance(task, sub, sha), **extra)
     rdir.mkdir(parents=True, exist_ok=True)
+    target = scores_path(sub.root, spec.key)
     tmp = rdir / ".scores.parquet.tmp"
     df.to_parquet(tmp, index=False)
-    os.replace(tmp, rdir / "scores.parquet")
+    os.replace(tmp, target)
     atomic_write(rdir / "summary.json", dump_json(result))
     for old in rdir.glob(".partial-*"):
         shutil.rmtree(old, ignore_errors=True)

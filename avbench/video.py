@@ -101,7 +101,7 @@ def draw_player(instrument: str, state: PlayerState, size: int = 224, jitter: tu
         bx = state.bow * 45
         line([(-70 + bx, 0.12 * h), (70 + bx, 0.12 * h - 8)], (70, 50, 30), 4)
         # pitch marker: finger position on the neck
-        py = -h / 2 - 55 * k + (1 - state.pitch) * 0 + state.pitch * 55 * k
+        py = -h / 2 - 55 * k + state.pitch * 55 * k
         ell(-6, py - 6, 6, py + 6, marker)
     elif name == "flute":
         rect(-95, -7, 95, 7, col, dark)

@@ -28,7 +28,6 @@ import re
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -410,9 +409,6 @@ def render_player(notes, inst: str, n_out: int, sample_rate: int) -> np.ndarray:
     return x.astype(np.float32)
 
 
-_WORKER_PARSED: dict[str, dict] = {}
-
-
 def _render_recording(args) -> dict:
     cfg, rec, parts, root = args
     root = Path(root)
@@ -465,10 +461,6 @@ def _render_recording(args) -> dict:
     }
 
 
-def _parse_job(rel: str):
-    return parse_work(rel)
-
-
 def _pool(workers: int):
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     return ctx.Pool(workers)
@@ -513,7 +505,7 @@ def generate(config: str = "mini", root: str | Path | None = None, workers: int 
     sounding_keys(), instrument_gains()  # computed before forking, shared by workers
     candidates = select_works(cfg)
     with _pool(workers) as pool:
-        it = pool.imap(_parse_job, candidates, chunksize=2)
+        it = pool.imap(parse_work, candidates, chunksize=2)
         parsed_all = list(tqdm(it, total=len(candidates), desc="parse scores", disable=not progress, unit="work"))
     parsed = [p for p in parsed_all if p is not None]
     plans = plan(cfg, parsed)
@@ -557,11 +549,6 @@ def _counts(rows: list[dict]) -> dict:
 
 # ---------------------------------------------------------------------------------------
 # loading
-
-
-def ensure(config: str = "mini", progress: bool = True) -> Path:
-    """The root of a generated configuration, generating it when missing."""
-    return generate(config, progress=progress)
 
 
 def locate(config: str = "mini") -> Path:

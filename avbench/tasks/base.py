@@ -1,6 +1,7 @@
 """Task specifications (pydantic) and the task interface."""
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 from typing import Any, Literal
@@ -70,14 +71,28 @@ def items_sha256(items: list[Item]) -> str:
     return hashlib.sha256(s.encode()).hexdigest()
 
 
-class Task:
+class Task(abc.ABC):
     """A task bound to its data: its spec, its items, and how to read references/inputs."""
 
     spec: TaskSpec
     items: list[Item]
 
-    def reference(self, item: Item) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def item(self, item_id: str) -> Item:
+        """The item with this id."""
 
-    def mixture(self, item: Item) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def reference(self, item: Item) -> np.ndarray:
+        """References of every output slot.  Shape: ``(n_slots, n_samples)``."""
+
+    @abc.abstractmethod
+    def mixture(self, item: Item) -> np.ndarray:
+        """The model's input audio.  Shape: ``(n_samples,)``."""
+
+    @abc.abstractmethod
+    def frames(self, item: Item, fps: float = 8.0, size: int = 224) -> dict[str, np.ndarray]:
+        """Per-player frames ``(n_frames, size, size, 3)`` keyed by instrument."""
+
+    @abc.abstractmethod
+    def labels(self, item: Item) -> list[str]:
+        """The instruments present (conditioning information)."""

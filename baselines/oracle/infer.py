@@ -19,6 +19,7 @@ Absent slots are omitted from the submission (``omitted_slots: silence``).
 from __future__ import annotations
 
 import csv
+import functools
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -125,8 +126,4 @@ def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
     return out
 
 
-BASELINES = {n: (lambda n: (lambda task, out, progress=True: run(n, task, out, progress)))(n) for n in META}
-TASKS = {
-    "oracle-ibm": "separation", "oracle-irm": "separation", "oracle-mixture": "separation",
-    "oracle-label": "classification", "oracle-prior": "classification",
-}
+BASELINES = {n: functools.partial(run, n) for n in META}

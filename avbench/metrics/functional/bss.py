@@ -166,6 +166,16 @@ def _correlations_blocked(ref: torch.Tensor, est: torch.Tensor, L: int, block: i
     return c[:, :, :n].contiguous(), c[:, :, n:, L - 1 :].contiguous()
 
 
+def _auto_correlations(ref: torch.Tensor, est: torch.Tensor, L: int):
+    """:func:`_correlations_blocked` for long signals, :func:`_correlations` for short ones."""
+    N = ref.shape[-1]
+    if N >= 8 * 16384:
+        return _correlations_blocked(ref, est, L, block=16384, chunk=4)
+    if N >= 4 * 4096 and L <= 2048:
+        return _correlations_blocked(ref, est, L, block=8192, chunk=8)
+    return _correlations(ref, est, L)
+
+
 def _toeplitz_blocks(c: torch.Tensor, L: int) -> torch.Tensor:
     """Toeplitz matrices ``T[..., a, b] = c[..., a - b + L - 1]`` from lags (..., 2L-1)."""
     return c.flip(-1).unfold(-1, L, 1).flip(-2)
@@ -216,8 +226,8 @@ def _ratio_db(num: torch.Tensor, den: torch.Tensor, scale: torch.Tensor) -> torc
 def _solve_all(cref: torch.Tensor, dre: torch.Tensor, L: int, solver: str):
     """Filter coefficients of every estimate on all references and ``||P e||^2``.
 
-    Returns ``call`` (B, n, L, m) (source-major) and ``Pall`` (B, m), plus the dense
-    Gram matrix when it was built (else ``None``).
+    Returns ``call`` (B, n, L, m) (source-major), ``Pall`` (B, m), and the dense Gram
+    matrix and its Cholesky factor when the dense path built them (else ``None``).
     """
     B, n, m = dre.shape[0], dre.shape[1], dre.shape[2]
     # the recursion's cost is dominated by a Python loop over taps: it wins on the CPU
@@ -247,7 +257,8 @@ def _solve_all(cref: torch.Tensor, dre: torch.Tensor, L: int, solver: str):
 
 
 def _quad(cref: torch.Tensor, G: torch.Tensor | None, delta: torch.Tensor) -> torch.Tensor:
-    """``delta^T G delta`` for delta (B, m, n, L) -> (B, m)."""
+    """``delta^T G delta`` for delta (B, m, n, L) -> (B, m); with ``G=None`` the product
+    is taken through the block-Toeplitz structure of ``cref`` (FFT), never building G."""
     B, m, n, L = delta.shape
     if G is not None:
         dflat = delta.reshape(B, m, n * L)
@@ -265,12 +276,7 @@ def _bss_core(ref: torch.Tensor, est: torch.Tensor, L: int, permutation: bool, s
     Returns sdr, sir (B, n_est, n_ref) when ``permutation`` else (B, n), and sar (B, n).
     """
     B, n, N = ref.shape
-    if N >= 8 * 16384:
-        cref, dre = _correlations_blocked(ref, est, L, block=16384, chunk=4)
-    elif N >= 4 * 4096 and L <= 2048:
-        cref, dre = _correlations_blocked(ref, est, L, block=8192, chunk=8)
-    else:
-        cref, dre = _correlations(ref, est, L)
+    cref, dre = _auto_correlations(ref, est, L)
     call4, Pall, G, C = _solve_all(cref, dre, L, solver)  # (B, ref block i, tap, est j), (B, m)
     E = (est * est).sum(-1)  # (B, m)
     artif = E - Pall

@@ -32,9 +32,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from . import _toeplitz
 from ._backend import back, check_finite, item_label, to_tensor
-from .bss import _best_permutation, _chol_solve, _correlations, _correlations_blocked, _gram, _ratio_db, _solve_all
+from .bss import _auto_correlations, _best_permutation, _chol_solve, _gram, _quad, _ratio_db, _solve_all
 
 __all__ = ["BSSEvalImages", "bss_eval_images", "bss_eval_images_framewise", "bss_eval_v4", "validate", "evaluate"]
 
@@ -79,27 +78,10 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 1, 3, 2).reshape(B, n * c, N)
 
 
-def _corr(refv, estv, L):
-    N = refv.shape[-1]
-    if N >= 8 * 16384:
-        return _correlations_blocked(refv, estv, L, block=16384, chunk=4)
-    if N >= 4 * 4096 and L <= 2048:
-        return _correlations_blocked(refv, estv, L, block=8192, chunk=8)
-    return _correlations(refv, estv, L)
-
-
-def _quad_w(cref: torch.Tensor, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-    """``x^T G y`` with G the block-Toeplitz Gram of ``cref``; x, y (B, m, V, L) -> (B, m)."""
-    xt = x.permute(0, 3, 2, 1).cpu().numpy()
-    Gx = _toeplitz.toeplitz_matvec(cref.cpu().numpy(), xt)
-    yt = xt if y is None else y.permute(0, 3, 2, 1).cpu().numpy()
-    return torch.from_numpy((yt * Gx).sum(axis=(1, 2))).to(x.device)
-
-
 def _filters(cref, dre, n, c, L, pairs, solver, ridge=0.0):
     """Whole-signal filters.
 
-    Returns call (B, V, L, M) on all references, and for every (ref j, est k) in
+    Returns call (B, V, L, M) on all references and, for every (ref j, est k) in
     ``pairs`` the own filters (B, c, L, c) on reference j's channels (dict).
     """
     if ridge:
@@ -117,7 +99,7 @@ def _filters(cref, dre, n, c, L, pairs, solver, ridge=0.0):
         Dj = dre[:, sj, sk].permute(0, 1, 3, 2).reshape(B, c * L, c)
         cj, _ = _chol_solve(Gj, Dj)
         own[(j, k)] = cj.reshape(B, c, L, c)
-    return call, own, cref
+    return call, own
 
 
 def _energies(cref, dre, Es, ds_diag, err, call, own, n, c, L, pairs):
@@ -130,7 +112,7 @@ def _energies(cref, dre, Es, ds_diag, err, call, own, n, c, L, pairs):
     out = {}
     # quantities per estimate channel under the all-reference filters
     callT = call.permute(0, 3, 1, 2)  # (B, M, V, L)
-    Pall_w = _quad_w(cref, callT)  # c^T G c per estimate channel
+    Pall_w = _quad(cref, None, callT)  # c^T G c per estimate channel
     cD = (call * dre.permute(0, 1, 3, 2)).sum((1, 2))  # c^T D per estimate channel, (B, M)
     for j, k in pairs:
         sj = slice(j * c, (j + 1) * c)
@@ -142,10 +124,10 @@ def _energies(cref, dre, Es, ds_diag, err, call, own, n, c, L, pairs):
         unit = torch.zeros_like(full)
         for ch in range(c):
             unit[:, ch, j * c + ch, 0] = 1.0
-        p_own = _quad_w(cref, full).sum(-1)
-        spat = _quad_w(cref, full - unit).sum(-1)
+        p_own = _quad(cref, None, full).sum(-1)
+        spat = _quad(cref, None, full - unit).sum(-1)
         delta = callT[:, sk] - full
-        interf = _quad_w(cref, delta).sum(-1)
+        interf = _quad(cref, None, delta).sum(-1)
         p_all = Pall_w[:, sk].sum(-1)
         artif = (Es[:, sk] - 2 * cD[:, sk] + Pall_w[:, sk]).sum(-1)
         S = ds_diag[:, sj].sum(-1)
@@ -173,8 +155,8 @@ def _images_core(ref, est, L, permutation, solver, windows=None, ridge=0.0):
     B, n, N, c = ref.shape
     refv, estv = _flat(ref), _flat(est)
     pairs = _pairs(n, permutation)
-    cref, dre = _corr(refv, estv, L)
-    call, own, cref_f = _filters(cref, dre, n, c, L, pairs, solver, ridge)
+    cref, dre = _auto_correlations(refv, estv, L)
+    call, own = _filters(cref, dre, n, c, L, pairs, solver, ridge)
     wins = windows if windows is not None else [(0, N)]
     res = torch.full((B, 4, n, n, len(wins)), math.nan, dtype=torch.float64, device=ref.device)
     for t, (s, e) in enumerate(wins):
@@ -182,7 +164,7 @@ def _images_core(ref, est, L, permutation, solver, windows=None, ridge=0.0):
         if windows is None:
             cw, dw = cref, dre
         else:
-            cw, dw = _corr(rw, ew, L)
+            cw, dw = _auto_correlations(rw, ew, L)
         Es = (ew * ew).sum(-1)
         ds_diag = (rw * rw).sum(-1)
         err = {}
