@@ -262,6 +262,15 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
     return result
 
 
+def _f1_resampled(y: np.ndarray, pred: np.ndarray, n_classes: int, average: str) -> float:
+    """F1 of a bootstrap resample.  Macro-F1 averages over the classes the resample holds:
+    a class that resampling happened to leave out has F1 0/0, which must not count as 0."""
+    if average != "macro":
+        return F.f1(y, pred, n_classes, average)
+    per = F.f1(y, pred, n_classes, None)
+    return float(per[np.bincount(y, minlength=n_classes) > 0].mean())
+
+
 def _score_classification(sub: Submission, entry: TaskEntry, task: Task) -> tuple[pd.DataFrame, dict]:
     preds = sub.read_predictions(entry, task)
     spec = task.spec
@@ -280,7 +289,7 @@ def _score_classification(sub: Submission, entry: TaskEntry, task: Task) -> tupl
     stats = {"hit@1": Stat.of(df["hit@1"], groups, ci=True), "hit@3": Stat.of(df["hit@3"], groups, ci=True)}
     pred = top[:, 0]
     for name, avg in (("macro_f1", "macro"), ("micro_f1", "micro")):
-        boots = [F.f1(labels[ix], pred[ix], len(classes), avg) for ix in
+        boots = [_f1_resampled(labels[ix], pred[ix], len(classes), avg) for ix in
                  F.stats.bootstrap_indices(len(df), CI_BOOT, CI_SEED, groups)]
         lo, hi = np.quantile(boots, [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
         stats[name] = Stat(mean=ev[name], median=ev[name], n=len(df), ci_low=float(lo), ci_high=float(hi))

@@ -254,3 +254,10 @@ def test_rescore_under_a_new_version(oracle_subs, tmp_path, monkeypatch, capsys)
     assert main(["leaderboard", "rescore", str(sub), "--task", "synth-ensembles-separation", "--from", "1-mini",
                  "--to", "1-other", "--leaderboards", str(lbroot), "--quiet"]) == 2
     assert "run the model again" in capsys.readouterr().err
+
+
+def test_macro_f1_interval_of_a_perfect_classifier_is_a_point(scored):
+    """Resamples that miss a class must not score that class as F1 = 0."""
+    lab = scored[("synth-ensembles-classification", "oracle-label")][1]
+    s = lab.scores["macro_f1"]
+    assert s.mean == s.ci_low == s.ci_high == 1.0
