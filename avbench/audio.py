@@ -80,3 +80,68 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def segments(n_samples: int, length: int) -> list[tuple[int, int]]:
     """Non-overlapping ``[start, end)`` segments of ``length`` samples (remainder dropped)."""
     return [(s, s + length) for s in range(0, n_samples - length + 1, length)]
+
+
+SOUNDFILE_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff")
+
+
+def decode(path: str | Path, sample_rate: int | None = None, start: float | None = None,
+           end: float | None = None) -> tuple[np.ndarray, int]:
+    """Decode any audio file or the audio track of a video container to mono float32,
+    optionally the stretch ``[start, end)`` seconds, resampled to ``sample_rate``.
+
+    Audio files go through soundfile; video containers (mp4, mkv, webm) through PyAV.
+    Shape: ``(n_samples,)``.
+    """
+    path = Path(path)
+    if path.suffix.lower() in SOUNDFILE_SUFFIXES:
+        with sf.SoundFile(str(path)) as f:
+            sr = f.samplerate
+            a = int(round((start or 0.0) * sr))
+            f.seek(min(a, f.frames))
+            n = -1 if end is None else max(0, int(round(end * sr)) - a)
+            x = f.read(n, dtype="float32", always_2d=True)
+        x = x.mean(axis=1)
+    else:
+        import av
+
+        chunks, sr = [], None
+        with av.open(str(path)) as c:
+            if not c.streams.audio:
+                raise ValueError(f"{path} has no audio stream")
+            st = c.streams.audio[0]
+            sr = st.rate
+            for fr in c.decode(st):
+                arr = fr.to_ndarray().astype(np.float32)
+                if not fr.format.is_planar:
+                    arr = arr.reshape(-1, len(fr.layout.channels)).T
+                chunks.append(arr)
+        x = np.concatenate(chunks, axis=1).mean(axis=0) if chunks else np.zeros(0, np.float32)
+        a = int(round((start or 0.0) * sr))
+        b = None if end is None else int(round(end * sr))
+        x = x[a:b]
+    if sample_rate is not None and sample_rate != sr:
+        x = resample(x, sr, sample_rate).astype(np.float32)
+        sr = sample_rate
+    return np.asarray(x, dtype=np.float32), int(sr)
+
+
+def wav_truncated(path: str | Path) -> str | None:
+    """For a RIFF/WAVE file, why it is truncated or malformed (``None`` when whole)."""
+    p = Path(path)
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+            return "not a RIFF/WAVE file"
+        if head[:4] == b"RF64":
+            return None
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            cid, n = struct.unpack("<4sI", f.read(8))
+            if cid == b"data":
+                have = size - pos - 8
+                return None if have >= n else f"data chunk declares {n} bytes, file holds {have}"
+            pos += 8 + n + (n & 1)
+    return "no data chunk"

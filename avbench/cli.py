@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import AvbenchError
+from .errors import AvbenchError, DataError
 
 
 def _print(args, text: str) -> None:
@@ -34,8 +34,9 @@ def cmd_data_generate(args) -> int:
 
 
 def cmd_data_list(args) -> int:
-    from .data import synth_ensembles as se
     from .config import data_dir
+    from .data import real
+    from .data import synth_ensembles as se
 
     rows = []
     for name, cfg in se.CONFIGS.items():
@@ -46,13 +47,24 @@ def cmd_data_list(args) -> int:
             state = "generated"
         else:
             counts, state = {}, "not generated"
-        rows.append({"dataset": se.NAME, "version": cfg.version, "config": name, "state": state, "recordings": counts})
+        rows.append({"dataset": se.NAME, "version": cfg.version, "state": state, "unit": "recordings", "splits": counts})
+    for name in real.DATASETS:
+        for version in real.mf.versions(name) + ([] if name != "audioset" else ["recon-1"]):
+            try:
+                ix = real.mf.index(name, version, real.manifest_root(name, version))
+                counts = {s: x["n_items"] for s, x in ix["splits"].items()}
+            except AvbenchError:
+                counts = {}
+            prepared = (real.prepared_dir(name, version) / "prepared.json").exists()
+            state = "prepared" if prepared else ("derive first" if name == "audioset" and not counts else "manifest")
+            if not any(r["dataset"] == name and r["version"] == version for r in rows):
+                rows.append({"dataset": name, "version": version, "state": state, "unit": "items", "splits": counts})
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for r in rows:
-            c = ", ".join(f"{k} {v}" for k, v in sorted(r["recordings"].items())) or "-"
-            print(f"{r['dataset']:<18} {r['version']:<8} ({r['config']}) {r['state']:<14} recordings: {c}")
+            c = ", ".join(f"{k} {v}" for k, v in sorted(r["splits"].items())) or "-"
+            print(f"{r['dataset']:<16} {r['version']:<13} {r['state']:<14} {r['unit']}: {c}")
     return 0
 
 
@@ -75,15 +87,61 @@ def cmd_data_video(args) -> int:
 
 
 def cmd_data_verify(args) -> int:
+    from .data import real
     from .data import synth_ensembles as se
 
-    root = se.locate(args.config) if args.root is None else Path(args.root)
-    problems = se.verify(root)
-    for p in problems:
-        print(p)
+    if args.name == se.NAME:
+        root = se.locate(args.config) if args.root is None else Path(args.root)
+        problems = se.verify(root)
+        for p in problems:
+            print(p)
+        if problems:
+            raise AvbenchError(f"{len(problems)} missing or corrupt file(s)", path=root, fix="regenerate with --force")
+        _print(args, f"{root}: every file matches the manifest")
+        return 0
+    if args.root is None:
+        raise AvbenchError(f"{args.name} is read from your local copy", fix=f"pass --root, e.g. avbench data verify {args.name} --root /data/{args.name}")
+    version = args.version or real.info(args.name).default_version
+    problems = real.verify(args.name, args.root, version, args.split)
+    if args.json:
+        print(json.dumps([{"path": p.path, "problem": p.problem, "items": p.items} for p in problems], indent=2))
+    else:
+        for p in problems:
+            print(p)
     if problems:
-        raise AvbenchError(f"{len(problems)} missing or corrupt file(s)", path=root, fix="regenerate with --force")
-    _print(args, f"{root}: every file matches the manifest")
+        n_items = len({i for p in problems for i in p.items})
+        raise DataError(f"{len(problems)} missing or corrupt file(s) affecting {n_items} item(s) of {args.name}@{version}",
+                           path=args.root, fix="restore the files listed above (paths are relative to --root)")
+    _print(args, f"{args.root}: every file of {args.name}@{version} is present and readable")
+    return 0
+
+
+def cmd_data_prepare(args) -> int:
+    from .data import real
+
+    t0 = time.time()
+    out = real.prepare(args.name, args.root, args.version, args.split, out=args.out, sample_rate=args.sample_rate,
+                       fps=args.fps, size=args.size, workers=args.workers or 1, progress=not args.quiet)
+    _print(args, f"{args.name}@{args.version or real.info(args.name).default_version} prepared at {out} ({time.time() - t0:.1f} s)")
+    return 0
+
+
+def cmd_data_derive(args) -> int:
+    from .data import audioset
+
+    if args.name != "audioset":
+        raise AvbenchError(f"{args.name} ships its manifests", fix="only audioset is derived from your own segment CSVs")
+    ix = audioset.derive(args.eval, args.train, val_fraction=args.val_fraction)
+    counts = ", ".join(f"{s} {x['n_items']}" for s, x in ix["splits"].items())
+    _print(args, f"audioset@{audioset.VERSION}: {counts}; manifest sha256 {ix['manifest_sha256']}")
+    return 0
+
+
+def cmd_data_push(args) -> int:
+    from .data import real
+
+    real.push(args.name, args.repo_id, args.version, private=args.private)
+    _print(args, f"pushed the {args.name} manifests and labels (no media) to {args.repo_id}")
     return 0
 
 
@@ -103,8 +161,9 @@ def cmd_tasks(args) -> int:
         print(json.dumps(out, indent=2))
     else:
         for r in out:
-            n = r["n_items"] if r["n_items"] is not None else "(data not generated)"
-            print(f"{r['task']}@{r['version']:<8} items: {n}")
+            n = r["n_items"] if r["n_items"] is not None else (
+                "(data not generated)" if r["task"].startswith("synth-") else "(data not prepared)")
+            print(f"{r['task'] + '@' + r['version']:<42} items: {n}")
     return 0
 
 
@@ -364,11 +423,36 @@ def build_parser() -> argparse.ArgumentParser:
     vid.add_argument("--fps", type=float, default=8.0)
     vid.add_argument("--size", type=int, default=224)
     vid.set_defaults(func=cmd_data_video)
-    v = common(data.add_parser("verify", help="check every file against the manifest"))
+    v = common(data.add_parser("verify", help="check a local copy (or the generated data) against the manifest"))
     v.add_argument("name")
-    v.add_argument("--config", default="mini", choices=["mini", "full"])
-    v.add_argument("--root", default=None)
+    v.add_argument("--config", default="mini", choices=["mini", "full"], help="synth-ensembles only")
+    v.add_argument("--root", default=None, help="the dataset's top folder, in its native layout")
+    v.add_argument("--version", default=None)
+    v.add_argument("--split", action="append", default=None, help="only these splits (repeatable)")
     v.set_defaults(func=cmd_data_verify)
+    pr = common(data.add_parser("prepare", help="cache a local copy of a real dataset in the form tasks read"))
+    pr.add_argument("name")
+    pr.add_argument("--root", required=True)
+    pr.add_argument("--version", default=None)
+    pr.add_argument("--split", action="append", default=None, help="only these splits (repeatable)")
+    pr.add_argument("--out", default=None, help="default: AVBENCH_HOME/data/NAME/VERSION")
+    pr.add_argument("--sample-rate", type=int, default=11025)
+    pr.add_argument("--fps", type=float, default=8.0)
+    pr.add_argument("--size", type=int, default=224)
+    pr.add_argument("--workers", type=int, default=None)
+    pr.set_defaults(func=cmd_data_prepare)
+    dv = common(data.add_parser("derive", help="derive the AudioSet reconstruction from the official segment CSVs"))
+    dv.add_argument("name")
+    dv.add_argument("--eval", required=True, help="eval_segments.csv")
+    dv.add_argument("--train", nargs="+", required=True, help="balanced_train_segments.csv [unbalanced_train_segments.csv]")
+    dv.add_argument("--val-fraction", type=float, default=0.1)
+    dv.set_defaults(func=cmd_data_derive)
+    pu = common(data.add_parser("push", help="upload manifests and labels (never media) to the Hugging Face Hub"))
+    pu.add_argument("name")
+    pu.add_argument("--repo-id", required=True)
+    pu.add_argument("--version", default=None)
+    pu.add_argument("--private", action="store_true")
+    pu.set_defaults(func=cmd_data_push)
 
     t = common(sp.add_parser("tasks", help="list tasks and versions"))
     t.set_defaults(func=cmd_tasks)

@@ -8,6 +8,7 @@ the datasets that have them.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -51,16 +52,15 @@ ALIASES: dict[str, str] = {
     # Solos / MUSIC / FCVID / YouTube-8M spellings
     "doublebass": "double_bass", "double bass": "double_bass", "contrabass": "double_bass",
     "french horn": "horn", "frenchhorn": "horn",
-    "sax": "saxophone", "alto saxophone": "saxophone",
-    "violinperformance": "violin", "celloperformance": "cello", "fluteperformance": "flute",
-    "trumpetperformance": "trumpet", "saxophoneperformance": "saxophone",
+    "sax": "saxophone", "alto saxophone": "saxophone", "drum": "drums", "horn": "horn",
 }
 
 #: labels outside the 13 slots that real datasets use (extended taxonomy)
 EXTENDED: tuple[str, ...] = (
     "accordion", "acoustic_guitar", "guitar", "erhu", "xylophone", "piano", "organ",
     "drums", "banjo", "harmonica", "bagpipe", "congas", "electric_bass", "guzheng",
-    "pipa", "ukulele", "chamber_music", "symphony_orchestra", "rock_band",
+    "pipa", "ukulele", "chamber_music", "symphony_orchestra", "rock_band", "harp", "marimba",
+    "electric_guitar",
 )
 
 
@@ -69,7 +69,8 @@ def canonical(name: str) -> str:
 
     Raises ``KeyError`` for names that are neither canonical, aliased nor extended.
     """
-    key = name.strip().lower().replace("-", " ")
+    key = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name.strip()).lower().replace("-", " ").replace("_", " ")
+    key = key.removesuffix(" performance")  # FCVID's "violinPerformance", ...
     if key.replace(" ", "_") in BY_NAME:
         return key.replace(" ", "_")
     if key in ALIASES:

@@ -251,3 +251,81 @@ def read_video(path: str | Path, fps: float | None = None, size: int | None = No
     if max_frames is not None:
         arr = arr[:max_frames]
     return arr
+
+
+def write_av(path: str | Path, frames: np.ndarray, fps: float, audio: np.ndarray | None = None,
+             sample_rate: int = 44100) -> None:
+    """Encode frames ``(n_frames, h, w, 3)`` and an optional mono audio track ``(n_samples,)``
+    (AAC) into one mp4 with PyAV."""
+    import av
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n, h, w, _ = frames.shape
+    with av.open(str(path), mode="w") as c:
+        vs = c.add_stream("libx264" if "libx264" in av.codecs_available else "mpeg4", rate=int(round(fps)))
+        vs.width, vs.height, vs.pix_fmt = w - (w % 2), h - (h % 2), "yuv420p"
+        aus = None
+        if audio is not None:
+            aus = c.add_stream("aac", rate=sample_rate)
+            aus.layout = "mono"
+        for f in frames:
+            fr = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[: vs.height, : vs.width]), format="rgb24")
+            for p in vs.encode(fr):
+                c.mux(p)
+        for p in vs.encode():
+            c.mux(p)
+        if aus is not None:
+            a = np.asarray(audio, dtype=np.float32)[None]
+            step = 1024
+            for k in range(0, a.shape[1], step):
+                af = av.AudioFrame.from_ndarray(np.ascontiguousarray(a[:, k:k + step]), format="fltp", layout="mono")
+                af.sample_rate = sample_rate
+                af.pts = k
+                for p in aus.encode(af):
+                    c.mux(p)
+            for p in aus.encode():
+                c.mux(p)
+
+
+def read_frames(path: str | Path, fps: float, size: int | None = None, start: float = 0.0,
+                end: float | None = None) -> np.ndarray:
+    """Frames of ``[start, end)`` seconds at ``fps`` (nearest earlier frame), resized to
+    ``size`` x ``size``: from a video file (PyAV, seeking to ``start``) or from a folder of
+    extracted frames ``000001.jpg ...`` (taken to be at ``fps`` from time 0).
+    Shape: ``(n_frames, size, size, 3)`` uint8."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        a = int(round(start * fps))
+        b = len(files) if end is None else min(len(files), int(round(end * fps)))
+        out = []
+        for p in files[a:b]:
+            img = Image.open(p).convert("RGB")
+            if size is not None:
+                img = img.resize((size, size), Image.BILINEAR)
+            out.append(np.asarray(img, dtype=np.uint8))
+        return np.stack(out) if out else np.zeros((0, size or 0, size or 0, 3), np.uint8)
+    import av
+
+    frames, times = [], []
+    with av.open(str(path)) as c:
+        st = c.streams.video[0]
+        if start > 0 and st.time_base is not None:
+            c.seek(int(start / st.time_base), stream=st, backward=True, any_frame=False)
+        for fr in c.decode(st):
+            t = float(fr.time) if fr.time is not None else len(times) / float(st.average_rate or 25)
+            if end is not None and t >= end:
+                break
+            img = fr.to_image()
+            if size is not None:
+                img = img.resize((size, size), Image.BILINEAR)
+            frames.append(np.asarray(img, dtype=np.uint8))
+            times.append(t)
+    if not frames:
+        return np.zeros((0, size or 0, size or 0, 3), np.uint8)
+    t = np.asarray(times)
+    stop = end if end is not None else t[-1] + 1e-9
+    want = np.arange(start, stop - 1e-9, 1.0 / fps) if end is not None else np.arange(start, stop, 1.0 / fps)
+    idx = np.clip(np.searchsorted(t, want + 1e-9, side="right") - 1, 0, len(t) - 1)
+    return np.stack(frames)[idx]

@@ -21,11 +21,16 @@ def test_data_list_tasks_and_verify(mini, capsys):
     assert main(["data", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     mini_row = next(r for r in rows if r["version"] == "1-mini")
-    assert mini_row["state"] == "generated" and sum(mini_row["recordings"].values()) > 0
+    assert mini_row["state"] == "generated" and sum(mini_row["splits"].values()) > 0
     assert main(["tasks", "--json"]) == 0
     tasks = json.loads(capsys.readouterr().out)
     assert {t["task"] for t in tasks} == {"synth-ensembles-separation", "synth-ensembles-mix2",
-                                          "synth-ensembles-classification"}
+                                          "synth-ensembles-classification", "urmp-separation", "music-mix2",
+                                          "solos-classification", "fcvid-classification", "yt8m-classification"}
+    # real classification tasks have their items without any data; separation tasks need preparing
+    by_key = {(t["task"], t["version"]): t for t in tasks}
+    assert by_key[("fcvid-classification", "icmr2017")]["n_items"] == 773
+    assert by_key[("urmp-separation", "thesis")]["n_items"] is None
     assert main(["data", "verify", "synth-ensembles", "--config", "mini", "--quiet"]) == 0
 
 

@@ -1,6 +1,7 @@
 """Task registry.
 
-A task is addressed as ``NAME`` or ``NAME@VERSION`` (default version ``1``).  The item
+A task is addressed as ``NAME`` or ``NAME@VERSION`` (default version ``1``; the real-data
+tasks of :mod:`avbench.tasks.real` name their protocol versions, e.g. ``urmp-separation@thesis``).  The item
 lists of the built-in tasks are derived deterministically from the generated data and
 pinned by their sha256 in ``frozen.json``: data that would give other items is refused,
 so a task version always means the same evaluation items.
@@ -21,13 +22,17 @@ _CACHE: dict[tuple[str, str, str], Task] = {}
 
 def parse_key(key: str) -> tuple[str, str]:
     name, _, version = key.partition("@")
-    return name, version or DEFAULT_VERSION
+    if not version:
+        from . import real
+
+        version = next(iter(real.TASKS[name][2])) if name in real.TASKS else DEFAULT_VERSION
+    return name, version
 
 
 def available() -> list[tuple[str, str]]:
-    from . import synth
+    from . import real, synth
 
-    return [(n, v) for n in synth.NAMES for v in synth.VERSIONS]
+    return [(n, v) for n in synth.NAMES for v in synth.VERSIONS] + real.available()
 
 
 def frozen() -> dict:
@@ -36,15 +41,19 @@ def frozen() -> dict:
 
 def get_task(name: str, version: str | None = None, root: str | Path | None = None, check_frozen: bool = True) -> Task:
     """The task ``name`` at ``version``, bound to its data."""
-    from . import synth
+    from . import real, synth
 
     if version is None:
         name, version = parse_key(name)
-    ck = (name, version, str(root))
+    from ..config import home
+
+    ck = (name, version, str(root), str(home()))
     if ck in _CACHE:
         return _CACHE[ck]
     if name in synth.NAMES:
         task = synth.SynthTask(name, version, root)
+    elif name in real.NAMES:
+        task = real.RealTask(name, version, root)
     else:
         known = ", ".join(sorted({n for n, _ in available()}))
         raise TaskError(f"unknown task {name!r}", fix=f"use one of: {known}")

@@ -34,6 +34,11 @@ SEG = se.SEGMENT
 MIX2_SEED = 1234
 MIN_ACTIVE = 0.25  #: a solo clip needs sound in this fraction of its samples
 
+#: the ensemble-separation protocol's metrics and parameters (shared with urmp-separation)
+ENSEMBLE_METRICS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdri", "si_sdri"]
+ENSEMBLE_PARAMS = {"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
+                   "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False}
+
 NAMES = ("synth-ensembles-separation", "synth-ensembles-mix2", "synth-ensembles-classification")
 VERSIONS = {"1": "full", "1-mini": "mini"}
 
@@ -58,8 +63,12 @@ class SynthTask(Task):
 
     @functools.cached_property
     def _solo_clips(self) -> list[tuple[dict, Clip]]:
+        return self._clips_of("test")
+
+    def _clips_of(self, split: str) -> list[tuple[dict, Clip]]:
         out = []
-        for r in sorted(self._test("solo"), key=lambda r: r["id"]):
+        rows = [r for r in self.rows.values() if r["split"] == split and r["kind"] == "solo"]
+        for r in sorted(rows, key=lambda r: r["id"]):
             x = self._stem(r["id"], r["instruments"][0])
             for k, (s, e) in enumerate(au.segments(r["n_samples"], SEG)):
                 if np.count_nonzero(x[s:e]) >= MIN_ACTIVE * (e - s):
@@ -110,10 +119,7 @@ class SynthTask(Task):
                 protocol="test ensembles cut into non-overlapping 65535-sample segments at 11025 Hz; 13 slots; "
                          "SDR family where reference and estimate are non-silent, PES/EPS otherwise",
                 slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdri", "si_sdri"], main_score="sdr",
-                metric_params={"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
-                               "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False},
-                **common)
+                metrics=list(ENSEMBLE_METRICS), main_score="sdr", metric_params=dict(ENSEMBLE_PARAMS), **common)
         if self.name == "synth-ensembles-mix2":
             return TaskSpec(
                 family="separation", description="Separate two-instrument mixtures of solo clips (mix-and-separate).",
@@ -142,6 +148,25 @@ class SynthTask(Task):
 
     def item(self, item_id: str) -> Item:
         return self._by_id[item_id]
+
+    # -- training data (for baselines) ---------------------------------------------------------
+    def solo_clips(self, split: str) -> list[Clip]:
+        """The 65535-sample clips of a split's solo recordings with sound in at least 25% of
+        their samples (the rule of the test items), for training on ``train``/``val``."""
+        return [c for _, c in self._clips_of(split)]
+
+    def clip_audio(self, clip: Clip) -> np.ndarray:
+        """Shape: ``(n_samples,)``."""
+        return self._stem(clip.recording, clip.instrument)[clip.start:clip.end]
+
+    def clip_frames(self, clip: Clip, fps: float = 8.0, size: int = 224) -> np.ndarray:
+        """Frames of the player of a solo clip.  Shape: ``(n_frames, size, size, 3)``."""
+        notes = se.load_notes(self.root, self.rows[clip.recording])
+        n = int((clip.end - clip.start) / 11025 * fps)
+        return player_frames(notes[clip.instrument], clip.instrument, clip.start / 11025, n, fps, size)
+
+    def work_of(self, recording: str) -> str:
+        return self.rows[recording]["work"]
 
     def reference(self, item: Item) -> np.ndarray:
         """References of every slot (zeros for absent instruments).  Shape: ``(13, n_samples)``."""
@@ -176,6 +201,10 @@ class SynthTask(Task):
                 n = int((c.end - c.start) / 11025 * fps)
                 out[inst] = player_frames(notes[inst], inst, c.start / 11025, n, fps, size)
         return out
+
+    def train_labels(self) -> list[str]:
+        """The label of every training solo recording (for priors)."""
+        return [r["instruments"][0] for r in self.rows.values() if r["split"] == "train" and r["kind"] == "solo"]
 
     def labels(self, item: Item) -> list[str]:
         """The instruments present (conditioning information)."""

@@ -108,7 +108,7 @@ def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
             raise ValueError(f"{name} does not apply to {key}")
         classes = t.spec.classes
         if name == "oracle-prior":
-            counts = Counter(r["instruments"][0] for r in t.rows.values() if r["split"] == "train" and r["kind"] == "solo")
+            counts = Counter(t.train_labels())
             total = sum(counts.values()) or 1
             prior = [counts.get(c, 0) / total for c in classes]
         tdir.mkdir(parents=True, exist_ok=True)
