@@ -165,6 +165,14 @@ class SynthTask(Task):
         n = int((clip.end - clip.start) / 11025 * fps)
         return player_frames(notes[clip.instrument], clip.instrument, clip.start / 11025, n, fps, size)
 
+    def recordings(self, split: str, kind: str = "ensemble") -> list[dict]:
+        """Manifest rows of a split's ensemble (or solo) recordings, for training."""
+        return sorted((r for r in self.rows.values() if r["split"] == split and r["kind"] == kind), key=lambda r: r["id"])
+
+    def stem(self, recording: str, instrument: str) -> np.ndarray:
+        """The whole stem of one player of a recording.  Shape: ``(n_samples,)``."""
+        return self._stem(recording, instrument)
+
     def work_of(self, recording: str) -> str:
         return self.rows[recording]["work"]
 

@@ -1,0 +1,89 @@
+"""Submissions of the multimodal classifier (trained on ``synth-ensembles``).
+
+* ``mm-audio-choi`` — Choi et al. CNN, class probabilities averaged over uniformly spaced crops;
+* ``mm-audio-han`` — Han et al. CNN, averaged over 1 s windows;
+* ``mm-video`` — frame CNN, averaged over k frames;
+* ``mm-av`` — late fusion of the frozen Choi and frame-CNN features.
+
+``run(task, out)`` trains the models first when their checkpoints are missing (see
+:mod:`baselines.multimodal.train`); ``AVBENCH_MM_CONFIG`` selects the config (default
+``cpu``).  Predictions go to ``<task>/predictions.csv`` with the parameter count in
+``submission.yaml``.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from avbench.instruments import CLASSES
+from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.tasks import get_task
+
+from . import train as tr
+from .model import n_parameters
+
+MODELS = {
+    "mm-audio-choi": ("Audio CNN (Choi et al. 2016), uniform crops", ["audio"], ("choi",)),
+    "mm-audio-han": ("Audio CNN (Han et al. 2016), 1 s windows", ["audio"], ("han",)),
+    "mm-video": ("Frame CNN (ResNet-18), k frames averaged", ["frames"], ("visual",)),
+    "mm-av": ("Audio-visual late fusion (Choi + frame CNN features)", ["audio", "frames"], ("choi", "visual", "fusion")),
+}
+
+
+def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
+    """Audio and k_max uniformly spaced frames of every item of a classification task."""
+    audio = np.stack([task.mixture(i) for i in task.items]).astype(np.float32)
+    frames = np.zeros((len(task.items), cfg.k_max, cfg.size, cfg.size, 3), np.uint8)
+    for n, item in enumerate(task.items):
+        fr = next(iter(task.frames(item, 8.0, cfg.size).values()))
+        frames[n] = fr[np.linspace(0, len(fr) - 1, cfg.k_max).round().astype(int)]
+    return {"audio": audio, "frames": frames}
+
+
+def predict(name: str, cfg: tr.Config, paths: dict[str, Path], d: dict[str, np.ndarray], k: int | None = None,
+            n_crops: int | None = None) -> np.ndarray:
+    """Class probabilities ``(n_items, 13)`` of one model on arrays ``d``."""
+    if name in ("mm-audio-choi", "mm-audio-han"):
+        which = "choi" if name == "mm-audio-choi" else "han"
+        return tr.audio_probs(cfg, which, tr.load_model(cfg, which, paths[which]), d["audio"], n_crops)
+    visual = tr.load_model(cfg, "visual", paths["visual"])
+    if name == "mm-video":
+        return tr.visual_probs(visual, d["frames"], tr.frame_index(cfg.k_max, k or cfg.k_frames))
+    choi = tr.load_model(cfg, "choi", paths["choi"])
+    fusion = tr.load_model(cfg, "fusion", paths["fusion"])
+    return tr.fusion_probs(fusion, tr.fused_features(cfg, choi, visual, d))
+
+
+def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
+    cfg = tr.Config.load(config or os.environ.get("AVBENCH_MM_CONFIG", "cpu"))
+    t = get_task(task)
+    if t.spec.family != "classification" or list(t.spec.classes) != list(CLASSES):
+        raise ValueError(f"{name} predicts the 13 avbench instruments; {t.spec.key} has classes {t.spec.classes}")
+    version = t.spec.version if t.spec.name.startswith("synth-") else "1"
+    paths = tr.train_all(cfg, version, progress, stages=MODELS[name][2] if name != "mm-av" else ("choi", "visual", "fusion"))
+    probs = predict(name, cfg, paths, task_arrays(t, cfg))
+    out = Path(out)
+    tdir = out / t.spec.name
+    shutil.rmtree(tdir, ignore_errors=True)
+    shutil.rmtree(out / "results" / t.spec.key, ignore_errors=True)
+    tdir.mkdir(parents=True)
+    with open(tdir / "predictions.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["item_id", *CLASSES])
+        for item, p in zip(t.items, probs):
+            w.writerow([item.id, *(f"{v:.6f}" for v in p)])
+    n_par = n_parameters(*(tr.load_model(cfg, s, paths[s]) for s in MODELS[name][2]))
+    write_meta(out, SubmissionMeta(
+        name=name, model=f"{MODELS[name][0]} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
+        extra_training_data="none", n_parameters=n_par,
+        notes=f"baselines/multimodal, config {cfg.name}, trained on synth-ensembles@{version} train split "
+              f"(best validation epoch), seed {cfg.seed}.",
+        tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=MODELS[name][1], omitted_slots="error")]))
+    return out
+
+
+BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in MODELS}

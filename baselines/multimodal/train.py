@@ -1,0 +1,349 @@
+"""Training of the multimodal classifier on the built-in benchmark (staged, resumable).
+
+Stages, each checkpointed under ``AVBENCH_HOME/baselines/multimodal/<config>@<version>/``:
+
+1. ``data``   — the train/val/test clips of ``synth-ensembles`` (65535 samples at
+   11025 Hz, ``k_max`` frames spaced uniformly over the clip at ``size`` pixels), cached
+   as ``.npz``;
+2. ``choi``, ``han`` — the audio CNNs on random crops of the log-mel spectrogram;
+3. ``visual`` — the frame CNN on random single frames;
+4. ``fusion`` — the late-fusion network on the frozen penultimate features of the best
+   Choi model and the visual model.
+
+Every stage keeps the epoch with the best validation accuracy; a stage that finished is
+not re-run; an interrupted one resumes from its last epoch.  Seeds fix data order,
+crops and initialisation.
+
+    python -m baselines.multimodal.train --config cpu --version 1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import yaml
+
+from avbench.config import home
+from avbench.instruments import CLASSES
+from avbench.tasks import get_task
+
+from .model import ChoiCNN, FrameCNN, Fusion, HanCNN, LogMel, crop_average, windows
+
+CONFIGS = Path(__file__).parent / "configs"
+
+
+@dataclass
+class Config:
+    name: str = "cpu"
+    seed: int = 0
+    size: int = 64                 #: frame size (pixels)
+    k_max: int = 20                #: frames kept per clip
+    k_frames: int = 5              #: frames per video for the visual and fused models
+    choi_mels: int = 96
+    choi_frames: int = 128         #: crop length (frames of hop 256 at 11025 Hz: 2.97 s)
+    choi_widths: list = field(default_factory=lambda: [32, 64, 64, 64])
+    choi_pools: list = field(default_factory=lambda: [[2, 2], [3, 2], [4, 4], [4, 4]])
+    han_mels: int = 128
+    han_frames: int = 43           #: 1 s windows
+    han_widths: list = field(default_factory=lambda: [16, 32, 64, 128])
+    fc: int = 1024
+    n_crops: int = 4               #: uniformly spaced crops at test time ("UC"); 1 = central ("CC")
+    visual_width: int = 16
+    fusion_hidden: int = 1024
+    epochs: dict = field(default_factory=lambda: {"choi": 12, "han": 12, "visual": 6, "fusion": 30})
+    batch: int = 32
+    lr: float = 1e-3
+    weights: str | None = None     #: optional local ImageNet weights of the frame CNN
+
+    @classmethod
+    def load(cls, name_or_path: str) -> "Config":
+        p = Path(name_or_path)
+        if not p.exists():
+            p = CONFIGS / f"{name_or_path}.yaml"
+        d = yaml.safe_load(p.read_text())
+        return cls(**d)
+
+
+def workdir(cfg: Config, version: str) -> Path:
+    d = home() / "baselines" / "multimodal" / f"{cfg.name}@{version}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def seed_all(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+# ----------------------------------------------------------------------------- data
+def clip_arrays(task, clips, k_max: int, size: int, progress: bool = False) -> dict[str, np.ndarray]:
+    from tqdm import tqdm
+
+    audio = np.zeros((len(clips), 65535), np.float32)
+    frames = np.zeros((len(clips), k_max, size, size, 3), np.uint8)
+    for i, c in enumerate(tqdm(clips, desc="clips", disable=not progress)):
+        audio[i] = task.clip_audio(c) if hasattr(task, "clip_audio") else task.mixture(c)
+        fr = task.clip_frames(c, 8.0, size)
+        idx = np.linspace(0, len(fr) - 1, k_max).round().astype(int)
+        frames[i] = fr[idx]
+    labels = np.array([CLASSES.index(c.instrument) for c in clips])
+    return {"audio": audio, "frames": frames, "labels": labels}
+
+
+def load_split(cfg: Config, version: str, split: str, progress: bool = False) -> dict[str, np.ndarray]:
+    """Cached arrays of a split: ``audio (n, 65535)``, ``frames (n, k_max, size, size, 3)``,
+    ``labels (n,)``."""
+    p = workdir(cfg, version) / f"data-{split}-{cfg.k_max}x{cfg.size}.npz"
+    if p.exists():
+        with np.load(p) as z:
+            return {k: z[k] for k in z.files}
+    task = get_task("synth-ensembles-classification", version)
+    clips = task.solo_clips(split)
+    arr = clip_arrays(task, clips, cfg.k_max, cfg.size, progress)
+    tmp = p.with_suffix(".tmp.npz")
+    np.savez(tmp, **arr)
+    tmp.replace(p)
+    return arr
+
+
+# ----------------------------------------------------------------------------- models
+def build(cfg: Config, which: str) -> nn.Module:
+    n = len(CLASSES)
+    if which == "choi":
+        return ChoiCNN(n, cfg.choi_mels, cfg.choi_frames, cfg.choi_widths, [tuple(p) for p in cfg.choi_pools], cfg.fc)
+    if which == "han":
+        return HanCNN(n, cfg.han_mels, cfg.han_frames, cfg.han_widths, cfg.fc)
+    if which == "visual":
+        return FrameCNN(n, cfg.weights, cfg.visual_width)
+    if which == "fusion":
+        return Fusion(cfg.k_frames * build(cfg, "visual").n_features + cfg.fc, n, cfg.fusion_hidden)
+    raise ValueError(which)
+
+
+def frontend(cfg: Config, which: str) -> LogMel:
+    return LogMel(n_mels=cfg.choi_mels if which == "choi" else cfg.han_mels)
+
+
+def frame_tensor(frames: np.ndarray) -> torch.Tensor:
+    """uint8 ``(..., H, W, 3)`` -> float ``(..., 3, H, W)`` in [0, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(frames)).float() / 255.0
+    return t.movedim(-1, -3)
+
+
+def frame_index(k_max: int, k: int) -> np.ndarray:
+    """k frames spaced uniformly among the k_max kept per clip."""
+    return np.linspace(0, k_max - 1, k).round().astype(int)
+
+
+# ----------------------------------------------------------------------------- inference
+@torch.no_grad()
+def audio_probs(cfg: Config, which: str, model: nn.Module, audio: np.ndarray, n_crops: int | None = None) -> np.ndarray:
+    model.eval()
+    fe = frontend(cfg, which)
+    n_fr = cfg.choi_frames if which == "choi" else cfg.han_frames
+    out = []
+    for i in range(0, len(audio), 64):
+        spec = fe(torch.from_numpy(audio[i:i + 64]))
+        out.append(crop_average(model, spec, n_fr, n_crops or (cfg.n_crops if which == "choi" else 2 * cfg.n_crops)))
+    return torch.cat(out).numpy()
+
+
+@torch.no_grad()
+def audio_features(cfg: Config, model: ChoiCNN, audio: np.ndarray) -> np.ndarray:
+    """Penultimate Choi features averaged over the test crops.  Shape: ``(n, fc)``."""
+    model.eval()
+    fe = frontend(cfg, "choi")
+    out = []
+    for i in range(0, len(audio), 64):
+        w = windows(fe(torch.from_numpy(audio[i:i + 64])), cfg.choi_frames, cfg.n_crops)
+        b, n = w.shape[:2]
+        out.append(model.features(w.flatten(0, 1)).view(b, n, -1).mean(1))
+    return torch.cat(out).numpy()
+
+
+@torch.no_grad()
+def visual_probs(model: FrameCNN, frames: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    model.eval()
+    return torch.cat([model.video_probs(frame_tensor(frames[i:i + 64][:, idx])) for i in range(0, len(frames), 64)]).numpy()
+
+
+@torch.no_grad()
+def visual_features(model: FrameCNN, frames: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The k frames' penultimate features concatenated.  Shape: ``(n, k * d)``."""
+    model.eval()
+    out = []
+    for i in range(0, len(frames), 64):
+        f = frame_tensor(frames[i:i + 64][:, idx])
+        b, k = f.shape[:2]
+        out.append(model.features(f.flatten(0, 1)).view(b, -1))
+    return torch.cat(out).numpy()
+
+
+@torch.no_grad()
+def fusion_probs(model: Fusion, feats: np.ndarray) -> np.ndarray:
+    model.eval()
+    return torch.softmax(model(torch.from_numpy(feats)), -1).numpy()
+
+
+# ----------------------------------------------------------------------------- training
+def _fit(cfg: Config, which: str, model: nn.Module, step, evaluate, n_train: int, ckpt: Path, progress: bool,
+         stop_after: int | None = None) -> nn.Module | None:
+    """Generic epoch loop with best-on-validation selection and resume.  ``stop_after``
+    ends this call after that many epochs, leaving the partial checkpoint to resume from
+    (returns ``None`` then)."""
+    from tqdm import tqdm
+
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    state = {"epoch": 0, "best": -1.0, "best_state": None, "history": []}
+    part = ckpt.with_suffix(".partial.pt")
+    if part.exists():
+        s = torch.load(part, map_location="cpu", weights_only=False)
+        model.load_state_dict(s["model"])
+        opt.load_state_dict(s["opt"])
+        state = s["state"]
+        torch.set_rng_state(s["rng"])
+    epochs = cfg.epochs[which]
+    first = state["epoch"]
+    for ep in range(first, epochs):
+        if stop_after is not None and ep - first >= stop_after:
+            return None
+        g = np.random.default_rng(cfg.seed * 1000 + ep)
+        order = g.permutation(n_train)
+        model.train()
+        t0, tot = time.time(), 0.0
+        for i in tqdm(range(0, n_train, cfg.batch), desc=f"{which} epoch {ep + 1}/{epochs}", disable=not progress,
+                      leave=False):
+            loss = step(order[i:i + cfg.batch], g)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += float(loss.detach()) * len(order[i:i + cfg.batch])
+        acc = evaluate()
+        state["history"].append({"epoch": ep + 1, "loss": tot / n_train, "val_acc": acc, "seconds": time.time() - t0})
+        if acc > state["best"]:
+            state["best"] = acc
+            state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        state["epoch"] = ep + 1
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "rng": torch.get_rng_state()},
+                   part)
+    model.load_state_dict(state["best_state"])
+    torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"], "best_val_acc": state["best"]},
+               ckpt)
+    part.unlink(missing_ok=True)
+    return model
+
+
+def train_audio(cfg: Config, which: str, tr: dict, va: dict, ckpt: Path, progress: bool = False) -> nn.Module:
+    seed_all(cfg.seed)
+    model = build(cfg, which)
+    fe = frontend(cfg, which)
+    n_fr = cfg.choi_frames if which == "choi" else cfg.han_frames
+    with torch.no_grad():
+        spec_tr = torch.cat([fe(torch.from_numpy(tr["audio"][i:i + 128])) for i in range(0, len(tr["audio"]), 128)])
+    y = torch.from_numpy(tr["labels"]).long()
+    T = spec_tr.shape[-1]
+
+    def step(idx, g):
+        starts = g.integers(0, max(1, T - n_fr + 1), len(idx))
+        x = torch.stack([spec_tr[i, :, s:s + n_fr] for i, s in zip(idx, starts)])
+        return nn.functional.cross_entropy(model(x), y[idx])
+
+    def evaluate():
+        return float((audio_probs(cfg, which, model, va["audio"]).argmax(1) == va["labels"]).mean())
+
+    return _fit(cfg, which, model, step, evaluate, len(y), ckpt, progress)
+
+
+def train_visual(cfg: Config, tr: dict, va: dict, ckpt: Path, progress: bool = False,
+                 stop_after: int | None = None) -> nn.Module | None:
+    seed_all(cfg.seed)
+    model = build(cfg, "visual")
+    y = torch.from_numpy(tr["labels"]).long()
+    idx_k = frame_index(cfg.k_max, cfg.k_frames)
+
+    def step(idx, g):
+        j = g.integers(0, cfg.k_max, len(idx))
+        x = frame_tensor(tr["frames"][idx, j])
+        return nn.functional.cross_entropy(model(x), y[idx])
+
+    def evaluate():
+        return float((visual_probs(model, va["frames"], idx_k).argmax(1) == va["labels"]).mean())
+
+    return _fit(cfg, "visual", model, step, evaluate, len(y), ckpt, progress, stop_after)
+
+
+def fused_features(cfg: Config, choi: ChoiCNN, visual: FrameCNN, d: dict, k: int | None = None) -> np.ndarray:
+    idx = frame_index(cfg.k_max, k or cfg.k_frames)
+    return np.concatenate([visual_features(visual, d["frames"], idx), audio_features(cfg, choi, d["audio"])], 1)
+
+
+def train_fusion(cfg: Config, choi, visual, tr: dict, va: dict, ckpt: Path, progress: bool = False) -> nn.Module:
+    seed_all(cfg.seed)
+    model = build(cfg, "fusion")
+    f_tr = torch.from_numpy(fused_features(cfg, choi, visual, tr))
+    f_va = fused_features(cfg, choi, visual, va)
+    y = torch.from_numpy(tr["labels"]).long()
+
+    def step(idx, g):
+        if len(idx) < 2:  # batch norm needs two examples
+            idx = np.concatenate([idx, idx])
+        return nn.functional.cross_entropy(model(f_tr[idx]), y[idx])
+
+    def evaluate():
+        return float((fusion_probs(model, f_va).argmax(1) == va["labels"]).mean())
+
+    return _fit(cfg, "fusion", model, step, evaluate, len(y), ckpt, progress)
+
+
+def load_model(cfg: Config, which: str, path: Path) -> nn.Module:
+    m = build(cfg, which)
+    m.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["model"])
+    m.eval()
+    return m
+
+
+def train_all(cfg: Config, version: str, progress: bool = True, stages=("choi", "han", "visual", "fusion")) -> dict[str, Path]:
+    """Run (or resume) every stage; returns the checkpoint paths."""
+    d = workdir(cfg, version)
+    tr = load_split(cfg, version, "train", progress)
+    va = load_split(cfg, version, "val", progress)
+    paths = {s: d / f"{s}.pt" for s in ("choi", "han", "visual", "fusion")}
+    for s in ("choi", "han"):
+        if s in stages and not paths[s].exists():
+            train_audio(cfg, s, tr, va, paths[s], progress)
+    if "visual" in stages and not paths["visual"].exists():
+        train_visual(cfg, tr, va, paths["visual"], progress)
+    if "fusion" in stages and not paths["fusion"].exists():
+        train_fusion(cfg, load_model(cfg, "choi", paths["choi"]), load_model(cfg, "visual", paths["visual"]), tr, va,
+                     paths["fusion"], progress)
+    return paths
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="train the multimodal classifier on synth-ensembles")
+    ap.add_argument("--config", default="cpu")
+    ap.add_argument("--version", default="1")
+    ap.add_argument("--threads", type=int, default=None)
+    a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    cfg = Config.load(a.config)
+    t0 = time.time()
+    paths = train_all(cfg, a.version)
+    for s, p in paths.items():
+        ck = torch.load(p, map_location="cpu", weights_only=False)
+        print(f"{s}: best val acc {ck['best_val_acc']:.3f} after {len(ck['history'])} epochs "
+              f"({sum(h['seconds'] for h in ck['history']):.0f} s)")
+    print(f"total {time.time() - t0:.0f} s")
+    (workdir(cfg, a.version) / "train.json").write_text(json.dumps({"seconds": time.time() - t0}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,2 @@
+"""Exp- and CExp-Wave-U-Net (end-to-end separation conditioned on instrument labels)."""
+from .infer import BASELINES  # noqa: F401
