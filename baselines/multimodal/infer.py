@@ -35,12 +35,21 @@ MODELS = {
 
 
 def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
-    """Audio and k_max uniformly spaced frames of every item of a classification task."""
+    """Audio and k_max uniformly spaced frames of every item of a classification task
+    (cached by the task's items sha256)."""
+    cache = tr.home() / "baselines" / "multimodal" / "inputs" / (
+        f"{task.spec.key}-{task.spec.items_sha256[:16]}-{cfg.k_max}x{cfg.size}.npz")
+    if cache.exists():
+        with np.load(cache) as z:
+            return {k: z[k] for k in z.files}
     audio = np.stack([task.mixture(i) for i in task.items]).astype(np.float32)
     frames = np.zeros((len(task.items), cfg.k_max, cfg.size, cfg.size, 3), np.uint8)
     for n, item in enumerate(task.items):
         fr = next(iter(task.frames(item, 8.0, cfg.size).values()))
         frames[n] = fr[np.linspace(0, len(fr) - 1, cfg.k_max).round().astype(int)]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache.with_suffix(".tmp.npz"), audio=audio, frames=frames)
+    cache.with_suffix(".tmp.npz").replace(cache)
     return {"audio": audio, "frames": frames}
 
 

@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 import yaml
 
-from avbench.config import home
+from avbench.config import home  # noqa: F401 (used by infer)
 from avbench.instruments import CLASSES
 from avbench.tasks import get_task
 
