@@ -41,6 +41,17 @@ def test_classification_items(mini):
     assert {i.label for i in t.items} == set(CLASSES)
     fr = t.frames(t.items[0])
     assert list(fr) == [t.items[0].label] and fr[t.items[0].label].shape[1:] == (224, 224, 3)
+    # the model's input audio is the player's clip, read straight from the stem file
+    import soundfile as sf
+
+    from avbench.data import synth_ensembles as se
+
+    for item in t.items[:5]:
+        c = item.clips[0]
+        row = next(r for r in se.read_manifest(t.root) if r["id"] == c.recording)
+        stem, _ = sf.read(str(t.root / row["stems"][item.label]), dtype="float32")
+        x = t.mixture(item)
+        assert x.any() and np.array_equal(x, stem[c.start:c.end])
 
 
 def test_unknown_task_and_version(mini):

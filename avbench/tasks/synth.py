@@ -182,7 +182,7 @@ class SynthTask(Task):
         out = np.zeros((len(CLASSES), n), dtype=np.float32)
         if len(item.clips) == 1:
             c = item.clips[0]
-            for inst in item.sources:
+            for inst in item.sources or [c.instrument]:  # ensembles name their sources; solo clips their player
                 out[CLASSES.index(inst)] = self._stem(c.recording, inst)[c.start:c.end]
         else:
             for c in item.clips:
