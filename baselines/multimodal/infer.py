@@ -7,19 +7,21 @@
 
 ``run(task, out)`` trains the models first when their checkpoints are missing (see
 :mod:`baselines.multimodal.train`); ``AVBENCH_MM_CONFIG`` selects the config (default
-``cpu``).  Predictions go to ``<task>/predictions.csv`` with the parameter count in
-``submission.yaml``.
+``cpu``).  On a real classification task (``fcvid-classification``, ...) the models are
+trained on that dataset's prepared train/val splits with its own classes (prepare them
+with ``avbench data prepare``); clips are the central 65535 samples.  Predictions go to
+``<task>/predictions.csv`` with the parameter count in ``submission.yaml``.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from avbench.instruments import CLASSES
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
 
@@ -42,11 +44,11 @@ def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
     if cache.exists():
         with np.load(cache) as z:
             return {k: z[k] for k in z.files}
-    audio = np.stack([task.mixture(i) for i in task.items]).astype(np.float32)
+    audio = np.stack([tr.center(task.mixture(i)) for i in task.items]).astype(np.float32)
     frames = np.zeros((len(task.items), cfg.k_max, cfg.size, cfg.size, 3), np.uint8)
     for n, item in enumerate(task.items):
-        fr = next(iter(task.frames(item, 8.0, cfg.size).values()))
-        frames[n] = fr[np.linspace(0, len(fr) - 1, cfg.k_max).round().astype(int)]
+        fr = next(iter(task.frames(item, 8.0, cfg.size).values()), np.zeros((0,), np.uint8))
+        frames[n] = tr.uniform_frames(fr, cfg.k_max, cfg.size)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache.with_suffix(".tmp.npz"), audio=audio, frames=frames)
     cache.with_suffix(".tmp.npz").replace(cache)
@@ -55,7 +57,7 @@ def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
 
 def predict(name: str, cfg: tr.Config, paths: dict[str, Path], d: dict[str, np.ndarray], k: int | None = None,
             n_crops: int | None = None) -> np.ndarray:
-    """Class probabilities ``(n_items, 13)`` of one model on arrays ``d``."""
+    """Class probabilities ``(n_items, n_classes)`` of one model on arrays ``d``."""
     if name in ("mm-audio-choi", "mm-audio-han"):
         which = "choi" if name == "mm-audio-choi" else "han"
         return tr.audio_probs(cfg, which, tr.load_model(cfg, which, paths[which]), d["audio"], n_crops)
@@ -70,9 +72,16 @@ def predict(name: str, cfg: tr.Config, paths: dict[str, Path], d: dict[str, np.n
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
     cfg = tr.Config.load(config or os.environ.get("AVBENCH_MM_CONFIG", "cpu"))
     t = get_task(task)
-    if t.spec.family != "classification" or list(t.spec.classes) != list(CLASSES):
-        raise ValueError(f"{name} predicts the 13 avbench instruments; {t.spec.key} has classes {t.spec.classes}")
-    version = t.spec.version if t.spec.name.startswith("synth-") else "1"
+    if t.spec.family != "classification":
+        raise ValueError(f"{name} classifies; {t.spec.key} is a {t.spec.family} task")
+    if t.spec.name.startswith("synth-"):
+        version = t.spec.version
+    else:  # a real dataset: train on its own prepared train/val splits and classes
+        from avbench.tasks.real import TASKS
+
+        cfg = dataclasses.replace(cfg, data=TASKS[t.spec.name][0], n_classes=len(t.spec.classes))
+        version = t.spec.version
+    classes = list(t.spec.classes)
     paths = tr.train_all(cfg, version, progress, stages=MODELS[name][2] if name != "mm-av" else ("choi", "visual", "fusion"))
     probs = predict(name, cfg, paths, task_arrays(t, cfg))
     out = Path(out)
@@ -82,14 +91,14 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     tdir.mkdir(parents=True)
     with open(tdir / "predictions.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["item_id", *CLASSES])
+        w.writerow(["item_id", *classes])
         for item, p in zip(t.items, probs):
             w.writerow([item.id, *(f"{v:.6f}" for v in p)])
     n_par = n_parameters(*(tr.load_model(cfg, s, paths[s]) for s in MODELS[name][2]))
     write_meta(out, SubmissionMeta(
         name=name, model=f"{MODELS[name][0]} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
         extra_training_data="none", n_parameters=n_par,
-        notes=f"baselines/multimodal, config {cfg.name}, trained on synth-ensembles@{version} train split "
+        notes=f"baselines/multimodal, config {cfg.name}, trained on {cfg.data}@{version} train split "
               f"(best validation epoch), seed {cfg.seed}.",
         tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=MODELS[name][1], omitted_slots="error")]))
     return out

@@ -60,6 +60,8 @@ class Config:
     batch: int = 32
     lr: float = 1e-3
     weights: str | None = None     #: optional local ImageNet weights of the frame CNN
+    data: str = "synth-ensembles"  #: the dataset trained on (a real one: its prepared train/val splits)
+    n_classes: int = 13            #: set from the task's classes at run time
 
     @classmethod
     def load(cls, name_or_path: str) -> "Config":
@@ -71,7 +73,8 @@ class Config:
 
 
 def workdir(cfg: Config, version: str) -> Path:
-    d = home() / "baselines" / "multimodal" / f"{cfg.name}@{version}"
+    tag = version if cfg.data == "synth-ensembles" else f"{cfg.data}-{version}"
+    d = home() / "baselines" / "multimodal" / f"{cfg.name}@{tag}"
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -96,6 +99,51 @@ def clip_arrays(task, clips, k_max: int, size: int, progress: bool = False) -> d
     return {"audio": audio, "frames": frames, "labels": labels}
 
 
+def center(x: np.ndarray, n: int = 65535) -> np.ndarray:
+    """The central ``n`` samples (zero-padded when shorter)."""
+    if len(x) < n:
+        return np.pad(x, (0, n - len(x)))
+    s = (len(x) - n) // 2
+    return x[s:s + n]
+
+
+def uniform_frames(fr: np.ndarray, k: int, size: int) -> np.ndarray:
+    if len(fr) == 0:
+        return np.zeros((k, size, size, 3), np.uint8)
+    return fr[np.linspace(0, len(fr) - 1, k).round().astype(int)]
+
+
+def real_arrays(cfg: Config, version: str, split: str, progress: bool = False) -> dict[str, np.ndarray]:
+    """Training arrays from a real dataset's prepared split (``avbench data prepare``): the
+    central 65535 samples of each item's audio and ``k_max`` uniformly spaced frames."""
+    from tqdm import tqdm
+
+    from avbench import audio as au
+    from avbench.data import real
+    from avbench.tasks.real import TASKS
+    from avbench.video import read_frames
+
+    task_name = next(n for n, (d, fam, vs) in TASKS.items() if d == cfg.data and fam == "classification" and version in vs)
+    classes = get_task(task_name, version).spec.classes
+    prep = real.read_prepared(cfg.data, version)
+    root = real.prepared_dir(cfg.data, version)
+    rows = real.rows(cfg.data, version, split)
+    missing = [r.id for r in rows if r.id not in prep["items"]]
+    if missing:
+        from avbench.errors import DataError
+
+        raise DataError(f"{len(missing)} {split} item(s) of {cfg.data}@{version} are not prepared, e.g. {missing[0]}",
+                        fix=f"run `avbench data prepare {cfg.data} --root YOUR_COPY --version {version} --split {split}`")
+    audio = np.zeros((len(rows), 65535), np.float32)
+    frames = np.zeros((len(rows), cfg.k_max, cfg.size, cfg.size, 3), np.uint8)
+    for i, r in enumerate(tqdm(rows, desc=f"{cfg.data} {split}", disable=not progress)):
+        rec = prep["items"][r.id]
+        audio[i] = center(au.read_audio(root / rec["audio"])[0])
+        if "frames" in rec:
+            frames[i] = uniform_frames(read_frames(root / rec["frames"], prep["settings"]["fps"], cfg.size), cfg.k_max, cfg.size)
+    return {"audio": audio, "frames": frames, "labels": np.array([classes.index(r.labels[0]) for r in rows])}
+
+
 def load_split(cfg: Config, version: str, split: str, progress: bool = False) -> dict[str, np.ndarray]:
     """Cached arrays of a split: ``audio (n, 65535)``, ``frames (n, k_max, size, size, 3)``,
     ``labels (n,)``."""
@@ -103,9 +151,11 @@ def load_split(cfg: Config, version: str, split: str, progress: bool = False) ->
     if p.exists():
         with np.load(p) as z:
             return {k: z[k] for k in z.files}
-    task = get_task("synth-ensembles-classification", version)
-    clips = task.solo_clips(split)
-    arr = clip_arrays(task, clips, cfg.k_max, cfg.size, progress)
+    if cfg.data == "synth-ensembles":
+        task = get_task("synth-ensembles-classification", version)
+        arr = clip_arrays(task, task.solo_clips(split), cfg.k_max, cfg.size, progress)
+    else:
+        arr = real_arrays(cfg, version, split, progress)
     tmp = p.with_suffix(".tmp.npz")
     np.savez(tmp, **arr)
     tmp.replace(p)
@@ -114,7 +164,7 @@ def load_split(cfg: Config, version: str, split: str, progress: bool = False) ->
 
 # ----------------------------------------------------------------------------- models
 def build(cfg: Config, which: str) -> nn.Module:
-    n = len(CLASSES)
+    n = cfg.n_classes
     if which == "choi":
         return ChoiCNN(n, cfg.choi_mels, cfg.choi_frames, cfg.choi_widths, [tuple(p) for p in cfg.choi_pools], cfg.fc)
     if which == "han":

@@ -116,3 +116,35 @@ def test_resume_continues_from_the_last_epoch(tiny, tmp_path):
     resumed = tr.train_visual(cfg, trn, val, ck)
     assert len(torch.load(ck, weights_only=False)["history"]) == cfg.epochs["visual"]
     assert all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()))
+
+
+def test_trains_on_a_real_dataset_with_its_own_classes(tmp_path, monkeypatch):
+    """On fcvid-classification the models train on FCVID's prepared train/val splits and
+    predict its 12 classes (a fixture tree in the native layout, 10 items per split)."""
+    import pandas as pd
+
+    from avbench.data import fixtures, real
+    from baselines.multimodal import infer
+
+    monkeypatch.setenv("AVBENCH_HOME", str(tmp_path / "home"))
+    orig = real.rows
+
+    def few(name, version=None, split=None):
+        if split:
+            return orig(name, version, split)[:10]
+        return [r for s in ("test", "train", "val") for r in orig(name, version, s)[:10]]
+
+    monkeypatch.setattr(real, "rows", few)
+    tree = fixtures.make("fcvid", tmp_path / "FCVID", "icmr2017", seconds=6.5)
+    real.prepare("fcvid", tree, "icmr2017", size=32, progress=False)
+    monkeypatch.setenv("AVBENCH_MM_CONFIG", "tiny")
+    out = infer.run("mm-av", "fcvid-classification@icmr2017", tmp_path / "sub", progress=False)
+    from avbench.tasks import get_task
+
+    classes = get_task("fcvid-classification@icmr2017").spec.classes
+    df = pd.read_csv(out / "fcvid-classification" / "predictions.csv")
+    assert list(df.columns[1:]) == classes and len(classes) == 12
+    assert list(df["item_id"]) == [r.id for r in sorted(few("fcvid", "icmr2017", "test"), key=lambda r: r.id)]
+    np.testing.assert_allclose(df[classes].sum(axis=1), 1.0, atol=1e-4)
+    ck = torch.load(tmp_path / "home/baselines/multimodal/tiny@fcvid-icmr2017/fusion.pt", weights_only=False)
+    assert ck["config"]["n_classes"] == 12 and ck["config"]["data"] == "fcvid"
