@@ -9,7 +9,6 @@ export AVBENCH_SOP_CONFIG="${3:-cpu}"
 config=full; [[ "$version" == *mini ]] && config=mini
 subs="${AVBENCH_HOME:-$HOME/.cache/avbench}/sop-submissions/$version"
 avbench data generate synth-ensembles --config "$config" --quiet
-python -m baselines.multimodal.train --config "$AVBENCH_SOP_CONFIG" --version "$version"  # the cached clips and frames
 python -m baselines.sop.train --model object-prior --config "$AVBENCH_SOP_CONFIG" --version "$version"
 python -m baselines.sop.train --model sop --config "$AVBENCH_SOP_CONFIG" --version "$version"
 for b in sound-of-pixels object-prior; do
