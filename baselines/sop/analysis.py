@@ -123,8 +123,8 @@ def channels_table(cfg: st.Config, version: str, out_dir: Path = RESULTS) -> dic
     cls = get_task("synth-ensembles-classification", version)
     from baselines.multimodal.infer import task_arrays
 
-    te = task_arrays(cls, mcfg)
     y = np.array([CLASSES.index(i.label) for i in cls.items])
+    te = {**task_arrays(cls, mcfg), "labels": y}
     out = {}
     for kind, model in _models(cfg, version).items():
         v_tr, a_tr = _channel_stats(model, tr, cfg.n_frames)
