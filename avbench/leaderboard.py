@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .config import home, repo_root
 from .errors import LeaderboardError
 from .metrics import METRICS
-from .results import Provenance, Result, Stat, atomic_write, dump_json
+from .files import atomic_write
+from .results import Provenance, Result, Stat, dump_json
 from .submission import SubmissionMeta
 
 SEPARATION_COLUMNS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri", "pes", "eps"]

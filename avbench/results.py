@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.metadata as md
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -134,18 +133,6 @@ def dump_json(obj: Any) -> str:
     if isinstance(obj, BaseModel):
         obj = obj.model_dump(mode="json")
     return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
-
-
-def atomic_write(path: str | Path, text: str | bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    mode = "wb" if isinstance(text, bytes) else "w"
-    with open(tmp, mode) as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def load_result(path: str | Path) -> Result:

@@ -19,7 +19,8 @@ import pandas as pd
 from . import __version__
 from .metrics import functional as F
 from .metrics.functional.silence import BUCKETS
-from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, atomic_write, dump_json, git_info,
+from .files import atomic_write
+from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump_json, git_info,
                       library_versions, now)
 from .submission import Submission, TaskEntry, content_sha256, validate
 from .tasks import get_task

@@ -49,12 +49,12 @@ def class_table(ontology: list[dict]) -> list[dict]:
     by_id = {c["id"]: c for c in ontology}
 
     def desc(mid: str) -> set[str]:
-        out, todo = {mid}, [mid]
-        while todo:
-            for ch in by_id[todo.pop()]["child_ids"]:
+        out, stack = {mid}, [mid]
+        while stack:
+            for ch in by_id[stack.pop()]["child_ids"]:
                 if ch not in out:
                     out.add(ch)
-                    todo.append(ch)
+                    stack.append(ch)
         return out
 
     return [{"detector_id": k + 1, "native": nat, "label": lab, "mid": mid, "ontology_name": by_id[mid]["name"],
@@ -147,7 +147,6 @@ def derive(eval_csv: str | Path, train_csvs: list[str | Path], out_root: Path | 
                 continue
             seen.add((yt, a))
             train_rows.append((yt, a, b, labels))
-    val_ids = set(_split.ranked("audioset-recon-1", sorted({r[0] for r in train_rows})))
     ordered = _split.ranked("audioset-recon-1", sorted({r[0] for r in train_rows}))
     val_ids = set(ordered[: round(val_fraction * len(ordered))])
     for yt, a, b, labels in train_rows:

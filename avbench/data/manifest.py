@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -146,9 +145,3 @@ def id_check_value(ids: list[str]) -> str:
     """sha256 of the ids sorted with Python ``sorted`` and joined by newlines (no trailing newline)."""
     return sha256_bytes("\n".join(sorted(ids)).encode())
 
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

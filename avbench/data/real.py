@@ -23,6 +23,7 @@ import numpy as np
 from .. import audio as au
 from ..config import data_dir, home
 from ..errors import DataError
+from ..files import atomic_write
 from . import manifest as mf
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm")
@@ -290,9 +291,7 @@ def load(name: str, root: str | Path, version: str | None = None, splits: list[s
         ds = ds.cast_column("audio", Audio(decode=False))
         ds = ds.cast_column("stems", List(Audio(decode=False)))
         dd[s] = ds
-    out = DatasetDict(dd)
-    out.info_missing = lost  # type: ignore[attr-defined]
-    return out
+    return DatasetDict(dd)
 
 
 def decode_audio(path: str | Path | dict, sample_rate: int | None = None, start: float | None = None,
@@ -413,7 +412,7 @@ def prepare(name: str, root: str | Path, version: str | None = None, splits: lis
     out.mkdir(parents=True, exist_ok=True)
 
     def save():
-        mf.atomic_write_text(state_p, json.dumps(state, indent=1, sort_keys=True))
+        atomic_write(state_p, json.dumps(state, indent=1, sort_keys=True))
 
     bar = tqdm(total=len(todo), desc=f"prepare {name}@{version}", unit="item", disable=not progress)
     if workers > 1 and len(todo) > 1:

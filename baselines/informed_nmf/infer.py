@@ -13,13 +13,13 @@ omitted (silent).
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from avbench import audio as au
 from avbench.instruments import CLASSES
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
+from baselines._common import fresh_task_dir
 
 from . import nmf, templates
 
@@ -34,9 +34,7 @@ def run(task: str, out: str | Path, progress: bool = True, informed: bool = True
         raise ValueError(f"informed-nmf separates; {t.spec.key} is a {t.spec.family} task")
     T = templates.build(progress)
     out = Path(out)
-    tdir = out / t.spec.name
-    shutil.rmtree(tdir, ignore_errors=True)
-    shutil.rmtree(out / "results" / t.spec.key, ignore_errors=True)
+    tdir = fresh_task_dir(out, t.spec)
     name = "informed-nmf" if informed else "nmf-all-templates"
     for item in tqdm(t.items, desc=name, disable=not progress):
         present = t.labels(item) if informed else list(CLASSES)

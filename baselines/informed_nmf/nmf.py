@@ -15,16 +15,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-N_FFT, HOP = 1022, 256
+from baselines.frontend import istft, stft  # the shared STFT (n_fft 1022, hop 256)
+
 EPS = 1e-12
-
-
-def stft(x: torch.Tensor) -> torch.Tensor:
-    return torch.stft(x, N_FFT, HOP, window=torch.hann_window(N_FFT, dtype=x.dtype), center=True, return_complex=True)
-
-
-def istft(X: torch.Tensor, length: int) -> torch.Tensor:
-    return torch.istft(X, N_FFT, HOP, window=torch.hann_window(N_FFT, dtype=torch.float64), center=True, length=length)
 
 
 def beta_divergence(V: torch.Tensor, Vh: torch.Tensor, beta: float) -> float:

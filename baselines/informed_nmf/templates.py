@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from avbench.config import home
 from avbench.data import synth_ensembles as se
 from avbench.instruments import INSTRUMENTS
 
-from .nmf import HOP, stft
+from baselines._common import workdir
+from baselines.frontend import HOP, stft
 
 SR = 11025
 NOTE_S = 0.8
@@ -30,7 +30,7 @@ def note_template(inst: str, key: int) -> np.ndarray:
 
 def build(progress: bool = False) -> dict[str, np.ndarray]:
     """``{instrument: (n_freq, n_keys)}`` and the keys in ``{instrument + ':keys': (n_keys,)}``."""
-    p = home() / "baselines" / "informed_nmf" / "templates.npz"
+    p = workdir("informed_nmf", ".") / "templates.npz"
     if p.exists():
         with np.load(p) as z:
             return {k: z[k] for k in z.files}

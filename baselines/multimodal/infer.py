@@ -17,13 +17,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
+from baselines._common import fresh_task_dir, workdir
 
 from . import train as tr
 from .model import n_parameters
@@ -39,7 +39,7 @@ MODELS = {
 def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
     """Audio and k_max uniformly spaced frames of every item of a classification task
     (cached by the task's items sha256)."""
-    cache = tr.home() / "baselines" / "multimodal" / "inputs" / (
+    cache = workdir("multimodal", "inputs") / (
         f"{task.spec.key}-{task.spec.items_sha256[:16]}-{cfg.k_max}x{cfg.size}.npz")
     if cache.exists():
         with np.load(cache) as z:
@@ -82,12 +82,10 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
         cfg = dataclasses.replace(cfg, data=TASKS[t.spec.name][0], n_classes=len(t.spec.classes))
         version = t.spec.version
     classes = list(t.spec.classes)
-    paths = tr.train_all(cfg, version, progress, stages=MODELS[name][2] if name != "mm-av" else ("choi", "visual", "fusion"))
+    paths = tr.train_all(cfg, version, progress, stages=MODELS[name][2])
     probs = predict(name, cfg, paths, task_arrays(t, cfg))
     out = Path(out)
-    tdir = out / t.spec.name
-    shutil.rmtree(tdir, ignore_errors=True)
-    shutil.rmtree(out / "results" / t.spec.key, ignore_errors=True)
+    tdir = fresh_task_dir(out, t.spec)
     tdir.mkdir(parents=True)
     with open(tdir / "predictions.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")

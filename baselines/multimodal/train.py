@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-import yaml
 
-from avbench.config import home  # noqa: F401 (used by infer)
 from avbench.instruments import CLASSES
 from avbench.tasks import get_task
+from baselines._common import load_config
+from baselines._common import workdir as _workdir
 
 from .model import ChoiCNN, FrameCNN, Fusion, HanCNN, LogMel, crop_average, windows
 
@@ -65,18 +65,12 @@ class Config:
 
     @classmethod
     def load(cls, name_or_path: str) -> "Config":
-        p = Path(name_or_path)
-        if not p.exists():
-            p = CONFIGS / f"{name_or_path}.yaml"
-        d = yaml.safe_load(p.read_text())
-        return cls(**d)
+        return load_config(cls, CONFIGS, name_or_path)
 
 
 def workdir(cfg: Config, version: str) -> Path:
     tag = version if cfg.data == "synth-ensembles" else f"{cfg.data}-{version}"
-    d = home() / "baselines" / "multimodal" / f"{cfg.name}@{tag}"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return _workdir("multimodal", f"{cfg.name}@{tag}")
 
 
 def seed_all(seed: int) -> None:

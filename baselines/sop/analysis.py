@@ -42,10 +42,6 @@ def _models(cfg, version):
     return {k: st.load(cfg, k, st.train(cfg, k, version, progress=False)) for k in ("sop", "object-prior")}
 
 
-def _frames_of(task, item, size):
-    return task.frames(item, 8.0, size)
-
-
 def async_table(cfg: st.Config, version: str, limit: int | None = None) -> dict:
     size = mm.Config.load(cfg.mm_config).size
     t = get_task("synth-ensembles-mix2", version)
@@ -64,7 +60,7 @@ def async_table(cfg: st.Config, version: str, limit: int | None = None) -> dict:
             insts = [c.instrument for c in item.clips]
             ref = np.stack([ref_all[t.spec.slots.index(i)] for i in insts]).astype(np.float64)
             mix = t.mixture(item)
-            fr = _frames_of(t, item, size)
+            fr = t.frames(item, 8.0, size)
             sync = [st.frames_tensor(fr[i][None], cfg.n_frames)[0] for i in insts]
             other = []
             for c in item.clips:

@@ -8,24 +8,18 @@ config (default ``cpu``); the model is trained first when its checkpoint is miss
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
-
-import numpy as np
 
 from avbench import audio as au
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
+from baselines._common import fresh_task_dir
 from baselines.multimodal import train as mm
 
 from . import train as st
 
 MODELS = {"sound-of-pixels": ("sop", "Sound-of-Pixels (K-channel U-Net x visual vector, binary masks)"),
           "object-prior": ("object-prior", "Object-Prior (frozen instrument classifier, softmax-weighted channels)")}
-
-
-def item_frames(task, item, cfg: st.Config, size: int) -> dict[str, "np.ndarray"]:
-    return {inst: fr for inst, fr in task.frames(item, 8.0, size).items()}
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
@@ -40,11 +34,9 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     version = t.spec.version if t.spec.name.startswith("synth-") else "1"
     model = st.load(cfg, kind, st.train(cfg, kind, version, progress))
     out = Path(out)
-    tdir = out / t.spec.name
-    shutil.rmtree(tdir, ignore_errors=True)
-    shutil.rmtree(out / "results" / t.spec.key, ignore_errors=True)
+    tdir = fresh_task_dir(out, t.spec)
     for item in tqdm(t.items, desc=name, disable=not progress):
-        fr = item_frames(t, item, cfg, size)
+        fr = t.frames(item, 8.0, size)
         insts = list(fr)
         est = st.separate(model, t.mixture(item), [st.frames_tensor(fr[i][None], cfg.n_frames)[0] for i in insts])
         for inst, x in zip(insts, est):

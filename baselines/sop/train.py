@@ -15,18 +15,17 @@ single frames, then freezes it (visual learning rate 0) and trains the audio net
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-import yaml
 
-from avbench.config import home
 from avbench.instruments import CLASSES
 from baselines import frontend as fe
+from baselines._common import load_config, run_steps
+from baselines._common import workdir as _workdir
 from baselines.multimodal import train as mm
 
 from .model import Separator, freeze
@@ -57,16 +56,11 @@ class Config:
 
     @classmethod
     def load(cls, name_or_path: str) -> "Config":
-        p = Path(name_or_path)
-        if not p.exists():
-            p = CONFIGS / f"{name_or_path}.yaml"
-        return cls(**yaml.safe_load(p.read_text()))
+        return load_config(cls, CONFIGS, name_or_path)
 
 
 def workdir(cfg: Config, version: str) -> Path:
-    d = home() / "baselines" / "sop" / f"{cfg.name}@{version}"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return _workdir("sop", f"{cfg.name}@{version}")
 
 
 def build(cfg: Config, kind: str) -> Separator:
@@ -137,8 +131,6 @@ def classifier_accuracy(cfg: Config, model: Separator, d: dict) -> float:
 
 def train(cfg: Config, kind: str, version: str, progress: bool = True, ckpt: Path | None = None,
           stop_after: int | None = None, data: tuple[dict, dict] | None = None) -> Path | None:
-    from tqdm import tqdm
-
     ckpt = ckpt or workdir(cfg, version) / f"{kind}.pt"
     if ckpt.exists():
         return ckpt
@@ -147,7 +139,7 @@ def train(cfg: Config, kind: str, version: str, progress: bool = True, ckpt: Pat
     torch.manual_seed(cfg.seed)
     model = build(cfg, kind)
     part = ckpt.with_suffix(".partial.pt")
-    state = {"step": 0, "best": float("inf"), "best_state": None, "history": [], "seconds": 0.0, "cls_acc": None}
+    state = {"cls_acc": None}
     if kind == "object-prior" and not part.exists():
         state["cls_acc"] = pretrain_classifier(cfg, model, tr, va, progress)
     if kind == "object-prior":
@@ -156,45 +148,20 @@ def train(cfg: Config, kind: str, version: str, progress: bool = True, ckpt: Pat
     if kind == "sop":
         groups.append({"params": model.visual.parameters(), "lr": cfg.lr_visual})
     opt = torch.optim.SGD(groups, momentum=cfg.momentum)
-    if part.exists():
-        s = torch.load(part, map_location="cpu", weights_only=False)
-        model.load_state_dict(s["model"])
-        opt.load_state_dict(s["opt"])
-        state = s["state"]
-        if kind == "object-prior":
-            freeze(model.visual)
     gv = np.random.default_rng(4321)
     val_pairs = pair_batch(va, gv, 32)
-    first = state["step"]
-    bar = tqdm(total=cfg.steps, initial=first, desc=kind, disable=not progress)
-    t0 = time.time()
-    for step in range(first, cfg.steps):
-        if stop_after is not None and step - first >= stop_after:
-            bar.close()
-            return None
-        g = np.random.default_rng((cfg.seed, step))
+
+    def train_mode():
         model.audio.train()
         if kind == "sop":
             model.visual.train()
-        loss = mix_loss(model, tr, *pair_batch(tr, g, cfg.batch), cfg)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        bar.update()
-        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            model.eval()
-            with torch.no_grad():
-                vl = float(mix_loss(model, va, *val_pairs, cfg))
-            state["history"].append({"step": step + 1, "train_loss": float(loss.detach()), "val_loss": vl})
-            if vl < state["best"]:
-                state["best"] = vl
-                state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            state["step"] = step + 1
-            state["seconds"] += time.time() - t0
-            t0 = time.time()
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, part)
-    bar.close()
-    model.load_state_dict(state["best_state"])
+
+    state = run_steps(model, opt, part, steps=cfg.steps, eval_every=cfg.eval_every, seed=cfg.seed,
+                      batch_loss=lambda g: mix_loss(model, tr, *pair_batch(tr, g, cfg.batch), cfg),
+                      val_loss=lambda: mix_loss(model, va, *val_pairs, cfg), desc=kind, progress=progress,
+                      stop_after=stop_after, train_mode=train_mode, state=state)
+    if state is None:
+        return None
     torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"],
                 "best_val_loss": state["best"], "seconds": state["seconds"], "cls_acc": state["cls_acc"]}, ckpt)
     part.unlink(missing_ok=True)

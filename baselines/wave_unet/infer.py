@@ -8,7 +8,6 @@ the energy it leaves in absent instruments' slots is scored by PES).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import torch
@@ -17,6 +16,7 @@ from avbench import audio as au
 from avbench.instruments import CLASSES
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
+from baselines._common import fresh_task_dir
 
 from . import train as tr
 from .model import separate_long
@@ -36,9 +36,7 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     version = t.spec.version if t.spec.name.startswith("synth-") else "1"
     model = tr.load(cfg, key, tr.train(cfg, key, version, progress))
     out = Path(out)
-    tdir = out / t.spec.name
-    shutil.rmtree(tdir, ignore_errors=True)
-    shutil.rmtree(out / "results" / t.spec.key, ignore_errors=True)
+    tdir = fresh_task_dir(out, t.spec)
     for item in tqdm(t.items, desc=name, disable=not progress):
         mix = torch.from_numpy(t.mixture(item))
         lab = torch.tensor([[float(c in t.labels(item)) for c in CLASSES]])

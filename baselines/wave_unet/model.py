@@ -101,10 +101,9 @@ class WaveUNet(nn.Module):
             skips.append(h)
             h = h[..., ::2]
         h = F.leaky_relu(self.bottleneck(h), 0.2)
-        z = labels if (self.conditioned and labels is not None) else torch.ones(h.shape[0], self.n_slots, dtype=h.dtype,
-                                                                                 device=h.device)
         if self.conditioned and labels is None:
             raise ValueError("CExp-Wave-U-Net needs the present-instrument vector")
+        z = labels if self.conditioned else torch.ones(h.shape[0], self.n_slots, dtype=h.dtype, device=h.device)
         h = (h.unsqueeze(2) * z[:, None, :, None]).flatten(1, 2)
         for i in range(self.n_levels):
             h = self.ups[i](h) if self.upsampling == "learned" else linear_upsample(h)

@@ -11,17 +11,17 @@ loss (fixed validation windows) is kept; checkpoints every ``eval_every`` steps.
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
-from avbench.config import home
 from avbench.instruments import CLASSES
 from avbench.tasks import get_task
+
+from baselines._common import load_config, run_steps
+from baselines._common import workdir as _workdir
 
 from .model import WaveUNet
 
@@ -46,10 +46,7 @@ class Config:
 
     @classmethod
     def load(cls, name_or_path: str) -> "Config":
-        p = Path(name_or_path)
-        if not p.exists():
-            p = CONFIGS / f"{name_or_path}.yaml"
-        return cls(**yaml.safe_load(p.read_text()))
+        return load_config(cls, CONFIGS, name_or_path)
 
 
 def build(cfg: Config, model: str) -> WaveUNet:
@@ -58,9 +55,7 @@ def build(cfg: Config, model: str) -> WaveUNet:
 
 
 def workdir(cfg: Config, version: str) -> Path:
-    d = home() / "baselines" / "wave_unet" / f"{cfg.name}@{version}"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return _workdir("wave_unet", f"{cfg.name}@{version}")
 
 
 class Windows:
@@ -102,8 +97,6 @@ def train(cfg: Config, model_name: str, version: str, progress: bool = True, ckp
           stop_after: int | None = None) -> Path | None:
     """Train (or resume); returns the checkpoint path, or ``None`` when ``stop_after`` steps
     of this call ended it early (the partial checkpoint stays)."""
-    from tqdm import tqdm
-
     ckpt = ckpt or workdir(cfg, version) / f"{model_name}.pt"
     if ckpt.exists():
         return ckpt
@@ -116,42 +109,20 @@ def train(cfg: Config, model_name: str, version: str, progress: bool = True, ckp
     val = va.batch(gv, cfg.n_val)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     part = ckpt.with_suffix(".partial.pt")
-    state = {"step": 0, "best": float("inf"), "best_state": None, "history": [], "seconds": 0.0}
-    if part.exists():
-        s = torch.load(part, map_location="cpu", weights_only=False)
-        model.load_state_dict(s["model"])
-        opt.load_state_dict(s["opt"])
-        state = s["state"]
-    first = state["step"]
-    bar = tqdm(total=cfg.steps, initial=first, desc=f"{model_name}-wave-u-net", disable=not progress)
-    t0 = time.time()
-    for step in range(first, cfg.steps):
-        if stop_after is not None and step - first >= stop_after:
-            bar.close()
-            return None
-        g = np.random.default_rng((cfg.seed, step))
+
+    def batch_loss(g):
         x, y, lab = tr.batch(g, cfg.batch)
-        model.train()
-        loss = loss_fn(model(x, lab), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        bar.update()
-        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            model.eval()
-            with torch.no_grad():
-                vl = float(sum(loss_fn(model(val[0][i:i + 16], val[2][i:i + 16]), val[1][i:i + 16]) * len(val[0][i:i + 16])
-                               for i in range(0, cfg.n_val, 16)) / cfg.n_val)
-            state["history"].append({"step": step + 1, "train_loss": float(loss.detach()), "val_loss": vl})
-            if vl < state["best"]:
-                state["best"] = vl
-                state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            state["step"] = step + 1
-            state["seconds"] += time.time() - t0
-            t0 = time.time()
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, part)
-    bar.close()
-    model.load_state_dict(state["best_state"])
+        return loss_fn(model(x, lab), y)
+
+    def val_loss():
+        return sum(loss_fn(model(val[0][i:i + 16], val[2][i:i + 16]), val[1][i:i + 16]) * len(val[0][i:i + 16])
+                   for i in range(0, cfg.n_val, 16)) / cfg.n_val
+
+    state = run_steps(model, opt, part, steps=cfg.steps, eval_every=cfg.eval_every, seed=cfg.seed,
+                      batch_loss=batch_loss, val_loss=val_loss, desc=f"{model_name}-wave-u-net", progress=progress,
+                      stop_after=stop_after)
+    if state is None:
+        return None
     torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"],
                 "best_val_loss": state["best"], "seconds": state["seconds"], "n_in": n_in, "n_out": n_out}, ckpt)
     part.unlink(missing_ok=True)

@@ -1,0 +1,87 @@
+"""Helpers shared by the baselines: configs from YAML, working folders, a fresh
+submission folder for a task, and the resumable step loop of the step-trained models."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+
+def load_config(cls, configs: Path, name_or_path: str):
+    """A config dataclass from a YAML file: a path, or the name of one in ``configs``."""
+    import yaml
+
+    p = Path(name_or_path)
+    if not p.exists():
+        p = configs / f"{name_or_path}.yaml"
+    return cls(**yaml.safe_load(p.read_text()))
+
+
+def workdir(baseline: str, tag: str) -> Path:
+    """``AVBENCH_HOME/baselines/<baseline>/<tag>``, created: checkpoints and caches."""
+    from avbench.config import home
+
+    d = home() / "baselines" / baseline / tag
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def fresh_task_dir(out: Path, spec) -> Path:
+    """``out/<task>``, emptied, with the task's old results removed."""
+    shutil.rmtree(out / spec.name, ignore_errors=True)
+    shutil.rmtree(out / "results" / spec.key, ignore_errors=True)
+    return out / spec.name
+
+
+def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *, steps: int, eval_every: int, seed: int,
+              batch_loss: Callable[[np.random.Generator], torch.Tensor], val_loss: Callable[[], torch.Tensor],
+              desc: str, progress: bool = True, stop_after: int | None = None,
+              train_mode: Callable[[], object] | None = None, state: dict | None = None) -> dict | None:
+    """Train for ``steps`` steps, resuming from the partial checkpoint ``part`` when it exists.
+
+    Step ``s`` draws its batch with ``numpy.random.default_rng((seed, s))``; every
+    ``eval_every`` steps (and at the end) the validation loss is computed in eval mode, the
+    best weights kept and ``part`` rewritten.  Returns the final state (the model holding
+    its best weights), or ``None`` when ``stop_after`` steps of this call ended it early.
+    """
+    from tqdm import tqdm
+
+    state = {"step": 0, "best": float("inf"), "best_state": None, "history": [], "seconds": 0.0, **(state or {})}
+    if part.exists():
+        s = torch.load(part, map_location="cpu", weights_only=False)
+        model.load_state_dict(s["model"])
+        opt.load_state_dict(s["opt"])
+        state = s["state"]
+    first = state["step"]
+    bar = tqdm(total=steps, initial=first, desc=desc, disable=not progress)
+    t0 = time.time()
+    for step in range(first, steps):
+        if stop_after is not None and step - first >= stop_after:
+            bar.close()
+            return None
+        g = np.random.default_rng((seed, step))
+        (train_mode or model.train)()
+        loss = batch_loss(g)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        bar.update()
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            model.eval()
+            with torch.no_grad():
+                vl = float(val_loss())
+            state["history"].append({"step": step + 1, "train_loss": float(loss.detach()), "val_loss": vl})
+            if vl < state["best"]:
+                state["best"] = vl
+                state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            state["step"] = step + 1
+            state["seconds"] += time.time() - t0
+            t0 = time.time()
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, part)
+    bar.close()
+    model.load_state_dict(state["best_state"])
+    return state
