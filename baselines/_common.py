@@ -40,12 +40,15 @@ def fresh_task_dir(out: Path, spec) -> Path:
 def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *, steps: int, eval_every: int, seed: int,
               batch_loss: Callable[[np.random.Generator], torch.Tensor], val_loss: Callable[[], torch.Tensor],
               desc: str, progress: bool = True, stop_after: int | None = None,
-              train_mode: Callable[[], object] | None = None, state: dict | None = None) -> dict | None:
+              train_mode: Callable[[], object] | None = None, state: dict | None = None,
+              after_eval: Callable[[dict], None] | None = None) -> dict | None:
     """Train for ``steps`` steps, resuming from the partial checkpoint ``part`` when it exists.
 
     Step ``s`` draws its batch with ``numpy.random.default_rng((seed, s))``; every
     ``eval_every`` steps (and at the end) the validation loss is computed in eval mode, the
-    best weights kept and ``part`` rewritten.  Returns the final state (the model holding
+    best weights kept and ``part`` rewritten.  ``after_eval(state)`` is called with the
+    live state once before the first step (after a resume) and after every evaluation;
+    keys it adds are checkpointed (a curriculum, a learning-rate schedule).  Returns the final state (the model holding
     its best weights), or ``None`` when ``stop_after`` steps of this call ended it early.
     """
     from tqdm import tqdm
@@ -57,6 +60,8 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
         opt.load_state_dict(s["opt"])
         state = s["state"]
     first = state["step"]
+    if after_eval is not None:
+        after_eval(state)
     bar = tqdm(total=steps, initial=first, desc=desc, disable=not progress)
     t0 = time.time()
     for step in range(first, steps):
@@ -79,6 +84,8 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
                 state["best"] = vl
                 state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
             state["step"] = step + 1
+            if after_eval is not None:
+                after_eval(state)
             state["seconds"] += time.time() - t0
             t0 = time.time()
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, part)

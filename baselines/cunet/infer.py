@@ -1,0 +1,83 @@
+"""Conditioned U-Net submissions on the 13-slot separation tasks
+(``synth-ensembles-separation``, ``urmp-separation`` once prepared).
+
+``run(variant, task, out)`` trains the variant first when its checkpoint is missing
+(``AVBENCH_CUNET_CONFIG`` selects the size config, default ``cpu``), then separates every
+item's mixture with the item's labels or its players' frames as context.  Every slot with
+a non-silent estimate is written, so energy left in absent instruments' slots is scored
+by PES.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from avbench import audio as au
+from avbench.instruments import CLASSES
+from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.tasks import get_task
+from baselines._common import fresh_task_dir
+from baselines.multimodal import train as mm
+
+from . import train as tr
+
+
+def item_context(cfg: tr.Config, t, item, trunk=None) -> torch.Tensor | None:
+    """The item's context with a batch dimension of 1, as in training: one central frame
+    per player (trunk features, or the frame itself when fine-tuned) or ``motion_frames``
+    frames' features spread over the clip."""
+    if cfg.context not in ("visual", "visual-finetune", "motion"):
+        return None
+    size = mm.Config.load(cfg.mm_config).size
+    fr = t.frames(item, 8.0, size)
+    if cfg.context == "motion":
+        out = torch.zeros(1, len(CLASSES), cfg.motion_frames, trunk.n_features)
+    elif cfg.context == "visual":
+        out = torch.zeros(1, len(CLASSES), trunk.n_features)
+    else:
+        out = torch.zeros(1, len(CLASSES), 3, size, size)
+    for inst, f in fr.items():
+        k = CLASSES.index(inst)
+        if cfg.context == "motion":
+            idx = mm.frame_index(len(f), cfg.motion_frames)
+            out[0, k] = torch.from_numpy(tr.frame_features(trunk, f[idx][None])[0])
+        elif cfg.context == "visual":
+            out[0, k] = torch.from_numpy(tr.frame_features(trunk, f[len(f) // 2][None, None])[0, 0])
+        else:
+            out[0, k] = mm.frame_tensor(f[len(f) // 2])
+    return out
+
+
+def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
+    from tqdm import tqdm
+
+    spec = tr.variants()[name]
+    cfg = tr.Config.load(config or os.environ.get("AVBENCH_CUNET_CONFIG", "cpu"), name)
+    t = get_task(task)
+    if t.spec.family != "separation" or list(t.spec.slots) != list(CLASSES):
+        raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
+    version = t.spec.version if t.spec.name.startswith("synth-") else "1"
+    model = tr.load(cfg, tr.train(cfg, version, progress))
+    trunk = tr.trunk(cfg, version) if cfg.context in ("visual", "motion") else None
+    out = Path(out)
+    tdir = fresh_task_dir(out, t.spec)
+    for item in tqdm(t.items, desc=name, disable=not progress):
+        present = np.array([float(c in t.labels(item)) for c in CLASSES])
+        est = tr.separate(model, cfg, t.mixture(item), present, item_context(cfg, t, item, trunk))
+        for k, slot in enumerate(CLASSES):
+            if est[k].any():
+                au.write_wav(tdir / "estimates" / item.id / f"{slot}.wav", est[k], t.spec.sample_rate)
+    inputs = spec["inputs"]
+    write_meta(out, SubmissionMeta(
+        name=name, model=f"{spec['description']} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
+        extra_training_data="none", n_parameters=sum(p.numel() for p in model.parameters()),
+        notes=(f"baselines/cunet, config {cfg.name}, mix-and-separate on synth-ensembles@{version} train solos, "
+               f"seed {cfg.seed}."),
+        tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=inputs, omitted_slots="silence")]))
+    return out
+
+
+BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in tr.variants()}

@@ -1,0 +1,351 @@
+"""Mix-and-separate training of the conditioned U-Nets on ``synth-ensembles``.
+
+Every step draws ``batch`` mixtures of 2 to ``level`` solo clips of different instruments
+from the train split (the clips and frames of :func:`baselines.multimodal.train.load_split`),
+summed exactly; the network sees the mixture's log (``log(1 + |X|)``) or dB-normalised
+magnitude on a log- (warped to 256 rows) or linear-frequency axis, optionally with
+Gaussian noise added, and predicts one mask per slot:
+
+* ``binary`` — target 1 where the slot's source is the loudest in the bin; binary
+  cross-entropy whose positive weight is the batch's ratio of negative to positive bins
+  (compensating the class imbalance: most slots are absent or quiet in most bins);
+  thresholded at 0.5 at test time.
+* ``ratio`` — target ``min(|S_i| / |X|, 1)``; smooth L1.
+
+Curriculum: ``level`` starts at 2 sources and grows by one (up to ``max_sources``, 7)
+when the loss on mixtures of ``level`` validation sources has not improved for
+``patience`` evaluations; once at the top, the learning rate halves on each such plateau
+(the plateau schedule the reference code meant to have).  Without curriculum ``level``
+is ``max_sources`` from the start.  Adam; the kept weights are those with the lowest loss
+on fixed validation mixtures of 2 to 5 sources (the test's range); checkpoints, resume,
+seeds as in :func:`baselines._common.run_steps`.
+
+    python -m baselines.cunet.train --variant unet-film-bottleneck --config cpu --version 1
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+
+from baselines import frontend as fe
+from baselines._common import load_config, run_steps
+from baselines._common import workdir as _workdir
+from baselines.multimodal import train as mm
+
+from .model import N_SLOTS, Context, CUNet
+
+CONFIGS = Path(__file__).parent / "configs"
+
+
+@dataclass
+class Config:
+    name: str = "cpu"
+    seed: int = 0
+    widths: list = field(default_factory=lambda: [8, 16, 32, 64, 128, 128])
+    head_width: float = 1.0         #: MHU-Net: decoder widths scaled by this
+    dropout: float = 0.2
+    film_hidden: int = 64
+    steps: int = 500
+    batch: int = 8
+    lr: float = 1e-3
+    lr_trunk: float = 1e-4          #: the fine-tuned visual trunk
+    eval_every: int = 50
+    patience: int = 2
+    max_sources: int = 7
+    n_val: int = 16                 #: validation mixtures (selection set; and per curriculum level)
+    noise_std: float = 0.05
+    lstm_hidden: int = 64
+    motion_frames: int = 15
+    mm_config: str = "cpu"          #: the multimodal config whose cached clips, frames and frame classifier are used
+    # the variant (set from variants.yaml)
+    variant: str = "unet"
+    heads: int = 1
+    freq: str = "log"               #: log | linear
+    values: str = "log"             #: log | db
+    mask: str = "binary"            #: binary | ratio
+    noise: bool = False
+    curriculum: bool = True
+    conditioning: str | None = None
+    context: str | None = None
+
+    @classmethod
+    def load(cls, name_or_path: str, variant: str = "unet") -> "Config":
+        cfg = load_config(cls, CONFIGS, name_or_path)
+        return replace(cfg, variant=variant, **variants()[variant]["config"])
+
+
+def variants() -> dict[str, dict]:
+    """The thesis' ablation and conditioning experiments (``configs/variants.yaml``)."""
+    return yaml.safe_load((CONFIGS / "variants.yaml").read_text())
+
+
+def workdir(cfg: Config, version: str) -> Path:
+    return _workdir("cunet", f"{cfg.name}@{version}")
+
+
+# ----------------------------------------------------------------------------- model
+def trunk(cfg: Config, version: str, progress: bool = False):
+    """The frame classifier of the multimodal baseline (trained there when missing)."""
+    mcfg = mm.Config.load(cfg.mm_config)
+    path = mm.train_all(mcfg, version, progress, stages=("visual",))["visual"]
+    return mm.load_model(mcfg, "visual", path)
+
+
+def build(cfg: Config, version: str | None = None) -> CUNet:
+    """The variant's network; ``version`` is needed for the visual contexts (their trunk)."""
+    ctx = None
+    if cfg.context == "labels":
+        ctx = Context("labels")
+    elif cfg.context in ("visual", "motion", "visual-finetune"):
+        mcfg = mm.Config.load(cfg.mm_config)
+        d = mm.build(mcfg, "visual").n_features
+        tr = None
+        if cfg.context == "visual-finetune":
+            tr = trunk(cfg, version) if version is not None else mm.build(mcfg, "visual")
+        ctx = Context(cfg.context, d, cfg.lstm_hidden, trunk=tr)
+    return CUNet(cfg.widths, cfg.heads, cfg.dropout, cfg.conditioning, ctx, cfg.film_hidden,
+                 cfg.head_width if cfg.heads > 1 else 1.0)
+
+
+# ----------------------------------------------------------------------------- features
+def features(X: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """Mixture STFT ``(B, 512, T)`` -> network input ``(B, 1, F, T)``."""
+    mag = X.abs()
+    if cfg.freq == "log":
+        mag = fe.warp(mag)
+    return fe.log_mag(mag, cfg.values).unsqueeze(1)
+
+
+def targets(S: torch.Tensor, X: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """Slot STFTs ``(B, 13, 512, T)`` (zeros for absent) and mixture -> target masks ``(B, 13, F, T)``."""
+    on = S.abs().flatten(2).amax(-1) > 0  # only the present slots are warped
+    mag = S.new_zeros(S.shape, dtype=X.real.dtype) if cfg.freq == "linear" else None
+    mix = X.abs()
+    if cfg.freq == "log":
+        w = fe.warp(S[on].abs())
+        mag = w.new_zeros(S.shape[0], N_SLOTS, *w.shape[1:])
+        mag[on] = w
+        mix = fe.warp(mix)
+    else:
+        mag[on] = S[on].abs()
+    if cfg.mask == "binary":
+        top = mag.amax(1, keepdim=True)
+        return ((mag >= top) & (mag > 0)).float()
+    return (mag / mix.unsqueeze(1).clamp_min(1e-8)).clamp(0, 1)
+
+
+def loss_fn(masks: torch.Tensor, target: torch.Tensor, cfg: Config) -> torch.Tensor:
+    if cfg.mask == "ratio":
+        return F.smooth_l1_loss(masks, target)
+    pos = target.sum()
+    w_pos = ((target.numel() - pos) / pos.clamp_min(1.0)).clamp(1.0, 100.0)
+    p = masks.clamp(1e-6, 1 - 1e-6)
+    return -(w_pos * target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
+
+
+# ----------------------------------------------------------------------------- data
+class Data:
+    """Solo clips of one split with per-class indices, frame features for the visual
+    contexts and the mixture sampler."""
+
+    def __init__(self, cfg: Config, d: dict, feats: np.ndarray | None = None):
+        self.cfg, self.d, self.feats = cfg, d, feats
+        self.by_class = [np.flatnonzero(d["labels"] == k) for k in range(N_SLOTS)]
+        self.classes = np.array([k for k in range(N_SLOTS) if len(self.by_class[k])])
+
+    def draw(self, g: np.random.Generator, n_mix: int, lo: int, hi: int) -> list[list[tuple[int, int]]]:
+        """``n_mix`` mixtures, each a list of (slot, clip index) with 2..hi distinct instruments."""
+        out = []
+        for _ in range(n_mix):
+            n = int(g.integers(lo, min(hi, len(self.classes)) + 1))
+            slots = g.choice(self.classes, n, replace=False)
+            out.append([(int(k), int(g.choice(self.by_class[k]))) for k in sorted(slots)])
+        return out
+
+    def batch(self, mixes: list[list[tuple[int, int]]], g: np.random.Generator | None, train: bool) -> dict:
+        cfg = self.cfg
+        b = len(mixes)
+        flat = [(i, k, c) for i, m in enumerate(mixes) for k, c in m]
+        audio = torch.from_numpy(self.d["audio"][[c for _, _, c in flat]])
+        spec = fe.stft(audio)
+        S = spec.new_zeros(b, N_SLOTS, *spec.shape[1:])
+        S[[i for i, _, _ in flat], [k for _, k, _ in flat]] = spec
+        present = torch.zeros(b, N_SLOTS)
+        present[[i for i, _, _ in flat], [k for _, k, _ in flat]] = 1.0
+        out = {"S": S, "X": S.sum(1), "present": present, "context": None}
+        if cfg.context in ("visual", "visual-finetune", "motion"):
+            k_max = self.d["frames"].shape[1]
+            if cfg.context == "motion":
+                idx = mm.frame_index(k_max, cfg.motion_frames)
+                f = torch.zeros(b, N_SLOTS, len(idx), self.feats.shape[-1])
+                for i, k, c in flat:
+                    f[i, k] = torch.from_numpy(self.feats[c, idx])
+            else:
+                js = [int(g.integers(0, k_max)) if train else k_max // 2 for _ in flat]
+                if cfg.context == "visual":
+                    f = torch.zeros(b, N_SLOTS, self.feats.shape[-1])
+                    for (i, k, c), j in zip(flat, js):
+                        f[i, k] = torch.from_numpy(self.feats[c, j])
+                else:
+                    size = self.d["frames"].shape[2]
+                    f = torch.zeros(b, N_SLOTS, 3, size, size)
+                    for (i, k, c), j in zip(flat, js):
+                        f[i, k] = mm.frame_tensor(self.d["frames"][c, j])
+            out["context"] = f
+        return out
+
+
+@torch.no_grad()
+def frame_features(model, frames: np.ndarray) -> np.ndarray:
+    """Per-frame trunk features of every clip.  ``(n, k, H, W, 3)`` -> ``(n, k, D)``."""
+    model.eval()
+    out = [model.features(mm.frame_tensor(frames[i:i + 32]).flatten(0, 1)).view(len(frames[i:i + 32]), frames.shape[1], -1)
+           for i in range(0, len(frames), 32)]
+    return torch.cat(out).numpy()
+
+
+def load_data(cfg: Config, version: str, progress: bool = False) -> tuple[Data, Data]:
+    mcfg = mm.Config.load(cfg.mm_config)
+    tr, va = mm.load_split(mcfg, version, "train", progress), mm.load_split(mcfg, version, "val", progress)
+    ftr = fva = None
+    if cfg.context in ("visual", "motion"):
+        p = workdir(cfg, version) / "frame-features.npz"
+        if not p.exists():
+            m = trunk(cfg, version, progress)
+            tmp = p.with_suffix(".tmp.npz")
+            np.savez(tmp, train=frame_features(m, tr["frames"]), val=frame_features(m, va["frames"]))
+            tmp.replace(p)
+        with np.load(p) as z:
+            ftr, fva = z["train"], z["val"]
+    return Data(cfg, tr, ftr), Data(cfg, va, fva)
+
+
+# ----------------------------------------------------------------------------- training
+def step_loss(model: CUNet, data: Data, mixes, cfg: Config, g: np.random.Generator | None, train: bool) -> torch.Tensor:
+    bt = data.batch(mixes, g, train)
+    x = features(bt["X"], cfg)
+    if train and cfg.noise:
+        x = x + cfg.noise_std * torch.from_numpy(g.standard_normal(x.shape).astype(np.float32))
+    with torch.no_grad():
+        target = targets(bt["S"], bt["X"], cfg)
+    return loss_fn(model(x, bt["context"], bt["present"]), target, cfg)
+
+
+def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = None,
+          stop_after: int | None = None, data: tuple[Data, Data] | None = None) -> Path | None:
+    ckpt = ckpt or workdir(cfg, version) / f"{cfg.variant}.pt"
+    if ckpt.exists():
+        return ckpt
+    tr, va = data or load_data(cfg, version, progress)
+    torch.manual_seed(cfg.seed)
+    model = build(cfg, version)
+    trunk_params = list(model.context.trunk.parameters()) if cfg.context == "visual-finetune" else []
+    ids = {id(p) for p in trunk_params}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in ids], "lr": cfg.lr}]
+    if trunk_params:
+        groups.append({"params": trunk_params, "lr": cfg.lr_trunk})
+    opt = torch.optim.Adam(groups)
+    gv = np.random.default_rng(4321)
+    select = va.draw(gv, cfg.n_val, 2, 5)
+    per_level = {n: va.draw(np.random.default_rng((4321, n)), cfg.n_val, n, n) for n in range(2, cfg.max_sources + 1)}
+    live = {"level": 2 if cfg.curriculum else cfg.max_sources}
+
+    def curriculum(state: dict) -> None:
+        state.setdefault("level", live["level"])
+        state.setdefault("levels", [])
+        state.setdefault("cur_best", float("inf"))
+        state.setdefault("cur_bad", 0)
+        n_done = len(state["history"])
+        if n_done > len(state["levels"]):  # an evaluation just happened
+            model.eval()
+            with torch.no_grad():
+                vl = float(step_loss(model, va, per_level[state["level"]], cfg, None, False))
+            if vl < state["cur_best"] - 1e-4:
+                state["cur_best"], state["cur_bad"] = vl, 0
+            else:
+                state["cur_bad"] += 1
+            if state["cur_bad"] >= cfg.patience:
+                state["cur_bad"] = 0
+                if state["level"] < cfg.max_sources:
+                    state["level"] += 1
+                    state["cur_best"] = float("inf")
+                else:
+                    for grp in opt.param_groups:
+                        grp["lr"] *= 0.5
+            state["levels"].append({"step": state["step"], "level_loss": vl, "level": state["level"],
+                                    "lr": opt.param_groups[0]["lr"]})
+        live["level"] = state["level"]
+
+    def batch_loss(g):
+        return step_loss(model, tr, tr.draw(g, cfg.batch, 2, live["level"]), cfg, g, True)
+
+    def train_mode():
+        model.train()
+        if cfg.context == "visual-finetune":
+            model.context.trunk.train()
+
+    part = ckpt.with_suffix(".partial.pt")
+    state = run_steps(model, opt, part, steps=cfg.steps, eval_every=cfg.eval_every, seed=cfg.seed,
+                      batch_loss=batch_loss, val_loss=lambda: step_loss(model, va, select, cfg, None, False),
+                      desc=cfg.variant, progress=progress, stop_after=stop_after, train_mode=train_mode,
+                      after_eval=curriculum)
+    if state is None:
+        return None
+    torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"],
+                "levels": state["levels"], "best_val_loss": state["best"], "seconds": state["seconds"]}, ckpt)
+    part.unlink(missing_ok=True)
+    return ckpt
+
+
+def load(cfg: Config, path: Path) -> CUNet:
+    m = build(cfg)
+    m.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["model"])
+    return m.eval()
+
+
+# ----------------------------------------------------------------------------- inference
+@torch.no_grad()
+def separate(model: CUNet, cfg: Config, mix: np.ndarray, present: np.ndarray, context: torch.Tensor | None = None) -> np.ndarray:
+    """Estimates of the 13 slots of one mixture, processed in 65535-sample segments
+    (the last zero-padded).  ``present (13,)``; ``context`` as in training with a batch
+    dimension of 1.  Shape: ``(13, n_samples)``."""
+    model.eval()
+    n = len(mix)
+    n_seg = max(1, -(-n // fe.SEG))
+    x = np.zeros(n_seg * fe.SEG, np.float32)
+    x[:n] = mix
+    X = fe.stft(torch.from_numpy(x.reshape(n_seg, fe.SEG)))
+    pr = torch.from_numpy(present.astype(np.float32))[None].expand(n_seg, -1)
+    ctx = context.expand(n_seg, *context.shape[1:]) if context is not None else None
+    m = model(features(X, cfg), ctx, pr)
+    if cfg.mask == "binary":
+        m = (m > 0.5).float()
+    if cfg.freq == "log":
+        m = fe.unwarp(m.flatten(0, 1)).view(n_seg, N_SLOTS, fe.N_FREQ, -1).clamp(0, 1)
+    est = fe.apply_masks(X, m, fe.SEG)  # (n_seg, 13, SEG)
+    return est.permute(1, 0, 2).reshape(N_SLOTS, -1)[:, :n].numpy()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="train a conditioned U-Net variant on synth-ensembles")
+    ap.add_argument("--variant", required=True, help="|".join(variants()) + " or all")
+    ap.add_argument("--config", default="cpu")
+    ap.add_argument("--version", default="1")
+    a = ap.parse_args(argv)
+    names = list(variants()) if a.variant == "all" else [a.variant]
+    for v in names:
+        cfg = Config.load(a.config, v)
+        ck = torch.load(train(cfg, a.version), map_location="cpu", weights_only=False)
+        lv = ck["levels"][-1]["level"] if ck["levels"] else "-"
+        print(f"{v}: best validation loss {ck['best_val_loss']:.4f}, final curriculum level {lv}, {ck['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
