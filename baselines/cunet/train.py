@@ -154,8 +154,8 @@ class Data:
     """Solo clips of one split with per-class indices, frame features for the visual
     contexts and the mixture sampler."""
 
-    def __init__(self, cfg: Config, d: dict, feats: np.ndarray | None = None):
-        self.cfg, self.d, self.feats = cfg, d, feats
+    def __init__(self, d: dict, feats: np.ndarray | None = None):
+        self.d, self.feats = d, feats
         self.by_class = [np.flatnonzero(d["labels"] == k) for k in range(N_SLOTS)]
         self.classes = np.array([k for k in range(N_SLOTS) if len(self.by_class[k])])
 
@@ -168,8 +168,7 @@ class Data:
             out.append([(int(k), int(g.choice(self.by_class[k]))) for k in sorted(slots)])
         return out
 
-    def batch(self, mixes: list[list[tuple[int, int]]], g: np.random.Generator | None, train: bool) -> dict:
-        cfg = self.cfg
+    def batch(self, mixes: list[list[tuple[int, int]]], cfg: Config, g: np.random.Generator | None, train: bool) -> dict:
         b = len(mixes)
         flat = [(i, k, c) for i, m in enumerate(mixes) for k, c in m]
         audio = torch.from_numpy(self.d["audio"][[c for _, _, c in flat]])
@@ -223,12 +222,12 @@ def load_data(cfg: Config, version: str, progress: bool = False) -> tuple[Data, 
             tmp.replace(p)
         with np.load(p) as z:
             ftr, fva = z["train"], z["val"]
-    return Data(cfg, tr, ftr), Data(cfg, va, fva)
+    return Data(tr, ftr), Data(va, fva)
 
 
 # ----------------------------------------------------------------------------- training
 def step_loss(model: CUNet, data: Data, mixes, cfg: Config, g: np.random.Generator | None, train: bool) -> torch.Tensor:
-    bt = data.batch(mixes, g, train)
+    bt = data.batch(mixes, cfg, g, train)
     x = features(bt["X"], cfg)
     if train and cfg.noise:
         x = x + cfg.noise_std * torch.from_numpy(g.standard_normal(x.shape).astype(np.float32))
