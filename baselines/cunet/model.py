@@ -146,7 +146,7 @@ class CUNet(nn.Module):
         elif conditioning == "film-final":
             self.film = FiLM(d, N_SLOTS, film_hidden)
         n_out = N_SLOTS if heads == 1 else 1
-        dec_widths = [max(1, round(w * head_width)) for w in widths]
+        dec_widths = [max(1, round(w * head_width)) for w in widths] if heads > 1 else widths
         self.dec = nn.ModuleList(_Decoder(widths, dec_widths, n_out, dropout) for _ in range(heads))
 
     def logits(self, x: torch.Tensor, context: torch.Tensor | None = None, present: torch.Tensor | None = None) -> torch.Tensor:

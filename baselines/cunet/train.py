@@ -109,8 +109,7 @@ def build(cfg: Config, version: str | None = None) -> CUNet:
         if cfg.context == "visual-finetune":
             tr = trunk(cfg, version) if version is not None else mm.build(mcfg, "visual")
         ctx = Context(cfg.context, d, cfg.lstm_hidden, trunk=tr)
-    return CUNet(cfg.widths, cfg.heads, cfg.dropout, cfg.conditioning, ctx, cfg.film_hidden,
-                 cfg.head_width if cfg.heads > 1 else 1.0)
+    return CUNet(cfg.widths, cfg.heads, cfg.dropout, cfg.conditioning, ctx, cfg.film_hidden, cfg.head_width)
 
 
 # ----------------------------------------------------------------------------- features

@@ -215,3 +215,31 @@ def test_curriculum_grows_on_plateaus(mini_data, tmp_path, monkeypatch):
     flat = replace(cfg, curriculum=False)
     p = tr.train(flat, "1-mini", progress=False, ckpt=tmp_path / "flat.pt", data=mini_data)
     assert {x["level"] for x in torch.load(p, weights_only=False)["levels"]} == {cfg.max_sources}
+
+
+def test_claims_report_on_committed_entries(tmp_path):
+    """The claims table with the committed oracle entries standing in for two variants:
+    the ideal binary mask must beat the mixture, not the other way round."""
+    import shutil
+    from pathlib import Path
+
+    from baselines.cunet import analysis
+
+    src = Path(__file__).parents[2] / "leaderboards" / "synth-ensembles-separation" / "1" / "entries"
+    dst = tmp_path / "synth-ensembles-separation" / "1" / "entries"
+    dst.mkdir(parents=True)
+    for old, new in [("oracle-ibm", "unet-film-bottleneck"), ("oracle-mixture", "unet")]:
+        for ext in (".json", ".scores.parquet"):
+            shutil.copy(src / f"{old}{ext}", dst / f"{new}{ext}")
+    text = analysis.report(tmp_path, "synth-ensembles-separation@1")
+    assert "| `unet` |" in text and "| `unet-film-bottleneck` |" in text
+    line = next(x for x in text.splitlines() if x.startswith("| FiLM-bottleneck label conditioning beats no conditioning (SDR)"))
+    assert line.endswith("**holds** |")
+    # swapped: the claim must fail
+    for ext in (".json", ".scores.parquet"):
+        (dst / f"unet{ext}").rename(dst / f"tmp{ext}")
+        (dst / f"unet-film-bottleneck{ext}").rename(dst / f"unet{ext}")
+        (dst / f"tmp{ext}").rename(dst / f"unet-film-bottleneck{ext}")
+    text = analysis.report(tmp_path, "synth-ensembles-separation@1")
+    line = next(x for x in text.splitlines() if x.startswith("| FiLM-bottleneck label conditioning beats no conditioning (SDR)"))
+    assert line.endswith("**does not hold** |")
