@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -92,3 +93,12 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
     bar.close()
     model.load_state_dict(state["best_state"])
     return state
+
+
+def save_final(ckpt: Path, part: Path, model: torch.nn.Module, cfg, state: dict, **extra) -> Path:
+    """Write the finished checkpoint of a :func:`run_steps` run (weights, config, history,
+    best validation loss, training seconds and ``extra``) and remove the partial one."""
+    torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"],
+                "best_val_loss": state["best"], "seconds": state["seconds"], **extra}, ckpt)
+    part.unlink(missing_ok=True)
+    return ckpt

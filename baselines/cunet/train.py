@@ -25,7 +25,7 @@ seeds as in :func:`baselines._common.run_steps`.
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 import yaml
 
 from baselines import frontend as fe
-from baselines._common import load_config, run_steps
+from baselines._common import load_config, run_steps, save_final
 from baselines._common import workdir as _workdir
 from baselines.multimodal import train as mm
 
@@ -295,10 +295,7 @@ def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = 
                       after_eval=curriculum)
     if state is None:
         return None
-    torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"],
-                "levels": state["levels"], "best_val_loss": state["best"], "seconds": state["seconds"]}, ckpt)
-    part.unlink(missing_ok=True)
-    return ckpt
+    return save_final(ckpt, part, model, cfg, state, levels=state["levels"])
 
 
 def load(cfg: Config, path: Path) -> CUNet:

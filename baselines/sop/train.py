@@ -15,7 +15,7 @@ single frames, then freezes it (visual learning rate 0) and trains the audio net
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from avbench.instruments import CLASSES
 from baselines import frontend as fe
-from baselines._common import load_config, run_steps
+from baselines._common import load_config, run_steps, save_final
 from baselines._common import workdir as _workdir
 from baselines.multimodal import train as mm
 
@@ -162,10 +162,7 @@ def train(cfg: Config, kind: str, version: str, progress: bool = True, ckpt: Pat
                       stop_after=stop_after, train_mode=train_mode, state=state)
     if state is None:
         return None
-    torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"],
-                "best_val_loss": state["best"], "seconds": state["seconds"], "cls_acc": state["cls_acc"]}, ckpt)
-    part.unlink(missing_ok=True)
-    return ckpt
+    return save_final(ckpt, part, model, cfg, state, cls_acc=state["cls_acc"])
 
 
 def load(cfg: Config, kind: str, path: Path) -> Separator:

@@ -11,7 +11,7 @@ loss (fixed validation windows) is kept; checkpoints every ``eval_every`` steps.
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ import torch
 from avbench.instruments import CLASSES
 from avbench.tasks import get_task
 
-from baselines._common import load_config, run_steps
+from baselines._common import load_config, run_steps, save_final
 from baselines._common import workdir as _workdir
 
 from .model import WaveUNet
@@ -123,10 +123,7 @@ def train(cfg: Config, model_name: str, version: str, progress: bool = True, ckp
                       stop_after=stop_after)
     if state is None:
         return None
-    torch.save({"model": model.state_dict(), "config": asdict(cfg), "history": state["history"],
-                "best_val_loss": state["best"], "seconds": state["seconds"], "n_in": n_in, "n_out": n_out}, ckpt)
-    part.unlink(missing_ok=True)
-    return ckpt
+    return save_final(ckpt, part, model, cfg, state, n_in=n_in, n_out=n_out)
 
 
 def load(cfg: Config, model_name: str, path: Path) -> WaveUNet:
