@@ -63,6 +63,7 @@ class Config:
     lstm_hidden: int = 64
     motion_frames: int = 15
     mm_config: str = "cpu"          #: the multimodal config whose cached clips, frames and frame classifier are used
+    device: str = "auto"            #: auto (the GPU when there is one) | cpu | cuda
     # the variant (set from variants.yaml)
     variant: str = "unet"
     heads: int = 1
@@ -167,16 +168,18 @@ class Data:
             out.append([(int(k), int(g.choice(self.by_class[k]))) for k in sorted(slots)])
         return out
 
-    def batch(self, mixes: list[list[tuple[int, int]]], cfg: Config, g: np.random.Generator | None, train: bool) -> dict:
+    def batch(self, mixes: list[list[tuple[int, int]]], cfg: Config, g: np.random.Generator | None, train: bool,
+              device: torch.device | str = "cpu") -> dict:
+        """Slot STFTs ``S``, mixture STFT ``X``, ``present`` and the context, on ``device``."""
         b = len(mixes)
         flat = [(i, k, c) for i, m in enumerate(mixes) for k, c in m]
-        audio = torch.from_numpy(self.d["audio"][[c for _, _, c in flat]])
+        audio = torch.from_numpy(self.d["audio"][[c for _, _, c in flat]]).to(device)
         spec = fe.stft(audio)
         S = spec.new_zeros(b, N_SLOTS, *spec.shape[1:])
         S[[i for i, _, _ in flat], [k for _, k, _ in flat]] = spec
         present = torch.zeros(b, N_SLOTS)
         present[[i for i, _, _ in flat], [k for _, k, _ in flat]] = 1.0
-        out = {"S": S, "X": S.sum(1), "present": present, "context": None}
+        out = {"S": S, "X": S.sum(1), "present": present.to(device), "context": None}
         if cfg.context in ("visual", "visual-finetune", "motion"):
             k_max = self.d["frames"].shape[1]
             if cfg.context == "motion":
@@ -195,7 +198,7 @@ class Data:
                     f = torch.zeros(b, N_SLOTS, 3, size, size)
                     for (i, k, c), j in zip(flat, js):
                         f[i, k] = mm.frame_tensor(self.d["frames"][c, j])
-            out["context"] = f
+            out["context"] = f.to(device)
         return out
 
 
@@ -225,11 +228,19 @@ def load_data(cfg: Config, version: str, progress: bool = False) -> tuple[Data, 
 
 
 # ----------------------------------------------------------------------------- training
+def device_of(cfg: Config) -> torch.device:
+    """``auto``: the GPU when there is one."""
+    if cfg.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(cfg.device)
+
+
 def step_loss(model: CUNet, data: Data, mixes, cfg: Config, g: np.random.Generator | None, train: bool) -> torch.Tensor:
-    bt = data.batch(mixes, cfg, g, train)
+    dev = next(model.parameters()).device
+    bt = data.batch(mixes, cfg, g, train, dev)
     x = features(bt["X"], cfg)
     if train and cfg.noise:
-        x = x + cfg.noise_std * torch.from_numpy(g.standard_normal(x.shape).astype(np.float32))
+        x = x + cfg.noise_std * torch.from_numpy(g.standard_normal(x.shape).astype(np.float32)).to(dev)
     with torch.no_grad():
         target = targets(bt["S"], bt["X"], cfg)
     return loss_fn(model(x, bt["context"], bt["present"]), target, cfg)
@@ -242,7 +253,7 @@ def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = 
         return ckpt
     tr, va = data or load_data(cfg, version, progress)
     torch.manual_seed(cfg.seed)
-    model = build(cfg, version)
+    model = build(cfg, version).to(device_of(cfg))
     trunk_params = list(model.context.trunk.parameters()) if cfg.context == "visual-finetune" else []
     ids = {id(p) for p in trunk_params}
     groups = [{"params": [p for p in model.parameters() if id(p) not in ids], "lr": cfg.lr}]
@@ -301,7 +312,7 @@ def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = 
 def load(cfg: Config, path: Path) -> CUNet:
     m = build(cfg)
     m.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["model"])
-    return m.eval()
+    return m.to(device_of(cfg)).eval()
 
 
 # ----------------------------------------------------------------------------- inference
@@ -311,20 +322,21 @@ def separate(model: CUNet, cfg: Config, mix: np.ndarray, present: np.ndarray, co
     (the last zero-padded).  ``present (13,)``; ``context`` as in training with a batch
     dimension of 1.  Shape: ``(13, n_samples)``."""
     model.eval()
+    dev = next(model.parameters()).device
     n = len(mix)
     n_seg = max(1, -(-n // fe.SEG))
     x = np.zeros(n_seg * fe.SEG, np.float32)
     x[:n] = mix
-    X = fe.stft(torch.from_numpy(x.reshape(n_seg, fe.SEG)))
-    pr = torch.from_numpy(present.astype(np.float32))[None].expand(n_seg, -1)
-    ctx = context.expand(n_seg, *context.shape[1:]) if context is not None else None
+    X = fe.stft(torch.from_numpy(x.reshape(n_seg, fe.SEG)).to(dev))
+    pr = torch.from_numpy(present.astype(np.float32)).to(dev)[None].expand(n_seg, -1)
+    ctx = context.to(dev).expand(n_seg, *context.shape[1:]) if context is not None else None
     m = model(features(X, cfg), ctx, pr)
     if cfg.mask == "binary":
         m = (m > 0.5).float()
     if cfg.freq == "log":
         m = fe.unwarp(m.flatten(0, 1)).view(n_seg, N_SLOTS, fe.N_FREQ, -1).clamp(0, 1)
     est = fe.apply_masks(X, m, fe.SEG)  # (n_seg, 13, SEG)
-    return est.permute(1, 0, 2).reshape(N_SLOTS, -1)[:, :n].numpy()
+    return est.permute(1, 0, 2).reshape(N_SLOTS, -1)[:, :n].cpu().numpy()
 
 
 def main(argv=None) -> int:

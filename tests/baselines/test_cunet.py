@@ -120,6 +120,10 @@ def test_separate_lengths_and_identity_masks():
     cfg = replace(tr.Config(), widths=W)
 
     class Ones(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+
         def forward(self, x, context=None, present=None):
             return torch.ones(x.shape[0], N_SLOTS, *x.shape[2:])
 
