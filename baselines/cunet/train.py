@@ -53,6 +53,7 @@ class Config:
     film_hidden: int = 64
     steps: int = 500
     batch: int = 8
+    crop: int = 0                   #: training excerpts of this many samples (0: whole 65535-sample clips)
     lr: float = 1e-3
     lr_trunk: float = 1e-4          #: the fine-tuned visual trunk
     eval_every: int = 50
@@ -173,7 +174,11 @@ class Data:
         """Slot STFTs ``S``, mixture STFT ``X``, ``present`` and the context, on ``device``."""
         b = len(mixes)
         flat = [(i, k, c) for i, m in enumerate(mixes) for k, c in m]
-        audio = torch.from_numpy(self.d["audio"][[c for _, _, c in flat]]).to(device)
+        audio = self.d["audio"][[c for _, _, c in flat]]
+        if train and cfg.crop:  # one random excerpt per mixture, the same for its sources
+            start = g.integers(0, audio.shape[1] - cfg.crop + 1, b)
+            audio = np.stack([a[start[i]:start[i] + cfg.crop] for (i, _, _), a in zip(flat, audio)])
+        audio = torch.from_numpy(audio).to(device)
         spec = fe.stft(audio)
         S = spec.new_zeros(b, N_SLOTS, *spec.shape[1:])
         S[[i for i, _, _ in flat], [k for _, k, _ in flat]] = spec
