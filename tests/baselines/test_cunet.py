@@ -247,3 +247,20 @@ def test_claims_report_on_committed_entries(tmp_path):
     text = analysis.report(tmp_path, "synth-ensembles-separation@1")
     line = next(x for x in text.splitlines() if x.startswith("| FiLM-bottleneck label conditioning beats no conditioning (SDR)"))
     assert line.endswith("**does not hold** |")
+
+
+def test_training_excerpts(mini_data):
+    """``crop``: one random excerpt per mixture, the same for all its sources."""
+    cfg = replace(tr.Config.load("tiny", "unet"), crop=16128)
+    tr_data = mini_data[0]
+    g = np.random.default_rng(3)
+    mixes = tr_data.draw(g, 2, 2, 3)
+    bt = tr_data.batch(mixes, cfg, np.random.default_rng(5), True)
+    assert bt["S"].shape[-1] == 16128 // fe.HOP + 1 == 64
+    start = np.random.default_rng(5).integers(0, 65535 - 16128 + 1, 2)
+    for i, m in enumerate(mixes):
+        for k, c in m:
+            x = torch.from_numpy(tr_data.d["audio"][c, start[i]:start[i] + 16128])
+            torch.testing.assert_close(bt["S"][i, k], fe.stft(x[None])[0])
+    # validation batches use the whole clips
+    assert tr_data.batch(mixes, cfg, None, False)["S"].shape[-1] == 256
