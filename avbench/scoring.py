@@ -225,23 +225,23 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
         partial.mkdir(parents=True, exist_ok=True)
         ids = [i.id for i in task.items]
         chunks = [ids[s:s + CHUNK] for s in range(0, len(ids), CHUNK)]
-        todo = [(k, c) for k, c in enumerate(chunks) if not (partial / f"chunk-{k:05d}.parquet").exists()]
+        pending = [(k, c) for k, c in enumerate(chunks) if not (partial / f"chunk-{k:05d}.parquet").exists()]
         workers = workers or os.cpu_count() or 1
-        args = [(str(sub.root), entry.model_dump_json(), spec.key, c) for _, c in todo]
-        bar = tqdm(total=len(chunks), initial=len(chunks) - len(todo), desc=f"score {spec.key}", unit="chunk",
+        args = [(str(sub.root), entry.model_dump_json(), spec.key, c) for _, c in pending]
+        bar = tqdm(total=len(chunks), initial=len(chunks) - len(pending), desc=f"score {spec.key}", unit="chunk",
                    disable=not progress)
-        if engine == "ray" and todo:
+        if engine == "ray" and pending:
             for pos, frame in _ray_map(args, address, workers):
-                frame.to_parquet(partial / f"chunk-{todo[pos][0]:05d}.parquet", index=False)
+                frame.to_parquet(partial / f"chunk-{pending[pos][0]:05d}.parquet", index=False)
                 bar.update(1)
-        elif workers > 1 and len(todo) > 1:
+        elif workers > 1 and len(pending) > 1:
             ctx = mp.get_context("fork")
-            with ctx.Pool(min(workers, len(todo)), initializer=_init_worker) as pool:
-                for (k, _), frame in zip(todo, pool.imap(_score_chunk, args)):
+            with ctx.Pool(min(workers, len(pending)), initializer=_init_worker) as pool:
+                for (k, _), frame in zip(pending, pool.imap(_score_chunk, args)):
                     frame.to_parquet(partial / f"chunk-{k:05d}.parquet", index=False)
                     bar.update(1)
         else:
-            for (k, _), a in zip(todo, args):
+            for (k, _), a in zip(pending, args):
                 _score_chunk(a).to_parquet(partial / f"chunk-{k:05d}.parquet", index=False)
                 bar.update(1)
         bar.close()

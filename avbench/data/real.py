@@ -403,27 +403,27 @@ def prepare(name: str, root: str | Path, version: str | None = None, splits: lis
         state = {"dataset": name, "version": version, "manifest_sha256": manifest_sha256(name, version),
                  "settings": settings, "items": {}}
     state["root"] = str(root)
-    todo = []
+    pending = []
     for r in _rows_of(name, version, splits):
         if r.id in state["items"]:
             continue
         found, _ = resolve(r, root)
-        todo.append((r.model_dump_json(), {k: str(v) for k, v in found.items()}, str(out), sample_rate, fps, size))
+        pending.append((r.model_dump_json(), {k: str(v) for k, v in found.items()}, str(out), sample_rate, fps, size))
     out.mkdir(parents=True, exist_ok=True)
 
     def save():
         atomic_write(state_p, json.dumps(state, indent=1, sort_keys=True))
 
-    bar = tqdm(total=len(todo), desc=f"prepare {name}@{version}", unit="item", disable=not progress)
-    if workers > 1 and len(todo) > 1:
+    bar = tqdm(total=len(pending), desc=f"prepare {name}@{version}", unit="item", disable=not progress)
+    if workers > 1 and len(pending) > 1:
         with ProcessPoolExecutor(workers) as ex:
-            for k, (iid, rec) in enumerate(ex.map(_prepare_one, todo, chunksize=4)):
+            for k, (iid, rec) in enumerate(ex.map(_prepare_one, pending, chunksize=4)):
                 state["items"][iid] = rec
                 bar.update()
                 if k % 50 == 49:
                     save()
     else:
-        for k, a in enumerate(todo):
+        for k, a in enumerate(pending):
             iid, rec = _prepare_one(a)
             state["items"][iid] = rec
             bar.update()
