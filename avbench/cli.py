@@ -1,7 +1,10 @@
 """``avbench`` command line.  Every subcommand is a thin wrapper over a library function.
 
-Errors caused by input (bad submission, missing data, wrong option) print one message
-naming the file and the fix, without a traceback, and exit 2.
+Exit codes: 0 success; 2 the input is wrong (bad submission, missing data, wrong
+option, a hand-edited leaderboard): every problem is printed with its code, file and
+fix, without a traceback, and as a JSON report with ``--json``; 3 writing results or
+a leaderboard failed (disk full, I/O error) and the old files are intact; 1 an
+internal error (a bug: the traceback is printed).
 """
 from __future__ import annotations
 
@@ -169,10 +172,17 @@ def cmd_tasks(args) -> int:
 
 # ----------------------------------------------------------------------------- submissions
 def cmd_validate(args) -> int:
+    from .errors import render_problems, report
     from .submission import validate
 
-    sub = validate(args.path, args.task)
-    _print(args, f"{sub.root}: valid ({', '.join(t.key for t in sub.meta.tasks)})")
+    sub = validate(args.path, args.task, workers=args.workers)
+    if args.json:
+        print(json.dumps(report(sub.warnings, sub.root), indent=2, ensure_ascii=True))
+        return 0
+    for line in render_problems(sub.warnings):
+        print(f"warning: {line}", file=sys.stderr)
+    _print(args, f"{sub.root}: valid ({', '.join(t.key for t in sub.meta.tasks)})"
+           + (f", {len(sub.warnings)} warning(s)" if sub.warnings else ""))
     return 0
 
 
@@ -181,11 +191,23 @@ def cmd_score(args) -> int:
     from .scoring import score, scores_path
     from .submission import validate
 
-    sub = validate(args.path, args.task)
+    from .errors import render_problems
+
+    sub = validate(args.path, args.task, workers=args.workers)
     results = score(args.path, args.task, workers=args.workers, progress=not args.quiet and not args.json,
                     validate_first=False, engine=args.engine, address=args.address)
+    if not args.json:
+        for w in render_problems(sub.warnings):
+            print(f"warning: {w}", file=sys.stderr)
     out = []
     for r in results:
+        if not args.json:
+            from .errors import Problem
+
+            flags = [Problem(**{k: v for k, v in w.items() if k in ("code", "path", "message", "line", "column")},
+                             fix=w.get("hint", "")) for w in r.warnings if w["code"] in ("AVB451", "AVB452")]
+            for w in render_problems(flags):
+                print(f"warning: {w}", file=sys.stderr)
         if args.update_leaderboard:
             root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
             d = lb.add_entry(root, lb.entry_from(r, sub.meta),
@@ -206,9 +228,28 @@ def cmd_score(args) -> int:
 def cmd_lb_build(args) -> int:
     from . import leaderboard as lb
 
-    for d in lb.build(Path(args.leaderboards) if args.leaderboards else None, args.task):
+    for d in lb.build(Path(args.leaderboards) if args.leaderboards else None, args.task, adopt=args.adopt):
         _print(args, f"built {d}")
     return 0
+
+
+def cmd_lb_verify(args) -> int:
+    from . import leaderboard as lb
+
+    root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+    problems, fig = lb.verify(root, [Path(p) for p in args.submissions])
+    if args.json:
+        print(json.dumps({"verified": not problems, "problems": problems, **fig}, indent=2, ensure_ascii=True))
+    else:
+        for p in problems:
+            print(f"error: {p}", file=sys.stderr)
+        _print(args, f"{fig['boards']} boards, {fig['entries']} entries: {fig['scores_recomputed']} scores "
+                     f"recomputed from per-item scores, {fig['submissions_checked']} submission folder(s) and "
+                     f"{fig['files_hashed']} input files re-hashed"
+                     + (f"; {fig['entries_without_file_hashes']} entries predate per-file hashes"
+                        if fig["entries_without_file_hashes"] else "")
+                     + (f" -- {len(problems)} problem(s)" if problems else " -- verified"))
+    return 2 if problems else 0
 
 
 def cmd_lb_rescore(args) -> int:
@@ -460,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     val = common(sp.add_parser("validate", help="check a submission"))
     val.add_argument("path")
     val.add_argument("--task", default=None, help="NAME or NAME@VERSION")
+    val.add_argument("--workers", type=int, default=None, help="decoding processes (default: up to 2)")
     val.set_defaults(func=cmd_validate)
 
     s = common(sp.add_parser("score", help="validate and score a submission"))
@@ -492,7 +534,14 @@ def build_parser() -> argparse.ArgumentParser:
     b = common(lbp.add_parser("build", help="rebuild tables from the entries"))
     b.add_argument("--leaderboards", default=None)
     b.add_argument("--task", default=None)
+    b.add_argument("--adopt", action="store_true",
+                   help="accept files that differ from SHA256SUMS (after reviewing a hand-made change)")
     b.set_defaults(func=cmd_lb_build)
+    vf = common(lbp.add_parser("verify", help="recompute every hash and score an entry claims; fail on a difference"))
+    vf.add_argument("--leaderboards", default=None)
+    vf.add_argument("--submissions", nargs="*", default=[],
+                    help="folders holding scored submissions (or one submission): their files are re-hashed")
+    vf.set_defaults(func=cmd_lb_verify)
     rs = common(lbp.add_parser("rescore", help="re-score stored submissions under a new task version"))
     rs.add_argument("submissions", nargs="+", help="submission folders scored under --from")
     rs.add_argument("--task", required=True, help="task NAME")
@@ -529,11 +578,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except AvbenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        if getattr(args, "json", False):
+            print(json.dumps({"error": e.to_json(), "exit_code": e.exit_code}, indent=2, ensure_ascii=True))
+        print(f"error: {_printable(str(e))}", file=sys.stderr)
+        return e.exit_code
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _printable(s: str) -> str:
+    """Text any terminal encoding can print (names from a submission may not be)."""
+    enc = getattr(sys.stderr, "encoding", None) or "utf-8"
+    return s.encode(enc, "backslashreplace").decode(enc, "replace")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,18 +1,190 @@
-"""File writing shared by every layer: atomic replacement, so a reader never sees half a file."""
+"""Crash-safe file writing shared by every layer.
+
+* :func:`atomic_write`: temporary file beside the target, ``fsync``, atomic
+  ``os.replace``, directory ``fsync``: a reader sees the old or the new file, never half.
+* :func:`commit`: several files of one folder replaced as one transaction.  New
+  contents are staged as temporary files; the old files are kept as hard-linked
+  backups; a journal written atomically is the commit point; the renames follow.  An
+  I/O failure at any step restores the backups (old state, :class:`WriteError`); a
+  process killed after the commit point is rolled forward by :func:`recover` (new
+  state); temporary files left by a kill before it are swept by :func:`recover`.
+
+Every OS call that writes goes through :data:`_ops`, which tests replace to inject
+``ENOSPC``/``EIO`` at each step.
+"""
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from pathlib import Path
+
+from .errors import WriteError
+
+JOURNAL = ".journal.json"
+_TMP_SUFFIXES = (".tmp", ".bak")
+
+
+class _Ops:
+    """The writing primitives (one place to inject faults)."""
+
+    def write(self, path: Path, data: bytes) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def replace(self, src: Path, dst: Path) -> None:
+        os.replace(src, dst)
+
+    def link(self, src: Path, dst: Path) -> None:
+        os.link(src, dst)
+
+    def unlink(self, path: Path) -> None:
+        os.unlink(path)
+
+    def fsync_dir(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_ops = _Ops()
+
+
+def _tmp_name(path: Path, tag: str, kind: str = "tmp") -> Path:
+    return path.with_name(f".{path.name}.{tag}.{kind}")
+
+
+def _quiet_unlink(p: Path) -> None:
+    try:
+        os.unlink(p)
+    except OSError:
+        pass
 
 
 def atomic_write(path: str | Path, text: str | bytes) -> None:
-    """Write ``text`` (str or bytes) to a temporary file beside ``path``, fsync, rename."""
+    """Write ``text`` (str or bytes) to ``path`` atomically and durably."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    mode = "wb" if isinstance(text, bytes) else "w"
-    with open(tmp, mode) as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    tmp = _tmp_name(path, f"{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        _ops.write(tmp, data)
+        _ops.replace(tmp, path)
+        _ops.fsync_dir(path.parent)
+    except OSError as e:
+        _quiet_unlink(tmp)
+        raise WriteError(f"cannot write ({e.strerror or e}); the previous file is intact", path=path,
+                         fix="free disk space or fix the file system, then run the command again") from e
+
+
+def commit(root: str | Path, writes: dict[str, bytes | None]) -> None:
+    """Replace (bytes) or delete (``None``) files under ``root`` as one transaction.
+
+    Keys are paths relative to ``root``.  Call under the folder's lock, after
+    :func:`recover`.  Raises :class:`WriteError` with the old files intact on any
+    I/O failure.
+    """
+    root = Path(root)
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    staged: dict[str, Path] = {}
+    backups: dict[str, Path] = {}
+    plan = sorted(writes)
+    journal = root / JOURNAL
+    committed = False
+    try:
+        for rel in plan:
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if writes[rel] is not None:
+                staged[rel] = _tmp_name(target, tag)
+                _ops.write(staged[rel], writes[rel])
+            if target.exists():
+                backups[rel] = _tmp_name(target, tag, "bak")
+                _ops.link(target, backups[rel])
+        for d in sorted({(root / rel).parent for rel in plan} | {root}):
+            _ops.fsync_dir(d)
+        ops = [[rel, staged[rel].name if rel in staged else None, backups[rel].name if rel in backups else None]
+               for rel in plan]
+        jtmp = _tmp_name(journal, tag)
+        _ops.write(jtmp, json.dumps({"ops": ops}).encode())
+        _ops.replace(jtmp, journal)
+        _ops.fsync_dir(root)
+        committed = True
+        _roll_forward(root, ops)
+        _ops.unlink(journal)
+        _ops.fsync_dir(root)
+    except OSError as e:
+        if committed:
+            _roll_back(root, plan, staged, backups)
+            _quiet_unlink(journal)
+        for p in list(staged.values()) + list(backups.values()) + [_tmp_name(journal, tag)]:
+            _quiet_unlink(p)
+        raise WriteError(f"cannot update ({e.strerror or e}); the previous files are intact", path=root,
+                         fix="free disk space or fix the file system, then run the command again") from e
+    for p in backups.values():
+        _quiet_unlink(p)
+
+
+def _roll_forward(root: Path, ops: list) -> None:
+    dirs = {root}
+    for rel, tmp, _ in ops:
+        target = root / rel
+        dirs.add(target.parent)
+        if tmp is not None:
+            src = target.with_name(tmp)
+            if src.exists():
+                _ops.replace(src, target)
+        elif target.exists() and (tmp is None):
+            _ops.unlink(target)
+    for d in sorted(dirs):
+        _ops.fsync_dir(d)
+
+
+def _roll_back(root: Path, plan: list[str], staged: dict[str, Path], backups: dict[str, Path]) -> None:
+    """Undo a half-applied commit in this process (plain OS calls: the fault was one-off)."""
+    for rel in plan:
+        target = root / rel
+        if rel in backups and backups[rel].exists():
+            os.replace(backups[rel], target)
+        elif rel not in backups and target.exists():
+            os.unlink(target)
+    for d in sorted({(root / rel).parent for rel in plan} | {root}):
+        try:
+            fd = os.open(d, os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def recover(root: str | Path) -> list[str]:
+    """Finish an update a killed process had committed, and sweep orphaned temporary
+    files.  Call under the folder's lock.  Returns what was done."""
+    root = Path(root)
+    done = []
+    journal = root / JOURNAL
+    if journal.exists():
+        try:
+            ops = json.loads(journal.read_text())["ops"]
+        except (ValueError, KeyError, OSError):
+            ops = None
+        if ops is not None:
+            _roll_forward(root, ops)
+            done.append(f"completed an interrupted update of {len(ops)} file(s)")
+        os.unlink(journal)
+    if root.is_dir():
+        for dirpath, _, names in os.walk(root):
+            for n in names:
+                if n.startswith(".") and n.endswith(_TMP_SUFFIXES):
+                    os.unlink(os.path.join(dirpath, n))
+                    done.append(f"removed {os.path.relpath(os.path.join(dirpath, n), root)}")
+    return done

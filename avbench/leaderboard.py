@@ -6,14 +6,23 @@ submission (its metadata, scores and provenance); ``leaderboard.md``, ``.csv``,
 are rebuilt deterministically from the entries.  Entries scored
 under another task version are refused, never mixed in.  The main score ranks (its
 direction from the metric's metadata), ties break by name, oracle rows are shown
-after the ranked rows, marked, and not ranked.  Every write happens under a file lock
-and through an atomic rename, so concurrent scorers lose nothing.
+after the ranked rows, marked, and not ranked; an entry without a main score (``null``)
+ranks last.
+
+Every update is one transaction under the folder's file lock (:func:`avbench.files.commit`:
+staged files, fsync, journal, atomic renames, directory fsync; rolled forward after a
+kill, rolled back on an I/O error), so concurrent scorers lose nothing and a reader
+sees the old or the new board.  ``SHA256SUMS`` lists every file of the board as
+avbench last wrote it: a hand-edited or schema-invalid board is refused, never
+overwritten; :func:`verify` recomputes everything an entry claims.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 from filelock import FileLock
@@ -21,10 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .config import home, repo_root
 from .errors import LeaderboardError
+from .files import commit, recover
 from .metrics import METRICS
-from .files import atomic_write
 from .results import Provenance, Result, Stat, dump_json
 from .submission import SubmissionMeta
+
+SUMS = "SHA256SUMS"
+RENDERS = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.tex", "leaderboard.html")
+#: seconds a scorer waits for another one's update of the same board
+LOCK_TIMEOUT = float(os.environ.get("AVBENCH_LOCK_TIMEOUT", "900"))
 
 SEPARATION_COLUMNS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri", "pes", "eps"]
 CLASSIFICATION_COLUMNS = ["hit@1", "hit@3", "macro_f1", "micro_f1"]
@@ -34,7 +48,7 @@ LABELS = {"sdr": "SDR", "sir": "SIR", "sar": "SAR", "si_sdr": "SI-SDR", "sd_sdr"
 
 class Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    schema_version: int = 1
+    schema_version: int = 2
     name: str
     model: str
     authors: list[str] = Field(default_factory=list)
@@ -52,12 +66,15 @@ class Entry(BaseModel):
     scores: dict[str, Stat]
     breakdown: dict[str, dict[str, dict[str, Stat]]] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)
+    #: warnings of the scoring run, counted by code (e.g. AVB452: estimate identical to the reference)
+    warnings: dict[str, int] = Field(default_factory=dict)
     provenance: Provenance
 
     @property
     def main_value(self) -> float | None:
         s = self.scores.get(self.main_score)
-        return s.get(self.aggregate) if s else None
+        v = s.get(self.aggregate) if s else None
+        return None if v is None or v != v else v
 
 
 def default_root() -> Path:
@@ -77,27 +94,125 @@ def entry_from(result: Result, meta: SubmissionMeta) -> Entry:
                  n_parameters=meta.n_parameters, inputs=t.inputs if t else [], task=result.task,
                  version=result.version, family=result.family, main_score=result.main_score,
                  aggregate=result.aggregate, scores=result.scores, breakdown=result.breakdown,
-                 counts=result.counts, provenance=result.provenance)
+                 counts=result.counts, warnings=dict(result.warning_counts), provenance=result.provenance)
 
 
 def _lock(d: Path) -> FileLock:
     d.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(d / ".lock"), timeout=120)
+    return FileLock(str(d / ".lock"), timeout=LOCK_TIMEOUT)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def board_files(d: Path) -> list[str]:
+    """Files of a board that ``SHA256SUMS`` covers (relative POSIX paths, sorted)."""
+    out = [r for r in RENDERS if (d / r).is_file()]
+    if (d / "entries").is_dir():
+        out += [f"entries/{p.name}" for p in sorted((d / "entries").iterdir())
+                if not p.name.startswith(".")]
+    return sorted(out)
+
+
+def read_sums(d: Path) -> dict[str, str] | None:
+    p = d / SUMS
+    if not p.exists():
+        return None
+    out = {}
+    for k, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        digest, sep, rel = line.partition("  ")
+        if not sep or len(digest) != 64:
+            raise LeaderboardError(f"line {k} is not '<sha256>  <path>'", path=p,
+                                   fix="restore the file from git; it is written by avbench")
+        out[rel] = digest
+    return out
+
+
+def integrity_problems(d: Path) -> list[str]:
+    """Differences between a board's files and its ``SHA256SUMS`` (hand edits)."""
+    sums = read_sums(d)
+    files = board_files(d)
+    if sums is None:
+        return [f"{SUMS} missing"] if files else []
+    probs = []
+    for rel in files:
+        if rel not in sums:
+            probs.append(f"{rel}: not written by avbench (not in {SUMS})")
+        elif _sha((d / rel).read_bytes()) != sums[rel]:
+            probs.append(f"{rel}: changed since avbench wrote it")
+    probs += [f"{rel}: listed in {SUMS} but missing" for rel in sorted(set(sums) - set(files))]
+    return probs
+
+
+def _refuse_hand_edits(d: Path, adopt: bool) -> None:
+    probs = [] if adopt else integrity_problems(d)
+    if probs:
+        raise LeaderboardError("the board was edited by hand or is damaged; refusing to overwrite it:\n  "
+                               + "\n  ".join(probs[:20]), path=d, code="AVB501",
+                               fix="restore it from git (git checkout -- <board>), or review the files and run "
+                                   "`avbench leaderboard build --adopt` to accept them")
+
+
+def _keep_date(old: Path, new: Entry) -> Entry:
+    """Re-scoring unchanged outputs keeps the first date, so the files stay byte-identical."""
+    if not old.exists():
+        return new
+    try:
+        prev = Entry.model_validate_json(old.read_text())
+    except Exception:  # noqa: BLE001 - refused later by load_entries
+        return new
+    same = new.model_copy(update={"provenance": new.provenance.model_copy(update={"date": prev.provenance.date})})
+    return same if same == prev else new
 
 
 def add_entry(root: Path, entry: Entry, scores: Path | None = None) -> Path:
     """Add or replace an entry (and its per-item ``scores`` parquet, used for paired
-    tests) and rebuild that leaderboard (atomic, locked)."""
+    tests) and rebuild that leaderboard: one locked transaction."""
     d = board_dir(root, entry.task, entry.version)
     with _lock(d):
-        atomic_write(d / "entries" / f"{entry.name}.json", dump_json(entry))
-        target = d / "entries" / f"{entry.name}.scores.parquet"
-        if scores is not None:
-            atomic_write(target, Path(scores).read_bytes())
-        elif target.exists():
-            target.unlink()
-        _build_locked(d, entry.task, entry.version)
+        recover(d)
+        _refuse_hand_edits(d, adopt=False)
+        entries = [e for e in load_entries(d, entry.task, entry.version) if e.name != entry.name]
+        entry = _keep_date(d / "entries" / f"{entry.name}.json", entry)
+        entries.append(entry)
+        entries.sort(key=lambda e: e.name)
+        parquet = Path(scores).read_bytes() if scores is not None else None
+        writes: dict[str, bytes | None] = {f"entries/{entry.name}.json": dump_json(entry).encode(),
+                                           f"entries/{entry.name}.scores.parquet": parquet}
+        _write_board(d, entry.task, entry.version, entries, writes)
     return d
+
+
+def _write_board(d: Path, task: str, version: str, entries: list[Entry], writes: dict[str, bytes | None]) -> None:
+    """Render every table from ``entries`` (parquets as after ``writes``), add
+    ``SHA256SUMS`` and commit it all as one transaction."""
+    def parquet(name: str):
+        import pandas as pd
+
+        rel = f"entries/{name}.scores.parquet"
+        if rel in writes:
+            return None if writes[rel] is None else pd.read_parquet(io.BytesIO(writes[rel]))
+        return pd.read_parquet(d / rel) if (d / rel).exists() else None
+
+    sig = _significance(parquet, rank(entries))
+    writes = dict(writes)
+    writes["leaderboard.md"] = render_markdown(task, version, entries, d, sig).encode()
+    writes["leaderboard.csv"] = render_csv(entries, d, sig).encode()
+    writes["leaderboard.json"] = render_json(task, version, entries, d, sig).encode()
+    writes["leaderboard.tex"] = render_latex(task, version, entries, d, sig).encode()
+    writes["leaderboard.html"] = render_html(task, version, entries, d, sig).encode()
+    sums = {}
+    existing = set(board_files(d))
+    for rel in sorted(existing | {r for r, b in writes.items() if b is not None}):
+        if rel in writes:
+            if writes[rel] is not None:
+                sums[rel] = _sha(writes[rel])
+        else:
+            sums[rel] = _sha((d / rel).read_bytes())
+    writes[SUMS] = "".join(f"{h}  {rel}\n" for rel, h in sorted(sums.items())).encode()
+    writes = {r: b for r, b in writes.items() if b is not None or (d / r).exists()}
+    commit(d, writes)
 
 
 def load_entries(d: Path, task: str, version: str) -> list[Entry]:
@@ -106,7 +221,8 @@ def load_entries(d: Path, task: str, version: str) -> list[Entry]:
         try:
             e = Entry.model_validate_json(p.read_text())
         except Exception as ex:  # noqa: BLE001 - pydantic or JSON error in a user-edited file
-            raise LeaderboardError(f"invalid entry: {ex}", path=p, fix="re-score the submission with --update-leaderboard") from ex
+            raise LeaderboardError(f"invalid entry: {str(ex)[:500]}", path=p, code="AVB502",
+                                   fix="restore it from git, or re-score the submission with --update-leaderboard") from ex
         if e.task != task or e.version != version:
             raise LeaderboardError(f"entry is for {e.task}@{e.version}, not {task}@{version}", path=p,
                                    fix="move it to its own task/version folder; versions are never mixed")
@@ -142,35 +258,43 @@ def _columns(family: str) -> list[str]:
     return SEPARATION_COLUMNS if family == "separation" else CLASSIFICATION_COLUMNS
 
 
-def _significance(d: Path, ranked: list[tuple[int | None, Entry]]) -> dict[str, str]:
+def _significance(parquet, ranked: list[tuple[int | None, Entry]]) -> dict[str, str]:
     """``name -> text`` comparing every ranked row with the top row on the main score
     (Wilcoxon for separation, McNemar for classification), where both have per-item
-    scores.  Rows not significantly different from the top are marked ``≈``."""
-    import pandas as pd
-
+    scores (``parquet(name)`` returns them or ``None``).  Rows not significantly
+    different from the top are marked ``≈``."""
     from .compare import compare_frames
 
     rows = [e for r, e in ranked if r is not None]
     if len(rows) < 2:
         return {}
     top = rows[0]
-    f_top = d / "entries" / f"{top.name}.scores.parquet"
-    if not f_top.exists():
+    a = parquet(top.name)
+    if a is None:
         return {}
-    a = pd.read_parquet(f_top)
     metric = top.main_score
     out = {top.name: "top"}
     for e in rows[1:]:
-        f = d / "entries" / f"{e.name}.scores.parquet"
-        if not f.exists():
+        b = parquet(e.name)
+        if b is None:
             continue
         try:
-            r = compare_frames(a, pd.read_parquet(f), e.family, metric)
+            r = compare_frames(a, b, e.family, metric)
         except Exception:  # noqa: BLE001 - no shared items: nothing to say
             continue
         p = r["test"]["p_value"]
         out[e.name] = ("≈ " if not r["significant"] else "") + (f"p={p:.3f}" if p >= 0.001 else "p<0.001")
     return out
+
+
+def _disk_parquet(d: Path):
+    def load(name: str):
+        import pandas as pd
+
+        f = d / "entries" / f"{name}.scores.parquet"
+        return pd.read_parquet(f) if f.exists() else None
+
+    return load
 
 
 def _fmt(v: float | None, metric: str, stat: Stat | None = None) -> str:
@@ -181,7 +305,8 @@ def _fmt(v: float | None, metric: str, stat: Stat | None = None) -> str:
     return f"{v:.3f}" if METRICS.get(metric) and METRICS[metric].unit == "" else f"{v:.2f}"
 
 
-def table(entries: list[Entry], d: Path | None = None) -> tuple[list[str], list[list[str]], list[dict]]:
+def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None
+          ) -> tuple[list[str], list[list[str]], list[dict]]:
     """Header, formatted rows and machine-readable rows of a leaderboard.
 
     The main score shows its 95% bootstrap interval; with the board's folder ``d``, a
@@ -203,7 +328,8 @@ def table(entries: list[Entry], d: Path | None = None) -> tuple[list[str], list[
             header[4 + k] += " (95% CI)"
     header += ["vs #1", "Params", "Oracle"]
     ranked = rank(entries)
-    sig = _significance(d, ranked) if d is not None else {}
+    if sig is None:
+        sig = _significance(_disk_parquet(d), ranked) if d is not None else {}
     rows, machine = [], []
     for r, e in ranked:
         vals = [e.scores[c].get(agg) if c in e.scores else None for c in cols]
@@ -226,8 +352,8 @@ def table(entries: list[Entry], d: Path | None = None) -> tuple[list[str], list[
     return header, rows, machine
 
 
-def render_markdown(task: str, version: str, entries: list[Entry], d: Path | None = None) -> str:
-    header, rows, _ = table(entries, d)
+def render_markdown(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
+    header, rows, _ = table(entries, d, sig)
     lines = [f"# {task} — version {version}", ""]
     if not entries:
         return "\n".join(lines + ["No entries yet.", ""])
@@ -244,13 +370,21 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join("---" if i < 4 else "---:" for i in range(len(header))) + "|")
     for r in rows:
-        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in r) + " |")
+        lines.append("| " + " | ".join(_md(x) for x in r) + " |")
     lines.append("")
     return "\n".join(lines)
 
 
-def render_csv(entries: list[Entry], d: Path | None = None) -> str:
-    header, rows, _ = table(entries, d)
+def _md(x: str) -> str:
+    """A Markdown table cell: text from submission.yaml is stored raw and escaped here."""
+    import re
+
+    x = x.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("\n", " ")
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", x)  # no HTML tag can start
+
+
+def render_csv(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
+    header, rows, _ = table(entries, d, sig)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if header:
@@ -259,19 +393,16 @@ def render_csv(entries: list[Entry], d: Path | None = None) -> str:
     return buf.getvalue()
 
 
-def render_json(task: str, version: str, entries: list[Entry], d: Path | None = None) -> str:
-    _, _, machine = table(entries, d)
+def render_json(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
+    _, _, machine = table(entries, d, sig)
     return json.dumps({"task": task, "version": version, "rows": machine}, indent=2, sort_keys=True,
                       allow_nan=False, ensure_ascii=False) + "\n"
 
 
-def _build_locked(d: Path, task: str, version: str) -> None:
-    entries = load_entries(d, task, version)
-    atomic_write(d / "leaderboard.md", render_markdown(task, version, entries, d))
-    atomic_write(d / "leaderboard.csv", render_csv(entries, d))
-    atomic_write(d / "leaderboard.json", render_json(task, version, entries, d))
-    atomic_write(d / "leaderboard.tex", render_latex(task, version, entries, d))
-    atomic_write(d / "leaderboard.html", render_html(task, version, entries, d))
+def _build_locked(d: Path, task: str, version: str, adopt: bool = False) -> None:
+    recover(d)
+    _refuse_hand_edits(d, adopt)
+    _write_board(d, task, version, load_entries(d, task, version), {})
 
 
 def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[str], int]:
@@ -308,8 +439,11 @@ def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[s
     return problems, n
 
 
-def build(root: Path | None = None, task: str | None = None) -> list[Path]:
-    """Rebuild every leaderboard under ``root`` (or only ``task``) from its entries."""
+def build(root: Path | None = None, task: str | None = None, adopt: bool = False) -> list[Path]:
+    """Rebuild every leaderboard under ``root`` (or only ``task``) from its entries.
+
+    A board whose files differ from its ``SHA256SUMS`` is refused unless ``adopt``
+    (after a review of the hand-made change, e.g. a merge of two pull requests)."""
     root = Path(root) if root is not None else default_root()
     built = []
     if not root.exists():
@@ -321,7 +455,7 @@ def build(root: Path | None = None, task: str | None = None) -> list[Path]:
             if not (vdir / "entries").is_dir():
                 continue
             with _lock(vdir):
-                _build_locked(vdir, tdir.name, vdir.name)
+                _build_locked(vdir, tdir.name, vdir.name, adopt)
             built.append(vdir)
     return built
 
@@ -336,9 +470,9 @@ def _tex(s: str) -> str:
             .replace("–", "--").replace("+inf", r"$+\infty$").replace("-inf", r"$-\infty$"))
 
 
-def render_latex(task: str, version: str, entries: list[Entry], d: Path | None = None) -> str:
+def render_latex(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
     """A booktabs table (needs ``\\usepackage{booktabs}``); oracle rows after a rule."""
-    header, rows, _ = table(entries, d)
+    header, rows, _ = table(entries, d, sig)
     label = f"tab:{task}-{version}".replace("_", "-")
     lines = [f"% {task} version {version}: generated by `avbench leaderboard build`; do not edit",
              r"\begin{table}[t]", r"\centering"]
@@ -414,11 +548,11 @@ document.querySelectorAll('table.lb th').forEach(function(th, col){
 """
 
 
-def render_html(task: str, version: str, entries: list[Entry], d: Path | None = None) -> str:
+def render_html(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
     """A self-contained page (no network): sortable table, intervals, provenance per row."""
     import html
 
-    header, rows, machine = table(entries, d)
+    header, rows, machine = table(entries, d, sig)
     esc = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{esc(task)} — version {esc(version)} — avbench</title>",
@@ -475,3 +609,137 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
                        f"<figcaption>{esc(cap)}</figcaption></figure>")
     out += [f"<script>{_HTML_SCRIPT}</script>", "</body></html>", ""]
     return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- verification
+def _stat_equal(a: Stat, b: Stat, tol: float = 1e-9) -> bool:
+    for f in ("mean", "median", "std", "n", "n_posinf", "n_neginf", "ci_low", "ci_high"):
+        x, y = getattr(a, f), getattr(b, f)
+        if (x is None) != (y is None) or (x is not None and abs(x - y) > tol * max(1.0, abs(x))):
+            return False
+    return True
+
+
+def _find_submissions(paths: list[Path]) -> dict[str, Path]:
+    """``name -> folder`` of the submissions under ``paths`` (a folder, or one level below)."""
+    from .submission import load_meta
+
+    out: dict[str, Path] = {}
+    for p in paths:
+        p = Path(p)
+        cands = [p] if (p / "submission.yaml").is_file() else sorted(q for q in p.iterdir() if q.is_dir()) \
+            if p.is_dir() else []
+        for c in cands:
+            if (c / "submission.yaml").is_file():
+                _, meta, _ = load_meta(c)
+                if meta is not None:
+                    out.setdefault(meta.name, c)
+    return out
+
+
+def _git_has(commit: str) -> bool | None:
+    import subprocess
+
+    r = repo_root()
+    if r is None or not (r / ".git").exists():
+        return None
+    try:
+        res = subprocess.run(["git", "-C", str(r), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True,
+                             timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.returncode == 0
+
+
+def verify(root: Path | None = None, submissions: list[Path] | None = None) -> tuple[list[str], dict]:
+    """Recompute what every leaderboard under ``root`` claims.
+
+    Per board: files against ``SHA256SUMS``; entries valid and in their task/version
+    folder; tables equal to a fresh render of the entries; every score of an entry
+    equal to the statistic recomputed from its per-item parquet; task items and
+    manifest hashes equal to the pinned ones; the scoring commit known to this
+    repository.  Per entry whose submission folder is found under ``submissions``:
+    the sha256 of submission.yaml, of every input file and of the whole content.
+    Returns ``(problems, figures)``; no problem means verified.
+    """
+    import pandas as pd
+
+    from .submission import content_sha256, file_sha256
+    from .tasks import frozen
+
+    root = Path(root) if root is not None else default_root()
+    subs = _find_submissions(list(submissions or []))
+    pins = frozen()
+    probs: list[str] = []
+    fig = {"boards": 0, "entries": 0, "scores_recomputed": 0, "files_hashed": 0, "submissions_checked": 0,
+           "entries_without_file_hashes": 0}
+    commits: dict[str, bool | None] = {}
+    for d in sorted(p.parent for p in root.glob("*/*/entries")):
+        task, version = d.parent.name, d.name
+        rel_d = d.relative_to(root)
+        fig["boards"] += 1
+        with _lock(d):
+            for done in recover(d):
+                probs.append(f"{rel_d}: {done} (the board was left by a killed update)")
+            probs += [f"{rel_d}/{p}" for p in integrity_problems(d)]
+            try:
+                entries = load_entries(d, task, version)
+            except LeaderboardError as e:
+                probs.append(f"{rel_d}: {e}")
+                continue
+            sig = _significance(_disk_parquet(d), rank(entries))
+            fresh = {"leaderboard.md": render_markdown(task, version, entries, d, sig),
+                     "leaderboard.csv": render_csv(entries, d, sig),
+                     "leaderboard.json": render_json(task, version, entries, d, sig),
+                     "leaderboard.tex": render_latex(task, version, entries, d, sig),
+                     "leaderboard.html": render_html(task, version, entries, d, sig)}
+            for name, text in fresh.items():
+                if not (d / name).is_file() or (d / name).read_text(encoding="utf-8") != text:
+                    probs.append(f"{rel_d}/{name}: differs from the table its entries give")
+            for e in entries:
+                fig["entries"] += 1
+                where = f"{rel_d}/entries/{e.name}.json"
+                pq = d / "entries" / f"{e.name}.scores.parquet"
+                if pq.exists():
+                    df = pd.read_parquet(pq)
+                    g = df["group"].to_numpy() if "group" in df else None
+                    for m, st in e.scores.items():
+                        if m not in df or e.family == "classification" and m not in ("hit@1", "hit@3"):
+                            continue
+                        fig["scores_recomputed"] += 1
+                        if not _stat_equal(Stat.of(df[m].to_numpy(), g, ci=st.ci_low is not None), st):
+                            probs.append(f"{where}: score {m} is not what its per-item scores give")
+                pin = pins.get(f"{task}@{version}")
+                pv = e.provenance
+                if pin and pin["items_sha256"] != pv.items_sha256:
+                    probs.append(f"{where}: scored on other items than {task}@{version} pins")
+                if pin and pin["manifest_sha256"] != pv.manifest_sha256:
+                    probs.append(f"{where}: reference manifest sha256 differs from the pinned one")
+                if pv.task != task or pv.task_version != version:
+                    probs.append(f"{where}: provenance names {pv.task}@{pv.task_version}")
+                if pv.git_commit:
+                    if pv.git_commit not in commits:
+                        commits[pv.git_commit] = _git_has(pv.git_commit)
+                    if commits[pv.git_commit] is False:
+                        probs.append(f"{where}: scoring commit {pv.git_commit[:12]} is not in this repository")
+                if pv.files is None:
+                    fig["entries_without_file_hashes"] += 1
+                s = subs.get(e.name)
+                if s is None:
+                    continue
+                fig["submissions_checked"] += 1
+                if pv.files is not None:
+                    now_files = file_sha256(s)
+                    fig["files_hashed"] += len(now_files)
+                    for rel in sorted(set(pv.files) | set(now_files)):
+                        if rel not in now_files:
+                            probs.append(f"{where}: input {rel} is missing from {s}")
+                        elif rel not in pv.files:
+                            probs.append(f"{where}: {s}/{rel} was not scored")
+                        elif pv.files[rel] != now_files[rel]:
+                            probs.append(f"{where}: {s}/{rel} changed since it was scored")
+                    if pv.metadata_sha256 != now_files.get("submission.yaml"):
+                        probs.append(f"{where}: {s}/submission.yaml changed since it was scored")
+                if content_sha256(s) != pv.submission_sha256:
+                    probs.append(f"{where}: content sha256 of {s} differs from the scored one")
+    return probs, fig

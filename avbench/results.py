@@ -75,6 +75,10 @@ class Provenance(Strict):
     metric_params: dict[str, Any]
     libraries: dict[str, str]
     date: str
+    #: sha256 of submission.yaml and of every input file (relative path -> digest);
+    #: ``None`` in entries scored before avbench recorded them
+    metadata_sha256: str | None = None
+    files: dict[str, str] | None = None
 
 
 class Result(Strict):
@@ -91,6 +95,9 @@ class Result(Strict):
     counts: dict[str, int] = Field(default_factory=dict)
     per_class: dict[str, dict[str, float]] = Field(default_factory=dict)
     confusion_matrix: list[list[int]] | None = None
+    #: warnings of the run (at most 20 per code listed) and their counts by code
+    warnings: list[dict] = Field(default_factory=list)
+    warning_counts: dict[str, int] = Field(default_factory=dict)
     provenance: Provenance
 
     @property
@@ -126,6 +133,12 @@ def library_versions() -> dict[str, str]:
 
 
 def now() -> str:
+    """UTC time of scoring, or ``SOURCE_DATE_EPOCH`` when set (reproducible runs)."""
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None and epoch.strip().isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).isoformat()
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 

@@ -8,7 +8,7 @@ content is unchanged.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
+import io
 import os
 import shutil
 from pathlib import Path
@@ -22,11 +22,17 @@ from .metrics.functional.silence import BUCKETS
 from .files import atomic_write
 from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump_json, git_info,
                       library_versions, now)
-from .submission import Submission, TaskEntry, content_sha256, validate
+from .submission import Submission, TaskEntry, content_sha256, file_sha256, validate
 from .tasks import get_task
 from .tasks.base import Task
 
 SEP_METRICS = ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdr_in", "si_sdr_in", "sdri", "si_sdri")
+#: an estimate bit-identical to its reference scores at most this (dB); flagged AVB452
+IDENTICAL_CAP_DB = 100.0
+_CAPPED = ("sdr", "sir", "sar", "si_sdr", "sd_sdr")
+#: wall-clock limit of one chunk of items (s) and memory of one scoring process (GiB)
+SCORE_TIMEOUT = float(os.environ.get("AVBENCH_SCORE_TIMEOUT", "1800"))
+SCORE_MEM_GB = float(os.environ.get("AVBENCH_SCORE_MEM_GB", "6"))
 BUCKET_NAMES = {v: k for k, v in BUCKETS.items()}
 CHUNK = 8
 
@@ -68,12 +74,21 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
     pe = F.pes(ref, est, eps=p.get("pes_eps", 1e-8))
     ep = F.eps(ref, est, eps=p.get("pes_eps", 1e-8))
     for k in active:
+        flag = ""
         if codes[k] == BUCKETS["pes"]:
             vals[k]["pes"] = float(pe[k])
         if codes[k] == BUCKETS["eps"]:
             vals[k]["eps"] = float(ep[k])
+            flag = "silent"
+        if codes[k] == BUCKETS["sdr"] and np.array_equal(ref[k], est[k]):
+            flag = "identical"
+            v = vals[k]
+            for m in _CAPPED:
+                if not v[m] < IDENTICAL_CAP_DB:  # also +inf and NaN of an exact match
+                    v[m] = IDENTICAL_CAP_DB
+            v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
         rows.append({"item": item.id, "slot": task.spec.slots[k], "group": item.group, "n_sources": item.n_sources,
-                     "bucket": BUCKET_NAMES[int(codes[k])], **vals[k]})
+                     "bucket": BUCKET_NAMES[int(codes[k])], **vals[k], "flag": flag})
     return rows
 
 
@@ -105,6 +120,22 @@ def _score_chunk(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _score_chunk_to(job) -> str:
+    """Score one chunk in a limited child and write it where the parent expects it."""
+    target, args = job
+    _score_chunk(args).to_parquet(target, index=False)
+    return target
+
+
+def _chunk_failed(job, reason: str):
+    from .errors import Problem, SubmissionError
+
+    _, (root, _, _, ids) = job
+    raise SubmissionError([Problem("AVB429", f"items {ids[0]} .. {ids[-1]}", f"scoring failed: {reason}",
+                                   "check these items' estimates; raise AVBENCH_SCORE_TIMEOUT / "
+                                   "AVBENCH_SCORE_MEM_GB for very long items")], root)
+
+
 # --------------------------------------------------------------------------- summaries
 def summarize_separation(df: pd.DataFrame, metrics: list[str]) -> tuple[dict, dict, dict]:
     # intervals resample works (pieces): segments of one piece are correlated
@@ -120,10 +151,12 @@ def summarize_separation(df: pd.DataFrame, metrics: list[str]) -> tuple[dict, di
 
 def _provenance(task: Task, sub: Submission, sha: str) -> Provenance:
     commit, dirty = git_info()
+    files = file_sha256(sub.root)
     return Provenance(avbench_version=__version__, git_commit=commit, git_dirty=dirty, task=task.spec.name,
                       task_version=task.spec.version, manifest_sha256=task.spec.manifest_sha256,
                       items_sha256=task.spec.items_sha256, submission_sha256=sha,
-                      metric_params=task.spec.metric_params, libraries=library_versions(), date=now())
+                      metric_params=task.spec.metric_params, libraries=library_versions(), date=now(),
+                      metadata_sha256=files.get("submission.yaml"), files=files)
 
 
 def results_dir(sub: Submission, task: Task) -> Path:
@@ -149,7 +182,7 @@ def score(path: str | Path, task: str | None = None, workers: int | None = None,
 
         raise ConfigError(f"unknown engine {engine!r}", fix="use --engine process or --engine ray")
     if validate_first:
-        sub = validate(path, task)
+        sub = validate(path, task, workers=workers)
     else:
         from .submission import load_meta
 
@@ -234,33 +267,68 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
             for pos, frame in _ray_map(args, address, workers):
                 frame.to_parquet(partial / f"chunk-{pending[pos][0]:05d}.parquet", index=False)
                 bar.update(1)
-        elif workers > 1 and len(pending) > 1:
-            ctx = mp.get_context("fork")
-            with ctx.Pool(min(workers, len(pending)), initializer=_init_worker) as pool:
-                for (k, _), frame in zip(pending, pool.imap(_score_chunk, args)):
-                    frame.to_parquet(partial / f"chunk-{k:05d}.parquet", index=False)
-                    bar.update(1)
-        else:
-            for (k, _), a in zip(pending, args):
-                _score_chunk(a).to_parquet(partial / f"chunk-{k:05d}.parquet", index=False)
-                bar.update(1)
+        elif pending:
+            # limited children (memory cap, per-chunk wall clock); a chunk file appears when it is done
+            from .sandbox import map_limited
+
+            jobs = [(str(partial / f"chunk-{k:05d}.parquet"), a) for (k, _), a in zip(pending, args)]
+            for lo in range(0, len(jobs), max(1, workers) * 4):
+                batch = jobs[lo:lo + max(1, workers) * 4]
+                map_limited(_score_chunk_to, batch, _chunk_failed, workers=workers, timeout_s=SCORE_TIMEOUT,
+                            mem_bytes=int(SCORE_MEM_GB * (1 << 30)), init=_init_worker)
+                bar.update(len(batch))
         bar.close()
         df = pd.concat([pd.read_parquet(partial / f"chunk-{k:05d}.parquet") for k in range(len(chunks))],
                        ignore_index=True)
         scores, breakdown, counts = summarize_separation(df, spec.metrics)
         extra = {"scores": scores, "breakdown": breakdown, "counts": counts}
+    warns = _warnings(sub, entry, df)
+    from .errors import report
+
+    rep = report(warns)
     result = Result(submission=sub.name, task=spec.name, version=spec.version, family=spec.family,
                     main_score=spec.main_score, aggregate=spec.aggregate, n_items=spec.n_items,
+                    warnings=rep["problems"], warning_counts=rep["counts"],
                     provenance=_provenance(task, sub, sha), **extra)
     rdir.mkdir(parents=True, exist_ok=True)
-    target = scores_path(sub.root, spec.key)
-    tmp = rdir / ".scores.parquet.tmp"
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, target)
+    result = _keep_date(rdir / "summary.json", result)
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    atomic_write(scores_path(sub.root, spec.key), buf.getvalue())
     atomic_write(rdir / "summary.json", dump_json(result))
     for old in rdir.glob(".partial-*"):
         shutil.rmtree(old, ignore_errors=True)
     return result
+
+
+def _warnings(sub: Submission, entry: TaskEntry, df: pd.DataFrame) -> list:
+    """Validation warnings of this task's files, then the scoring flags (silent, identical)."""
+    from .errors import Problem
+
+    pre = entry.folder + "/"
+    out = [w for w in sub.warnings if w.path.startswith(pre)]
+    if "flag" in df:
+        for r in df[df["flag"] != ""].itertuples():
+            rel = f"{entry.folder}/estimates/{r.item}/{r.slot}"
+            if r.flag == "silent":
+                out.append(Problem("AVB451", rel, "silent where the source plays; scored by EPS, no SDR",
+                                   "check the model's output for this item"))
+            else:
+                out.append(Problem("AVB452", rel, f"identical to the reference; dB scores capped at "
+                                   f"{IDENTICAL_CAP_DB:g}", "submit the model's own estimates"))
+    return out
+
+
+def _keep_date(old: Path, new: Result) -> Result:
+    """Re-scoring unchanged outputs keeps the first date: the summary stays byte-identical."""
+    if not old.exists():
+        return new
+    try:
+        prev = Result.model_validate_json(old.read_text())
+    except Exception:  # noqa: BLE001 - an old or damaged summary is simply replaced
+        return new
+    same = new.model_copy(update={"provenance": new.provenance.model_copy(update={"date": prev.provenance.date})})
+    return same if same == prev else new
 
 
 def _f1_resampled(y: np.ndarray, pred: np.ndarray, n_classes: int, average: str) -> float:

@@ -24,58 +24,56 @@ A submission is a folder::
         inputs: [mixture, labels]       # what the model used, among the task's inputs
         omitted_slots: error            # or "silence": a missing slot file is silence
 
-Validation reports every problem at once, each with a stable code, the file, and the
-fix (see :data:`CODES`).  Nothing is ever unpickled; YAML is parsed with
-``yaml.safe_load``; symlinks and paths outside the folder are refused.
+Estimates may also be ``.npy`` (a 1-D float32/float64 array; never unpickled).
+The optional ``avbench_version:`` pins the avbench release the outputs were made for.
+
+Validation reports every problem at once, each with a stable code (see
+:data:`avbench.errors.CODES` and ``docs/validation.md``), the file relative to the
+submission, and the fix.  The tree is walked with ``lstat`` only: links, FIFOs and
+devices are reported, never followed or opened; sizes are capped before anything is
+read; YAML is parsed without tags, anchors or duplicate keys; audio and NPY files are
+decoded by bounded readers (:mod:`avbench.safeio`) in limited child processes
+(:mod:`avbench.sandbox`).  Validation never reads the task's references.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import math
 import os
 import re
+import stat
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import soundfile as sf
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Problem, SubmissionError
+from . import __version__
+from .errors import CODES, Problem, SubmissionError  # noqa: F401 - CODES re-exported
+from .safeio import AUDIO_EXT, audio_cap, parse_predictions, read_estimate, read_regular
 from .tasks import get_task
 from .tasks.base import Task
 
-CODES = {
-    "AVB401": "submission.yaml missing or unreadable",
-    "AVB402": "unsafe YAML (tags or objects)",
-    "AVB403": "submission.yaml does not match the schema",
-    "AVB404": "unknown task or version, or an input the task does not offer",
-    "AVB405": "task folder missing",
-    "AVB410": "missing item",
-    "AVB411": "extra or unknown item",
-    "AVB412": "duplicate item or slot",
-    "AVB413": "unknown instrument slot",
-    "AVB414": "missing slot estimate",
-    "AVB420": "unreadable audio file",
-    "AVB421": "wrong sample rate",
-    "AVB422": "wrong length",
-    "AVB423": "wrong channel count (must be mono)",
-    "AVB424": "NaN or inf in audio",
-    "AVB430": "predictions.csv missing or unreadable",
-    "AVB431": "missing or unknown class columns",
-    "AVB432": "non-numeric, NaN or inf score",
-    "AVB440": "path escapes the submission folder",
-    "AVB441": "symbolic link",
-}
-
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-AUDIO_EXT = (".wav", ".flac")
+#: caps, in bytes (``AVBENCH_MAX_TOTAL_BYTES`` overrides the total)
+META_CAP = 64 << 10
+CSV_CAP = 64 << 20
+FILE_CAP = 1 << 30
+MAX_DEPTH = 16
+#: text limits of submission.yaml
+TEXT_LIMITS = {"model": 200, "notes": 4000, "extra_training_data": 500, "author": 200, "url": 500}
+MAX_AUTHORS = 100
+_BAD_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def total_cap() -> int:
+    return int(os.environ.get("AVBENCH_MAX_TOTAL_BYTES", str(64 << 30)))
 
 
 class TaskEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str
     version: str = "1"
     path: str | None = None
@@ -92,7 +90,7 @@ class TaskEntry(BaseModel):
 
 
 class SubmissionMeta(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str
     model: str
     authors: list[str] = Field(default_factory=list)
@@ -102,6 +100,7 @@ class SubmissionMeta(BaseModel):
     extra_training_data: str = "none"
     n_parameters: int | None = None
     notes: str = ""
+    avbench_version: str | None = None
     tasks: list[TaskEntry]
 
     def task(self, key: str) -> TaskEntry | None:
@@ -111,10 +110,223 @@ class SubmissionMeta(BaseModel):
         return None
 
 
+# ----------------------------------------------------------------------------- the tree
+@dataclass
+class Tree:
+    """Regular files of a submission (relative POSIX path -> size), found with ``lstat`` only."""
+
+    root: Path
+    files: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def under(self, prefix: str) -> dict[str, int]:
+        pre = prefix.rstrip("/") + "/"
+        return {r: n for r, n in self.files.items() if r.startswith(pre)}
+
+
+def _name_ok(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return _BAD_CHARS.search(name) is None and "\n" not in name and "\t" not in name
+
+
+def _shown(rel: str) -> str:
+    return rel.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+
+
+def scan(root: str | Path) -> Tree:
+    """Walk ``root`` without following anything; report links, special files, name
+    collisions and size caps.  ``results/`` (written by avbench) is skipped."""
+    root = Path(root)
+    tree = Tree(root)
+    total = 0
+    stack = [("", 0)]
+    while stack:
+        rel_dir, depth = stack.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as it:
+                ents = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            tree.problems.append(Problem("AVB401", rel_dir or ".", f"cannot list the folder ({e.strerror})",
+                                         "make it readable"))
+            continue
+        folded: dict[str, str] = {}
+        for e in ents:
+            rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+            if not _name_ok(e.name):
+                shown = e.name.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+                tree.problems.append(Problem("AVB447", f"{_shown(rel_dir)}/{shown}".lstrip("/"),
+                                             "name not UTF-8 or with control characters", "rename it"))
+                continue
+            key = unicodedata.normalize("NFC", e.name).casefold()
+            if key in folded:
+                tree.problems.append(Problem("AVB444", rel, f"differs from {folded[key]!r} only by case or Unicode "
+                                             "normalisation", "rename one of them; names must differ on every "
+                                             "file system"))
+            folded.setdefault(key, e.name)
+            if rel == "results":
+                continue
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError as ex:
+                tree.problems.append(Problem("AVB401", rel, f"cannot stat ({ex.strerror})", "make it readable"))
+                continue
+            m = st.st_mode
+            if stat.S_ISLNK(m):
+                tree.problems.append(Problem("AVB441", rel, "symbolic link (never followed)",
+                                             "copy the file into the submission instead of linking it"))
+            elif stat.S_ISDIR(m):
+                if depth + 1 > MAX_DEPTH:
+                    tree.problems.append(Problem("AVB440", rel, f"nested deeper than {MAX_DEPTH} folders",
+                                                 "flatten the folder"))
+                else:
+                    stack.append((rel, depth + 1))
+            elif stat.S_ISREG(m):
+                if st.st_nlink > 1:
+                    tree.problems.append(Problem("AVB442", rel, f"hard link ({st.st_nlink} names for one file)",
+                                                 "copy the file instead of hard-linking it (cp, not cp -l)"))
+                    continue
+                if st.st_size > FILE_CAP:
+                    tree.problems.append(Problem("AVB445", rel, f"{st.st_size} bytes, over the cap of {FILE_CAP}",
+                                                 "remove it; no submission file needs that much"))
+                    continue
+                total += st.st_size
+                tree.files[rel] = st.st_size
+            else:
+                what = ("FIFO" if stat.S_ISFIFO(m) else "socket" if stat.S_ISSOCK(m)
+                        else "device" if stat.S_ISCHR(m) or stat.S_ISBLK(m) else "special file")
+                tree.problems.append(Problem("AVB443", rel, f"{what} (never opened)", "remove it"))
+    if total > total_cap():
+        tree.problems.append(Problem("AVB446", ".", f"{total} bytes in all, over the cap of {total_cap()}",
+                                     "remove what the tasks do not need"))
+    tree.files = dict(sorted(tree.files.items()))
+    return tree
+
+
+# ----------------------------------------------------------------------------- metadata
+class _Refused(Exception):
+    def __init__(self, code: str, msg: str, line: int | None):
+        self.code, self.msg, self.line = code, msg, line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML without explicit tags, anchors/aliases or duplicate keys."""
+
+    def compose_node(self, parent, index):
+        ev = self.peek_event()
+        line = ev.start_mark.line + 1 if ev.start_mark else None
+        if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None) is not None:
+            raise _Refused("AVB402", "unsafe YAML: anchors and aliases are not allowed", line)
+        if getattr(ev, "tag", None) not in (None, "!"):
+            raise _Refused("AVB402", f"unsafe YAML: explicit tag {str(ev.tag)[:60]!r} is not allowed", line)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for k, _ in node.value:
+            key = self.construct_object(k, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise _Refused("AVB403", "mapping keys must be plain strings", k.start_mark.line + 1) from None
+            if key in seen:
+                raise _Refused("AVB407", f"key {str(key)[:60]!r} appears twice", k.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _text_problems(meta: SubmissionMeta, rel: str) -> list[Problem]:
+    probs = []
+
+    def check(where: str, s: str | None, limit: int, multiline: bool = False):
+        if s is None:
+            return
+        if len(s) > limit:
+            probs.append(Problem("AVB409", rel, f"{where}: {len(s)} characters, at most {limit}", "shorten it"))
+        bad = _BAD_CHARS.search(s.replace("\n", " ").replace("\t", " ") if multiline else s)
+        if bad is None and not multiline:
+            bad = re.search("[\n\t]", s)
+        if bad:
+            probs.append(Problem("AVB409", rel, f"{where}: control or direction character U+{ord(bad.group()):04X}",
+                                 "remove it"))
+
+    check("model", meta.model, TEXT_LIMITS["model"])
+    check("notes", meta.notes, TEXT_LIMITS["notes"], multiline=True)
+    check("extra_training_data", meta.extra_training_data, TEXT_LIMITS["extra_training_data"], multiline=True)
+    if len(meta.authors) > MAX_AUTHORS:
+        probs.append(Problem("AVB409", rel, f"authors: {len(meta.authors)} names, at most {MAX_AUTHORS}", "shorten it"))
+    for k, a in enumerate(meta.authors[:MAX_AUTHORS]):
+        check(f"authors[{k}]", a, TEXT_LIMITS["author"])
+        if not a.strip():
+            probs.append(Problem("AVB408", rel, f"authors[{k}] is empty", "remove it or write the name"))
+    for key in ("paper_url", "code_url"):
+        u = getattr(meta, key)
+        check(key, u, TEXT_LIMITS["url"])
+        if u is not None and not re.match(r"^https?://[^\s<>\"']+$", u):
+            probs.append(Problem("AVB403", rel, f"{key} is not an http(s) URL", "write https://..."))
+    for key in ("name", "model"):
+        if not getattr(meta, key).strip():
+            probs.append(Problem("AVB408", rel, f"{key} is empty", f"write the submission's {key}"))
+    if meta.name.strip() and not NAME_RE.match(meta.name):
+        probs.append(Problem("AVB403", rel, f"name {meta.name[:80]!r} is not [a-z0-9._-] (max 64)",
+                             "rename the submission"))
+    if not meta.tasks:
+        probs.append(Problem("AVB408", rel, "tasks is empty", "list the tasks this submission answers"))
+    if n := meta.n_parameters:
+        if n < 0:
+            probs.append(Problem("AVB403", rel, "n_parameters is negative", "write the parameter count"))
+    return probs
+
+
+def parse_meta(data: bytes, rel: str = "submission.yaml") -> tuple[SubmissionMeta | None, list[Problem]]:
+    """Parse and check ``submission.yaml``; never raises on bad input."""
+    if len(data) > META_CAP:
+        return None, [Problem("AVB445", rel, f"{len(data)} bytes, over the cap of {META_CAP}", "shorten it")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return None, [Problem("AVB415", rel, f"not UTF-8 (byte {e.start})", "save it as UTF-8")]
+    try:
+        obj = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _Refused as r:
+        return None, [Problem(r.code, rel, r.msg, "plain mappings, lists and scalars only, each key once", r.line)]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        what = str(getattr(e, "problem", None) or type(e).__name__)[:120]
+        code = "AVB402" if isinstance(e, yaml.constructor.ConstructorError) else "AVB415"
+        return None, [Problem(code, rel, f"YAML: {what}", "fix the YAML syntax", line, col)]
+    except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as e:
+        return None, [Problem("AVB415", rel, f"YAML: {type(e).__name__}", "fix the YAML syntax")]
+    if not isinstance(obj, dict):
+        return None, [Problem("AVB403", rel, "the top level must be a mapping", "see the README's submission format")]
+    try:
+        meta = SubmissionMeta.model_validate(obj)
+    except ValidationError as e:
+        probs = []
+        for err in e.errors():
+            loc = ".".join(str(x) for x in err["loc"])[:80]
+            code = "AVB408" if err["type"] == "missing" else "AVB403"
+            fix = ("quote it: version: \"1\"" if loc.endswith("version") and "string" in err["msg"]
+                   else "see the README's submission format")
+            probs.append(Problem(code, rel, f"{loc}: {err['msg']}", fix))
+        return None, probs
+    except (RecursionError, ValueError, TypeError) as e:
+        return None, [Problem("AVB403", rel, f"schema: {type(e).__name__}", "see the README's submission format")]
+    return meta, _text_problems(meta, rel)
+
+
+# ----------------------------------------------------------------------------- submissions
 class Submission:
-    def __init__(self, root: Path, meta: SubmissionMeta):
+    def __init__(self, root: Path, meta: SubmissionMeta, tree: Tree | None = None,
+                 warnings: list[Problem] | None = None):
         self.root = root
         self.meta = meta
+        self.tree = tree if tree is not None else scan(root)
+        self.warnings = list(warnings or [])
 
     @property
     def name(self) -> str:
@@ -123,12 +335,11 @@ class Submission:
     def task_dir(self, entry: TaskEntry) -> Path:
         return self.root / entry.folder
 
-    def estimate_path(self, entry: TaskEntry, item_id: str, slot: str) -> Path | None:
-        d = self.task_dir(entry) / "estimates" / item_id
+    def estimate_rel(self, entry: TaskEntry, item_id: str, slot: str) -> str | None:
+        base = f"{entry.folder}/estimates/{item_id}/{slot}"
         for ext in AUDIO_EXT:
-            p = d / f"{slot}{ext}"
-            if p.exists():
-                return p
+            if base + ext in self.tree.files:
+                return base + ext
         return None
 
     def read_estimates(self, entry: TaskEntry, task: Task, item) -> np.ndarray:
@@ -137,250 +348,250 @@ class Submission:
         n = item.clips[0].end - item.clips[0].start
         out = np.zeros((len(slots), n), dtype=np.float64)
         for k, s in enumerate(slots):
-            p = self.estimate_path(entry, item.id, s)
-            if p is not None:
-                x, _ = sf.read(str(p), dtype="float64")
+            rel = self.estimate_rel(entry, item.id, s)
+            if rel is not None:
+                x, probs = read_estimate(read_regular(self.root / rel, audio_cap(n)), rel, task.spec.sample_rate, n)
+                if x is None:
+                    raise SubmissionError([p for p in probs if p.severity == "error"], self.root)
                 out[k] = x
         return out
 
     def read_predictions(self, entry: TaskEntry, task: Task) -> dict[str, np.ndarray]:
-        rows, _ = _read_csv(self.task_dir(entry) / "predictions.csv")
-        classes = task.spec.classes
-        return {r["item_id"]: np.array([float(r[c]) for c in classes]) for r in rows}
+        rel = f"{entry.folder}/predictions.csv"
+        preds, probs = parse_predictions(read_regular(self.root / rel, CSV_CAP), rel, list(task.spec.classes),
+                                         [i.id for i in task.items])
+        if preds is None:
+            raise SubmissionError(probs, self.root)
+        return preds
+
+
+def file_sha256(root: str | Path) -> dict[str, str]:
+    """sha256 of every regular file of the submission (``results/`` excluded), by relative path."""
+    root = Path(root)
+    out = {}
+    for rel in scan(root).files:
+        h = hashlib.sha256()
+        with open(root / rel, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        out[rel] = h.hexdigest()
+    return out
 
 
 def content_sha256(root: Path) -> str:
-    """sha256 over the sorted relative paths and contents of the submission's files
-    (the ``results/`` folder excluded)."""
+    """sha256 over the sorted relative paths and contents of the submission's regular
+    files (the ``results/`` folder excluded)."""
     h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root).as_posix()
-        if rel.startswith("results/") or rel == "results" or not p.is_file():
-            continue
-        h.update(rel.encode() + b"\0")
-        with open(p, "rb") as f:
+    root = Path(root)
+    for rel in scan(root).files:
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        with open(root / rel, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         h.update(b"\0")
     return h.hexdigest()
 
 
-def _read_csv(path: Path) -> tuple[list[dict], list[str]]:
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = list(reader)
-        return rows, list(reader.fieldnames or [])
-
-
 def load_meta(root: str | Path) -> tuple[Path, SubmissionMeta | None, list[Problem]]:
+    """Read and check ``submission.yaml`` and the declared task folders' paths."""
     root = Path(root)
-    y = root / "submission.yaml"
-    problems: list[Problem] = []
     if not root.is_dir():
         return root, None, [Problem("AVB401", str(root), "submission folder not found",
                                     "pass the folder that holds submission.yaml")]
-    if y.is_symlink():
-        return root, None, [Problem("AVB441", str(y), "submission.yaml is a symbolic link", "replace it by a regular file")]
-    if not y.exists():
-        return root, None, [Problem("AVB401", str(y), "submission.yaml is missing",
+    y = root / "submission.yaml"
+    try:
+        st = os.lstat(y)
+    except FileNotFoundError:
+        return root, None, [Problem("AVB401", "submission.yaml", "submission.yaml is missing",
                                     "add submission.yaml (see the README's submission format)")]
+    if stat.S_ISLNK(st.st_mode):
+        return root, None, [Problem("AVB441", "submission.yaml", "symbolic link (never followed)",
+                                    "replace it by a regular file")]
+    if not stat.S_ISREG(st.st_mode):
+        return root, None, [Problem("AVB443", "submission.yaml", "not a regular file", "write a regular file")]
     try:
-        text = y.read_text()
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as e:
-        return root, None, [Problem("AVB402", str(y), f"unsafe YAML: {e.problem}",
-                                    "remove YAML tags (!!python/..., !tag); plain mappings, lists and scalars only")]
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as e:
-        return root, None, [Problem("AVB401", str(y), f"unreadable YAML: {e}", "fix the YAML syntax")]
-    if not isinstance(data, dict):
-        return root, None, [Problem("AVB403", str(y), "top level must be a mapping", "see the README's submission format")]
-    try:
-        meta = SubmissionMeta.model_validate(data)
-    except ValidationError as e:
-        for err in e.errors():
-            loc = ".".join(str(x) for x in err["loc"])
-            problems.append(Problem("AVB403", str(y), f"{loc}: {err['msg']}", "see the README's submission format"))
+        data = read_regular(y, META_CAP)
+    except ValueError as e:
+        code = "AVB445" if "cap" in str(e) else "AVB401"
+        return root, None, [Problem(code, "submission.yaml", str(e), "write a regular file under 64 KiB")]
+    meta, problems = parse_meta(data)
+    if meta is None:
         return root, None, problems
-    if not NAME_RE.match(meta.name):
-        problems.append(Problem("AVB403", str(y), f"name {meta.name!r} is not [a-z0-9._-] (max 64)", "rename the submission"))
     seen = set()
     for t in meta.tasks:
         if t.key in seen:
-            problems.append(Problem("AVB412", str(y), f"task {t.key} listed twice", "list each task once"))
+            problems.append(Problem("AVB412", "submission.yaml", f"task {t.key} listed twice", "list each task once"))
         seen.add(t.key)
-        target = (root / t.folder).resolve()
-        if Path(t.folder).is_absolute() or not str(target).startswith(str(root.resolve()) + os.sep):
-            problems.append(Problem("AVB440", str(y), f"task path {t.folder!r} escapes the submission folder",
-                                    "use a folder inside the submission"))
+        parts = Path(t.folder).parts
+        if Path(t.folder).is_absolute() or ".." in parts or not parts or t.folder in (".", "results") \
+                or "\\" in t.folder or "\0" in t.folder:
+            problems.append(Problem("AVB440", "submission.yaml", f"task path {t.folder[:80]!r} escapes the "
+                                    "submission folder", "use a folder name inside the submission"))
+    if meta.avbench_version is not None and meta.avbench_version != __version__:
+        problems.append(Problem("AVB417", "submission.yaml", f"made for avbench {meta.avbench_version[:40]!r}, "
+                                f"this is avbench {__version__}",
+                                f"score with avbench {meta.avbench_version[:40]}, or regenerate the outputs and "
+                                f"set avbench_version: \"{__version__}\""))
     return root, meta, problems
 
 
-def _symlinks(root: Path) -> list[Problem]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        for n in dirnames + filenames:
-            p = Path(dirpath) / n
-            if p.is_symlink():
-                out.append(Problem("AVB441", str(p), "symbolic links are not allowed in a submission",
-                                   "copy the file into the submission instead of linking it"))
-    return out
-
-
-def _check_audio(p: Path, sr: int, n: int) -> list[Problem]:
-    try:
-        info = sf.info(str(p))
-    except Exception as e:  # noqa: BLE001 - any decoder failure is the user's file
-        return [Problem("AVB420", str(p), f"cannot read audio ({type(e).__name__})", "write a valid WAV or FLAC file")]
-    probs = []
-    if info.samplerate != sr:
-        probs.append(Problem("AVB421", str(p), f"sample rate {info.samplerate} Hz, expected {sr} Hz", f"resample to {sr} Hz"))
-    if info.channels != 1:
-        probs.append(Problem("AVB423", str(p), f"{info.channels} channels, expected 1", "write mono audio"))
-    if info.frames != n:
-        probs.append(Problem("AVB422", str(p), f"{info.frames} samples, expected {n}", f"write exactly {n} samples"))
-    if not probs:
-        try:
-            x, _ = sf.read(str(p), dtype="float64")
-        except Exception as e:  # noqa: BLE001
-            return [Problem("AVB420", str(p), f"cannot decode audio ({type(e).__name__})", "write a valid WAV or FLAC file")]
-        if not np.isfinite(x).all():
-            probs.append(Problem("AVB424", str(p), "contains NaN or inf", "replace non-finite samples"))
-    return probs
-
-
-def _validate_separation(sub: Submission, entry: TaskEntry, task: Task) -> list[Problem]:
+def _validate_separation(sub: Submission, entry: TaskEntry, task: Task, jobs: list) -> list[Problem]:
     probs: list[Problem] = []
-    est_dir = sub.task_dir(entry) / "estimates"
-    if not est_dir.is_dir():
-        return [Problem("AVB405", str(est_dir), "estimates folder missing", f"write estimates/<item-id>/<instrument>.wav for {task.spec.key}")]
+    est = f"{entry.folder}/estimates"
+    files = sub.tree.under(est)
+    if not files:
+        return [Problem("AVB405", est, "estimates folder missing or empty",
+                        f"write estimates/<item-id>/<instrument>.wav for {task.spec.key}")]
     ids = {i.id for i in task.items}
     slots = set(task.spec.slots)
-    sr = task.spec.sample_rate
-    # walk the folder: every leaf directory holding audio is an item
-    found: dict[str, list[Path]] = {}
-    for p in sorted(est_dir.rglob("*")):
-        if p.is_file():
-            rel = p.parent.relative_to(est_dir).as_posix()
-            found.setdefault(rel, []).append(p)
-    for rel in sorted(found):
-        if rel not in ids:
-            probs.append(Problem("AVB411", str(est_dir / rel), f"unknown item {rel!r}", f"remove it; {task.spec.key} has {len(ids)} items"))
+    found: dict[str, list[str]] = {}
+    for rel in files:
+        found.setdefault(rel[len(est) + 1:].rpartition("/")[0], []).append(rel)
+    for d in sorted(found):
+        if d not in ids:
+            probs.append(Problem("AVB411", f"{est}/{d}", f"unknown item {d[:80]!r}",
+                                 f"remove it; {task.spec.key} has {len(ids)} items"))
     for item in task.items:
-        d = est_dir / item.id
-        files = found.get(item.id, [])
-        if not files and entry.omitted_slots == "error":
-            probs.append(Problem("AVB410", str(d), f"missing item {item.id}", "write one file per instrument slot"))
+        d = f"{est}/{item.id}"
+        rels = found.get(item.id, [])
+        if not rels and entry.omitted_slots == "error":
+            probs.append(Problem("AVB410", d, f"missing item {item.id}", "write one file per instrument slot"))
             continue
-        by_slot: dict[str, list[Path]] = {}
-        for p in files:
-            stem, ext = p.stem, p.suffix.lower()
-            if ext not in AUDIO_EXT:
-                probs.append(Problem("AVB413", str(p), "not a .wav or .flac file", "remove it"))
-                continue
-            if stem not in slots:
-                probs.append(Problem("AVB413", str(p), f"unknown slot {stem!r}", f"name files after the slots: {', '.join(task.spec.slots)}"))
-                continue
-            by_slot.setdefault(stem, []).append(p)
-        for s, ps in by_slot.items():
+        by_slot: dict[str, list[str]] = {}
+        for rel in rels:
+            stem, ext = os.path.splitext(rel.rpartition("/")[2])
+            if ext.lower() not in AUDIO_EXT or ext != ext.lower():
+                probs.append(Problem("AVB413", rel, "not a .wav, .flac or .npy file", "remove it"))
+            elif stem not in slots:
+                probs.append(Problem("AVB413", rel, f"unknown slot {stem[:40]!r}",
+                                     f"name files after the slots: {', '.join(task.spec.slots)}"))
+            else:
+                by_slot.setdefault(stem, []).append(rel)
+        for s, ps in sorted(by_slot.items()):
             if len(ps) > 1:
-                probs.append(Problem("AVB412", str(d), f"slot {s} has {len(ps)} files", "keep one file per slot"))
+                probs.append(Problem("AVB412", d, f"slot {s} has {len(ps)} estimates ({', '.join(p.rpartition('/')[2] for p in ps)})",
+                                     "keep one file per slot"))
         if entry.omitted_slots == "error":
             for s in task.spec.slots:
                 if s not in by_slot:
-                    probs.append(Problem("AVB414", str(d / f"{s}.wav"), f"missing estimate for slot {s}",
+                    probs.append(Problem("AVB414", f"{d}/{s}.wav", f"missing estimate for slot {s}",
                                          "write silence for absent instruments, or set omitted_slots: silence"))
         n = item.clips[0].end - item.clips[0].start
-        for s, ps in by_slot.items():
-            probs.extend(_check_audio(ps[0], sr, n))
+        for s, ps in sorted(by_slot.items()):
+            if len(ps) == 1:
+                if sub.tree.files[ps[0]] > audio_cap(n):
+                    probs.append(Problem("AVB445", ps[0], f"{sub.tree.files[ps[0]]} bytes, over the cap of "
+                                         f"{audio_cap(n)} for {n} samples", f"write {n} mono samples"))
+                else:
+                    jobs.append((str(sub.root), ps[0], task.spec.sample_rate, n))
     return probs
+
+
+def check_file(job: tuple) -> list[Problem]:
+    """Decode one estimate with the bounded readers (run in a limited child)."""
+    root, rel, sr, n = job
+    try:
+        data = read_regular(os.path.join(root, rel), audio_cap(n))
+    except ValueError as e:
+        return [Problem("AVB401", rel, f"cannot read: {e}", "write a regular, readable file")]
+    _, probs = read_estimate(data, rel, sr, n)
+    return probs
+
+
+def _decode_failed(job: tuple, reason: str) -> list[Problem]:
+    return [Problem("AVB429", job[1], f"decoding failed: {reason}", "write a standard WAV, FLAC or NPY file")]
 
 
 def _validate_classification(sub: Submission, entry: TaskEntry, task: Task) -> list[Problem]:
-    p = sub.task_dir(entry) / "predictions.csv"
-    if not p.is_file():
-        return [Problem("AVB430", str(p), "predictions.csv missing", "write item_id plus one score column per class")]
+    rel = f"{entry.folder}/predictions.csv"
+    if rel not in sub.tree.files:
+        return [Problem("AVB430", rel, "predictions.csv missing", "write item_id plus one score column per class")]
     try:
-        rows, cols = _read_csv(p)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        return [Problem("AVB430", str(p), f"unreadable CSV ({e})", "write a UTF-8 CSV with a header row")]
-    probs = []
-    classes = task.spec.classes
-    if "item_id" not in cols:
-        probs.append(Problem("AVB431", str(p), "no item_id column", "add an item_id column"))
-    missing = [c for c in classes if c not in cols]
-    extra = [c for c in cols if c not in classes and c != "item_id"]
-    if missing:
-        probs.append(Problem("AVB431", str(p), f"missing class columns: {', '.join(missing)}", "add one score column per class"))
-    if extra:
-        probs.append(Problem("AVB431", str(p), f"unknown columns: {', '.join(extra)}", "remove them"))
-    if "item_id" not in cols:
-        return probs
-    ids = {i.id for i in task.items}
-    seen: set[str] = set()
-    for k, r in enumerate(rows, start=2):
-        iid = r.get("item_id", "")
-        if iid in seen:
-            probs.append(Problem("AVB412", f"{p}:{k}", f"duplicate item {iid!r}", "keep one row per item"))
-        seen.add(iid)
-        if iid not in ids:
-            probs.append(Problem("AVB411", f"{p}:{k}", f"unknown item {iid!r}", "remove the row"))
-        for c in classes:
-            if c not in r:
-                continue
-            try:
-                v = float(r[c])
-            except (TypeError, ValueError):
-                probs.append(Problem("AVB432", f"{p}:{k}", f"score {c}={r[c]!r} is not a number", "write a finite number"))
-                continue
-            if not math.isfinite(v):
-                probs.append(Problem("AVB432", f"{p}:{k}", f"score {c} is {v}", "write a finite number"))
-    for iid in sorted(ids - seen):
-        probs.append(Problem("AVB410", str(p), f"missing item {iid!r}", "add a row for every item"))
+        data = read_regular(sub.root / rel, CSV_CAP)
+    except ValueError as e:
+        return [Problem("AVB445" if "cap" in str(e) else "AVB430", rel, str(e), "write a CSV under 64 MiB")]
+    _, probs = parse_predictions(data, rel, list(task.spec.classes), [i.id for i in task.items])
     return probs
 
 
-def validate(root: str | Path, task: str | None = None, raise_on_error: bool = True) -> Submission:
-    """Check a submission (every declared task, or only ``task``); raise
-    :class:`SubmissionError` listing every problem."""
+def _resolve_task(e: TaskEntry) -> tuple[Task | None, Problem | None]:
+    from .errors import AvbenchError
+    from .tasks import available
+
+    known = available()
+    if not any(n == e.name for n, _ in known):
+        return None, Problem("AVB404", "submission.yaml", f"unknown task {e.name[:80]!r}",
+                             f"use one of: {', '.join(sorted({n for n, _ in known}))}")
+    if (e.name, e.version) not in known:
+        offered = sorted(v for n, v in known if n == e.name)
+        return None, Problem("AVB416", "submission.yaml", f"{e.name} version {e.version[:40]!r} is not the one "
+                             f"this avbench runs (offered: {', '.join(offered)})",
+                             "produce outputs for an offered version, or use the avbench release that has it")
+    try:
+        return get_task(e.name, e.version), None
+    except AvbenchError as ex:
+        if ex.code.startswith("AVB3"):
+            return None, Problem("AVB404", "submission.yaml", ex.message, ex.fix)
+        raise
+
+
+def validate(root: str | Path, task: str | None = None, raise_on_error: bool = True,
+             workers: int | None = None) -> Submission:
+    """Check a submission (every declared task, or only ``task``).
+
+    Raises :class:`SubmissionError` listing every problem when any is an error; the
+    returned :class:`Submission` carries the warnings.
+    """
     root, meta, problems = load_meta(root)
-    problems.extend(_symlinks(root) if root.is_dir() else [])
+    if not root.is_dir():
+        raise SubmissionError(problems, root)
+    tree = scan(root)
+    if not tree.files and not tree.problems:
+        raise SubmissionError([Problem("AVB406", ".", "empty folder", "write submission.yaml and the outputs of "
+                                       "the declared tasks (see the README's submission format)")], root)
+    problems = tree.problems + problems
+    if not any(r != "submission.yaml" for r in tree.files) and not tree.problems and meta is not None:
+        problems.append(Problem("AVB406", ".", "no files besides submission.yaml",
+                                "add the estimates or predictions of the declared tasks"))
     if meta is None:
         raise SubmissionError(problems, root)
-    sub = Submission(root, meta)
+    sub = Submission(root, meta, tree)
     entries = meta.tasks
     if task is not None:
         e = meta.task(task)
         if e is None:
-            problems.append(Problem("AVB404", str(root / "submission.yaml"), f"task {task} is not declared",
+            problems.append(Problem("AVB404", "submission.yaml", f"task {task[:80]} is not declared",
                                     "add it under tasks:"))
             entries = []
         else:
             entries = [e]
-    if not any(p.code in ("AVB440", "AVB441") for p in problems):
+    jobs: list = []
+    if not any(p.code == "AVB440" for p in problems):
         for e in entries:
-            try:
-                t = get_task(e.name, e.version)
-            except Exception as ex:  # TaskError or DataError
-                from .errors import AvbenchError
-
-                if isinstance(ex, AvbenchError) and ex.code.startswith("AVB3"):
-                    problems.append(Problem("AVB404", str(root / "submission.yaml"), str(ex.message), ex.fix))
-                    continue
-                raise
+            t, prob = _resolve_task(e)
+            if prob is not None:
+                problems.append(prob)
+                continue
             bad_inputs = [i for i in e.inputs if i not in t.spec.inputs]
             if bad_inputs:
-                problems.append(Problem("AVB404", str(root / "submission.yaml"),
+                problems.append(Problem("AVB404", "submission.yaml",
                                         f"{e.key}: inputs {bad_inputs} are not offered (offered: {t.spec.inputs})",
                                         "declare only inputs the task offers"))
-            if not sub.task_dir(e).is_dir():
-                problems.append(Problem("AVB405", str(sub.task_dir(e)), f"folder for {e.key} missing",
+            if not tree.under(e.folder):
+                problems.append(Problem("AVB405", e.folder, f"folder for {e.key} missing or empty",
                                         "create it, or set path: in submission.yaml"))
                 continue
             if t.spec.family == "separation":
-                problems.extend(_validate_separation(sub, e, t))
+                problems.extend(_validate_separation(sub, e, t, jobs))
             else:
                 problems.extend(_validate_classification(sub, e, t))
-    if problems and raise_on_error:
+    if jobs:
+        from .sandbox import map_limited
+
+        for probs in map_limited(check_file, jobs, _decode_failed, workers=workers or min(2, os.cpu_count() or 1)):
+            problems.extend(probs)
+    sub.warnings = [p for p in problems if p.severity == "warning"]
+    if raise_on_error and any(p.severity == "error" for p in problems):
         raise SubmissionError(problems, root)
     return sub
 

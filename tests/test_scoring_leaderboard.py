@@ -131,8 +131,10 @@ def test_build_is_deterministic_and_versions_never_mix(scored, tmp_path):
     other = lb.board_dir(tmp_path, "synth-ensembles-classification", "1")
     (other / "entries").mkdir(parents=True)
     shutil.copy(next((d / "entries").glob("*.json")), other / "entries")
-    with pytest.raises(LeaderboardError, match="not synth-ensembles-classification@1"):
+    with pytest.raises(LeaderboardError, match="edited by hand"):  # a file avbench did not write
         lb.build(tmp_path)
+    with pytest.raises(LeaderboardError, match="not synth-ensembles-classification@1"):  # even when adopted
+        lb.build(tmp_path, adopt=True)
 
 
 def _add_many(args):
