@@ -218,18 +218,30 @@ def read_flac(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarray |
         probs = _shape_checks(rel, sr, ch, total, want_sr, n)
         if probs:
             return None, probs
+    blocks: list[np.ndarray] = []
+    got, opened = 0, False
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
+            opened = True
             if f.samplerate != want_sr or f.channels != 1:
                 return None, _shape_checks(rel, f.samplerate, f.channels, n, want_sr, n)
             if f.subtype not in ("PCM_16", "PCM_24", "PCM_S8", "PCM_32"):
                 return None, [_p("AVB427", rel, f"unsupported FLAC subtype {f.subtype}", "write 16 or 24-bit FLAC")]
-            x = f.read(frames=n + 1, dtype="float64", always_2d=False)
+            while got <= n:  # blocks: a stream that breaks part-way is told apart from one that never decodes
+                b = f.read(frames=min(1 << 16, n + 1 - got), dtype="float64", always_2d=False)
+                if b.shape[0] == 0:
+                    break
+                blocks.append(b)
+                got += b.shape[0]
     except MemoryError:
         raise
     except Exception as e:  # noqa: BLE001 - libsndfile rejects the stream: the user's file
+        if opened:  # the header was read: the audio frames are cut off or damaged
+            return None, [_p("AVB426", rel, f"truncated or damaged: decoding stops after {got} of {total or n} "
+                             "samples", "rewrite the file completely")]
         return None, [_p("AVB420", rel, f"cannot decode FLAC ({type(e).__name__})",
                          "write a standard FLAC (e.g. soundfile.write)")]
+    x = np.concatenate(blocks) if blocks else np.zeros(0)
     if total and x.shape[0] < total:
         return None, [_p("AVB426", rel, f"truncated: {x.shape[0]} of {total} declared samples decode",
                          "rewrite the file completely")]
@@ -358,6 +370,11 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
         return None, [_p("AVB433", rel, "not UTF-8", "save the file as UTF-8", line, col)]
     if not text.strip():
         return None, [_p("AVB430", rel, "empty file", "write a header row item_id,<class>,... and one row per item")]
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        return None, [_p("AVB430", rel, "NUL byte: not a text CSV", "write plain comma-separated text", line,
+                         nul - (text.rfind("\n", 0, nul) + 1) + 1)]
     rows: list[tuple[int, list[str]]] = []
     try:
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -394,6 +411,8 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
             continue
         if len(r) != width:
             probs.append(_p("AVB437", rel, f"{len(r)} cells, the header has {width}", "one cell per column", line))
+            if len(r) > id_col and r[id_col] in known:
+                out.setdefault(r[id_col], np.empty(0))  # reported as ragged, not also as missing
             continue
         iid = r[id_col]
         if iid == "":

@@ -16,9 +16,16 @@ import traceback
 from multiprocessing.connection import wait
 from typing import Any, Callable
 
-#: defaults, overridable by the environment
-TIMEOUT_S = float(os.environ.get("AVBENCH_DECODE_TIMEOUT", "30"))
-MEM_BYTES = int(float(os.environ.get("AVBENCH_DECODE_MEM_GB", "2")) * (1 << 30))
+
+
+def default_timeout() -> float:
+    """Seconds one decoding job may take (``AVBENCH_DECODE_TIMEOUT``, default 30)."""
+    return float(os.environ.get("AVBENCH_DECODE_TIMEOUT", "30"))
+
+
+def default_mem() -> int:
+    """Bytes a decoding child may add to its address space (``AVBENCH_DECODE_MEM_GB``, default 2)."""
+    return int(float(os.environ.get("AVBENCH_DECODE_MEM_GB", "2")) * (1 << 30))
 
 
 def _vm_size() -> int:
@@ -110,8 +117,8 @@ def map_limited(fn: Callable[[Any], Any], jobs: list, on_fail: Callable[[Any, st
     raised by ``fn`` is a bug, not bad input: it is re-raised here with the child's
     traceback.  Results keep the order of ``jobs``.
     """
-    timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
-    mem_bytes = MEM_BYTES if mem_bytes is None else mem_bytes
+    timeout_s = default_timeout() if timeout_s is None else timeout_s
+    mem_bytes = default_mem() if mem_bytes is None else mem_bytes
     n = len(jobs)
     out: list = [None] * n
     if n == 0:

@@ -550,7 +550,8 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
         raise SubmissionError([Problem("AVB406", ".", "empty folder", "write submission.yaml and the outputs of "
                                        "the declared tasks (see the README's submission format)")], root)
     problems = tree.problems + problems
-    if not any(r != "submission.yaml" for r in tree.files) and not tree.problems and meta is not None:
+    empty = not any(r != "submission.yaml" for r in tree.files) and not tree.problems and meta is not None
+    if empty:
         problems.append(Problem("AVB406", ".", "no files besides submission.yaml",
                                 "add the estimates or predictions of the declared tasks"))
     if meta is None:
@@ -566,7 +567,7 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
         else:
             entries = [e]
     jobs: list = []
-    if not any(p.code == "AVB440" for p in problems):
+    if not empty and not any(p.code == "AVB440" for p in problems):
         for e in entries:
             t, prob = _resolve_task(e)
             if prob is not None:
