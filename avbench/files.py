@@ -117,8 +117,8 @@ def commit(root: str | Path, writes: dict[str, bytes | None]) -> None:
         jtmp = _tmp_name(journal, tag)
         _ops.write(jtmp, json.dumps({"ops": ops}).encode())
         _ops.replace(jtmp, journal)
+        committed = True  # the journal is in place: from here a failure is undone, a kill is completed
         _ops.fsync_dir(root)
-        committed = True
         _roll_forward(root, ops)
         _ops.unlink(journal)
         _ops.fsync_dir(root)

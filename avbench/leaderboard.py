@@ -620,21 +620,30 @@ def _stat_equal(a: Stat, b: Stat, tol: float = 1e-9) -> bool:
     return True
 
 
-def _find_submissions(paths: list[Path]) -> dict[str, Path]:
-    """``name -> folder`` of the submissions under ``paths`` (a folder, or one level below)."""
+def _find_submissions(paths: list[Path]) -> tuple[dict[str, Path], list[str]]:
+    """``name -> folder`` of the submissions under ``paths`` (a folder, or one level
+    below), and the problems of those that cannot be read or are given twice."""
     from .submission import load_meta
 
     out: dict[str, Path] = {}
+    probs: list[str] = []
     for p in paths:
         p = Path(p)
-        cands = [p] if (p / "submission.yaml").is_file() else sorted(q for q in p.iterdir() if q.is_dir()) \
-            if p.is_dir() else []
+        if not p.is_dir():
+            probs.append(f"{p}: no such folder")
+            continue
+        cands = [p] if (p / "submission.yaml").is_file() else sorted(q for q in p.iterdir() if q.is_dir())
         for c in cands:
-            if (c / "submission.yaml").is_file():
-                _, meta, _ = load_meta(c)
-                if meta is not None:
-                    out.setdefault(meta.name, c)
-    return out
+            if not (c / "submission.yaml").is_file():
+                continue
+            _, meta, errs = load_meta(c)
+            if meta is None:
+                probs.append(f"{c}/submission.yaml: unreadable ({errs[0] if errs else 'unknown'})")
+            elif meta.name in out:
+                probs.append(f"{c}: a second submission named {meta.name!r} (also {out[meta.name]})")
+            else:
+                out[meta.name] = c
+    return out, probs
 
 
 def _git_has(commit: str) -> bool | None:
@@ -662,15 +671,11 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None) -> t
     the sha256 of submission.yaml, of every input file and of the whole content.
     Returns ``(problems, figures)``; no problem means verified.
     """
-    import pandas as pd
-
-    from .submission import content_sha256, file_sha256
     from .tasks import frozen
 
     root = Path(root) if root is not None else default_root()
-    subs = _find_submissions(list(submissions or []))
+    subs, probs = _find_submissions(list(submissions or []))
     pins = frozen()
-    probs: list[str] = []
     fig = {"boards": 0, "entries": 0, "scores_recomputed": 0, "files_hashed": 0, "submissions_checked": 0,
            "entries_without_file_hashes": 0}
     commits: dict[str, bool | None] = {}
@@ -679,67 +684,96 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None) -> t
         rel_d = d.relative_to(root)
         fig["boards"] += 1
         with _lock(d):
-            for done in recover(d):
-                probs.append(f"{rel_d}: {done} (the board was left by a killed update)")
-            probs += [f"{rel_d}/{p}" for p in integrity_problems(d)]
             try:
-                entries = load_entries(d, task, version)
-            except LeaderboardError as e:
-                probs.append(f"{rel_d}: {e}")
-                continue
-            sig = _significance(_disk_parquet(d), rank(entries))
-            fresh = {"leaderboard.md": render_markdown(task, version, entries, d, sig),
-                     "leaderboard.csv": render_csv(entries, d, sig),
-                     "leaderboard.json": render_json(task, version, entries, d, sig),
-                     "leaderboard.tex": render_latex(task, version, entries, d, sig),
-                     "leaderboard.html": render_html(task, version, entries, d, sig)}
-            for name, text in fresh.items():
-                if not (d / name).is_file() or (d / name).read_text(encoding="utf-8") != text:
-                    probs.append(f"{rel_d}/{name}: differs from the table its entries give")
-            for e in entries:
-                fig["entries"] += 1
-                where = f"{rel_d}/entries/{e.name}.json"
-                pq = d / "entries" / f"{e.name}.scores.parquet"
-                if pq.exists():
-                    df = pd.read_parquet(pq)
-                    g = df["group"].to_numpy() if "group" in df else None
-                    for m, st in e.scores.items():
-                        if m not in df or e.family == "classification" and m not in ("hit@1", "hit@3"):
-                            continue
-                        fig["scores_recomputed"] += 1
-                        if not _stat_equal(Stat.of(df[m].to_numpy(), g, ci=st.ci_low is not None), st):
-                            probs.append(f"{where}: score {m} is not what its per-item scores give")
-                pin = pins.get(f"{task}@{version}")
-                pv = e.provenance
-                if pin and pin["items_sha256"] != pv.items_sha256:
-                    probs.append(f"{where}: scored on other items than {task}@{version} pins")
-                if pin and pin["manifest_sha256"] != pv.manifest_sha256:
-                    probs.append(f"{where}: reference manifest sha256 differs from the pinned one")
-                if pv.task != task or pv.task_version != version:
-                    probs.append(f"{where}: provenance names {pv.task}@{pv.task_version}")
-                if pv.git_commit:
-                    if pv.git_commit not in commits:
-                        commits[pv.git_commit] = _git_has(pv.git_commit)
-                    if commits[pv.git_commit] is False:
-                        probs.append(f"{where}: scoring commit {pv.git_commit[:12]} is not in this repository")
-                if pv.files is None:
-                    fig["entries_without_file_hashes"] += 1
-                s = subs.get(e.name)
-                if s is None:
-                    continue
-                fig["submissions_checked"] += 1
-                if pv.files is not None:
-                    now_files = file_sha256(s)
-                    fig["files_hashed"] += len(now_files)
-                    for rel in sorted(set(pv.files) | set(now_files)):
-                        if rel not in now_files:
-                            probs.append(f"{where}: input {rel} is missing from {s}")
-                        elif rel not in pv.files:
-                            probs.append(f"{where}: {s}/{rel} was not scored")
-                        elif pv.files[rel] != now_files[rel]:
-                            probs.append(f"{where}: {s}/{rel} changed since it was scored")
-                    if pv.metadata_sha256 != now_files.get("submission.yaml"):
-                        probs.append(f"{where}: {s}/submission.yaml changed since it was scored")
-                if content_sha256(s) != pv.submission_sha256:
-                    probs.append(f"{where}: content sha256 of {s} differs from the scored one")
+                probs += _verify_board(d, rel_d, task, version, subs, pins, fig, commits)
+            except Exception as e:  # noqa: BLE001 - any damaged file fails verification, never the run
+                probs.append(f"{rel_d}: unreadable ({type(e).__name__}: {str(e)[:200]})")
+    for name in sorted(set(subs) - fig.pop("_matched", set())):
+        probs.append(f"{subs[name]}: submission {name!r} has no entry on these leaderboards")
     return probs, fig
+
+
+def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pins: dict, fig: dict,
+                  commits: dict) -> list[str]:
+    import pandas as pd
+
+    from .submission import content_sha256, file_sha256
+
+    probs: list[str] = []
+    for done in recover(d):
+        probs.append(f"{rel_d}: {done} (the board was left by a killed update)")
+    try:
+        probs += [f"{rel_d}/{p}" for p in integrity_problems(d)]
+    except LeaderboardError as e:
+        probs.append(f"{rel_d}: {e}")
+    try:
+        entries = load_entries(d, task, version)
+    except LeaderboardError as e:
+        probs.append(f"{rel_d}: {e}")
+        return probs
+    try:
+        sig = _significance(_disk_parquet(d), rank(entries))
+    except Exception as e:  # noqa: BLE001 - a damaged per-item file
+        probs.append(f"{rel_d}: per-item scores unreadable ({type(e).__name__})")
+        sig = {}
+    fresh = {"leaderboard.md": render_markdown(task, version, entries, d, sig),
+             "leaderboard.csv": render_csv(entries, d, sig),
+             "leaderboard.json": render_json(task, version, entries, d, sig),
+             "leaderboard.tex": render_latex(task, version, entries, d, sig),
+             "leaderboard.html": render_html(task, version, entries, d, sig)}
+    for name, text in fresh.items():
+        if not (d / name).is_file() or (d / name).read_text(encoding="utf-8") != text:
+            probs.append(f"{rel_d}/{name}: differs from the table its entries give")
+    for e in entries:
+        fig["entries"] += 1
+        where = f"{rel_d}/entries/{e.name}.json"
+        pq = d / "entries" / f"{e.name}.scores.parquet"
+        df = None
+        if pq.exists():
+            try:
+                df = pd.read_parquet(pq)
+            except Exception as ex:  # noqa: BLE001 - damaged file
+                probs.append(f"{where}: per-item scores unreadable ({type(ex).__name__})")
+        if df is not None:
+            g = df["group"].to_numpy() if "group" in df else None
+            for m, st in e.scores.items():
+                if m not in df or e.family == "classification" and m not in ("hit@1", "hit@3"):
+                    continue
+                fig["scores_recomputed"] += 1
+                if not _stat_equal(Stat.of(df[m].to_numpy(), g, ci=st.ci_low is not None), st):
+                    probs.append(f"{where}: score {m} is not what its per-item scores give")
+        pin = pins.get(f"{task}@{version}")
+        pv = e.provenance
+        if pin and pin["items_sha256"] != pv.items_sha256:
+            probs.append(f"{where}: scored on other items than {task}@{version} pins")
+        if pin and pin["manifest_sha256"] != pv.manifest_sha256:
+            probs.append(f"{where}: reference manifest sha256 differs from the pinned one")
+        if pv.task != task or pv.task_version != version:
+            probs.append(f"{where}: provenance names {pv.task}@{pv.task_version}")
+        if pv.git_commit:
+            if pv.git_commit not in commits:
+                commits[pv.git_commit] = _git_has(pv.git_commit)
+            if commits[pv.git_commit] is False:
+                probs.append(f"{where}: scoring commit {pv.git_commit[:12]} is not in this repository")
+        if pv.files is None:
+            fig["entries_without_file_hashes"] += 1
+        s = subs.get(e.name)
+        if s is None:
+            continue
+        fig.setdefault("_matched", set()).add(e.name)
+        fig["submissions_checked"] += 1
+        if pv.files is not None:
+            now_files = file_sha256(s)
+            fig["files_hashed"] += len(now_files)
+            for rel in sorted(set(pv.files) | set(now_files)):
+                if rel not in now_files:
+                    probs.append(f"{where}: input {rel} is missing from {s}")
+                elif rel not in pv.files:
+                    probs.append(f"{where}: {s}/{rel} was not scored")
+                elif pv.files[rel] != now_files[rel]:
+                    probs.append(f"{where}: {s}/{rel} changed since it was scored")
+            if pv.metadata_sha256 != now_files.get("submission.yaml"):
+                probs.append(f"{where}: {s}/submission.yaml changed since it was scored")
+        if content_sha256(s) != pv.submission_sha256:
+            probs.append(f"{where}: content sha256 of {s} differs from the scored one")
+    return probs

@@ -180,7 +180,8 @@ def read_wav(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarray | 
         v = np.where(v >= 1 << 23, v - (1 << 24), v)
         x = v.astype(np.float64) / float(1 << 23)
     else:
-        x = np.frombuffer(raw, dtype=kind).astype(np.float64)
+        with np.errstate(all="ignore"):  # NaN payloads are reported by _finish
+            x = np.frombuffer(raw, dtype=kind).astype(np.float64)
         if kind in _NPY_SCALE:
             x /= _NPY_SCALE[kind]
     return _finish(x, rel, probs), probs
@@ -319,7 +320,8 @@ def read_npy(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarray | 
     probs = _shape_checks(rel, None, 1, count, want_sr, n)
     if probs:
         return None, probs
-    x = np.frombuffer(data, dtype=NPY_DTYPES[descr], count=count, offset=off).astype(np.float64)
+    with np.errstate(all="ignore"):
+        x = np.frombuffer(data, dtype=NPY_DTYPES[descr], count=count, offset=off).astype(np.float64)
     if descr in _NPY_SCALE:
         x /= _NPY_SCALE[descr]
     return _finish(x, rel, probs), probs

@@ -19,7 +19,7 @@ import pandas as pd
 from . import __version__
 from .metrics import functional as F
 from .metrics.functional.silence import BUCKETS
-from .files import atomic_write
+from .files import commit, recover
 from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump_json, git_info,
                       library_versions, now)
 from .submission import Submission, TaskEntry, content_sha256, file_sha256, validate
@@ -294,8 +294,8 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
     result = _keep_date(rdir / "summary.json", result)
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
-    atomic_write(scores_path(sub.root, spec.key), buf.getvalue())
-    atomic_write(rdir / "summary.json", dump_json(result))
+    recover(rdir)  # what a killed run left
+    commit(rdir, {"scores.parquet": buf.getvalue(), "summary.json": dump_json(result).encode()})
     for old in rdir.glob(".partial-*"):
         shutil.rmtree(old, ignore_errors=True)
     return result

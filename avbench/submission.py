@@ -51,7 +51,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
-from .errors import CODES, Problem, SubmissionError  # noqa: F401 - CODES re-exported
+from .errors import CODES, Problem, SubmissionError  # noqa: F401 - CODES is re-exported here
 from .safeio import AUDIO_EXT, audio_cap, parse_predictions, read_estimate, read_regular
 from .tasks import get_task
 from .tasks.base import Task
