@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -406,6 +407,7 @@ def cmd_demo(args) -> int:
     se.generate(args.config, progress=not args.quiet)
     demo = home() / "demo" / version
     lbroot = demo / "leaderboards"
+    shutil.rmtree(lbroot, ignore_errors=True)  # the demo's boards are rebuilt from scratch every run
     reg = _baselines()
     plan = [
         ("synth-ensembles-separation", ["oracle-ibm", "oracle-irm", "oracle-mixture"]),

@@ -340,13 +340,14 @@ def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | Non
             if c in with_ci and st is not None and st.ci_low is not None:
                 cell += f" [{_fmt(st.ci_low, c)}, {_fmt(st.ci_high, c)}]"
             cells.append(cell)
-        rows.append([str(r) if r is not None else "–", e.name, e.model, ", ".join(e.inputs) or "–", *cells,
+        shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "")
+        rows.append([str(r) if r is not None else "–", shown, e.model, ", ".join(e.inputs) or "–", *cells,
                      sig.get(e.name, "–") if r is not None else "–",
                      f"{e.n_parameters:,}" if e.n_parameters is not None else "–", "yes" if e.oracle else ""])
         machine.append({"rank": r, "name": e.name, "model": e.model, "oracle": e.oracle, "inputs": e.inputs,
                         "n_parameters": e.n_parameters, "paper_url": e.paper_url, "code_url": e.code_url,
                         "scores": {c: e.scores[c].model_dump() for c in cols if c in e.scores},
-                        "vs_top": sig.get(e.name),
+                        "vs_top": sig.get(e.name), "warnings": dict(sorted(e.warnings.items())),
                         "submission_sha256": e.provenance.submission_sha256,
                         "git_commit": e.provenance.git_commit, "date": e.provenance.date})
     return header, rows, machine
@@ -653,6 +654,10 @@ def _git_has(commit: str) -> bool | None:
     if r is None or not (r / ".git").exists():
         return None
     try:
+        shallow = subprocess.run(["git", "-C", str(r), "rev-parse", "--is-shallow-repository"], capture_output=True,
+                                 text=True, timeout=30).stdout.strip()
+        if shallow != "false":  # a shallow clone does not hold the history to check against
+            return None
         res = subprocess.run(["git", "-C", str(r), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True,
                              timeout=30)
     except (OSError, subprocess.SubprocessError):

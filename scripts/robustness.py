@@ -789,7 +789,7 @@ def tamper(n: int = 100, seed: int = 0) -> bool:
 # ============================================================================ CLI
 CI = {"loaders": {"n": 100_000}, "parsers": {"n": 20_000}, "folders": {"n": 300},
       "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100}}
-FULL = {"loaders": {"n": 100_000}, "parsers": {"n": 1_000_000}, "folders": {"n": 1000},
+FULL = {"loaders": {"n": 1_000_000}, "parsers": {"n": 1_000_000}, "folders": {"n": 1000},
         "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100}}
 
 

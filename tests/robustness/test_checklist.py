@@ -61,6 +61,11 @@ def test_identical_estimates_are_capped_and_flagged(tasks, tmp_path):
     assert set(r.warning_counts) == {"AVB452"}
     for m in ("sdr", "si_sdr", "sd_sdr"):
         assert r.scores[m].mean == IDENTICAL_CAP_DB and r.scores[m].n_posinf == 0
+    from avbench import leaderboard as lb
+
+    d = lb.add_entry(tmp_path / "lb", lb.entry_from(r, validate(p).meta))
+    assert "checklist (flagged AVB452)" in (d / "leaderboard.md").read_text()
+    assert json.loads((d / "leaderboard.json").read_text())["rows"][0]["warnings"] == r.warning_counts
 
 
 def test_every_code_is_documented_and_fixtured():

@@ -1,0 +1,121 @@
+"""Leaderboard updates lose nothing and accept no hand edits; verify recomputes every claim."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from avbench import checklist as ck
+from avbench import leaderboard as lb
+from avbench.cli import main
+from avbench.errors import LeaderboardError
+from avbench.results import Stat
+from avbench.scoring import score, scores_path
+from avbench.submission import validate
+from avbench.tasks import get_task
+
+
+@pytest.fixture(scope="module")
+def board(mini, tmp_path_factory):
+    """A classification board with one scored, kept submission."""
+    wd = tmp_path_factory.mktemp("safety")
+    t = get_task(ck.CLS_TASK)
+    sub = ck.base(wd / "sub", t)
+    r = score(sub, workers=1, progress=False)[0]
+    entry = lb.entry_from(r, validate(sub).meta)
+    root = wd / "lb"
+    d = lb.add_entry(root, entry, scores_path(sub, f"{r.task}@{r.version}"))
+    return {"sub": sub, "root": root, "d": d, "entry": entry}
+
+
+def fresh(board, tmp_path) -> tuple[Path, Path]:
+    root = tmp_path / "lb"
+    shutil.copytree(board["root"], root)
+    return root, lb.board_dir(root, board["entry"].task, board["entry"].version)
+
+
+def snapshot(d: Path) -> dict:
+    return {p.relative_to(d).as_posix(): p.read_bytes() for p in d.rglob("*") if p.is_file() and p.name != ".lock"}
+
+
+def test_null_main_score_is_stored_as_null_and_ranked_last(board, tmp_path):
+    root, d = fresh(board, tmp_path)
+    e = board["entry"]
+    empty = {m: Stat(n=0) for m in e.scores}
+    lb.add_entry(root, e.model_copy(update={"name": "aaa-null", "scores": empty}))
+    lb.add_entry(root, e.model_copy(update={"name": "zzz-scored"}))
+    raw = json.loads((d / "entries" / "aaa-null.json").read_text())
+    assert raw["scores"]["hit@1"]["mean"] is None  # explicit null, never NaN
+    rows = json.loads((d / "leaderboard.json").read_text())["rows"]
+    ranked = [r["name"] for r in rows if r["rank"] is not None]
+    assert ranked[-1] == "aaa-null" and rows[-1]["scores"]["hit@1"]["mean"] is None
+
+
+def test_hand_edited_board_is_refused_and_untouched(board, tmp_path):
+    root, d = fresh(board, tmp_path)
+    md = d / "leaderboard.md"
+    md.write_text(md.read_text().replace("| 1 |", "| 1 (best!) |"))
+    before = snapshot(d)
+    with pytest.raises(LeaderboardError, match="edited by hand") as ei:
+        lb.add_entry(root, board["entry"].model_copy(update={"name": "newcomer"}))
+    assert ei.value.code == "AVB501" and snapshot(d) == before
+    assert main(["leaderboard", "build", "--leaderboards", str(root)]) == 2 and snapshot(d) == before
+    assert main(["leaderboard", "build", "--leaderboards", str(root), "--adopt", "--quiet"]) == 0
+    assert "(best!)" not in md.read_text()  # rebuilt from the entries, now listed in SHA256SUMS
+
+
+def test_schema_invalid_entry_is_refused_and_untouched(board, tmp_path):
+    root, d = fresh(board, tmp_path)
+    p = d / "entries" / f"{board['entry'].name}.json"
+    raw = json.loads(p.read_text())
+    raw["scores"]["hit@1"]["mean"] = "high"
+    p.write_text(json.dumps(raw))
+    before = snapshot(d)
+    with pytest.raises(LeaderboardError):
+        lb.build(root, adopt=True)  # even when the hand edit is adopted, the schema is not
+    assert snapshot(d) == before
+
+
+def test_orphans_are_swept_and_rescoring_is_byte_identical(board, tmp_path):
+    root, d = fresh(board, tmp_path)
+    before = snapshot(d)
+    for orphan in (d / ".leaderboard.md.99-dead.tmp", d / "entries" / ".x.json.99-dead.bak"):
+        orphan.write_text("left by a killed scorer")
+    later = board["entry"].provenance.model_copy(update={"date": "2099-01-01T00:00:00+00:00"})
+    lb.add_entry(root, board["entry"].model_copy(update={"provenance": later}),
+                 scores_path(board["sub"], f"{board['entry'].task}@{board['entry'].version}"))
+    assert snapshot(d) == before  # same scores: the first date is kept, no byte changes, orphans gone
+
+
+def test_sums_cover_every_file(board):
+    sums = lb.read_sums(board["d"])
+    assert set(sums) == set(lb.board_files(board["d"])) and lb.integrity_problems(board["d"]) == []
+    assert all(r.startswith(("entries/", "leaderboard.")) for r in sums)
+
+
+def test_verify_cli(board, tmp_path, capsys):
+    root, d = fresh(board, tmp_path)
+    sub = tmp_path / "sub"
+    shutil.copytree(board["sub"], sub)
+    assert main(["leaderboard", "verify", "--leaderboards", str(root), "--submissions", str(sub), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verified"] and out["submissions_checked"] == 1 and out["files_hashed"] == 2
+    assert out["scores_recomputed"] == 2  # hit@1 and hit@3 from the per-item parquet
+    csv = sub / ck.CLS_TASK.split("@")[0] / "predictions.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"0.076923", b"0.076924", 1))
+    assert main(["leaderboard", "verify", "--leaderboards", str(root), "--submissions", str(sub)]) == 2
+    assert "changed since it was scored" in capsys.readouterr().err
+    # an entry whose number was edited together with SHA256SUMS: the per-item scores disagree
+    p = d / "entries" / f"{board['entry'].name}.json"
+    raw = json.loads(p.read_text())
+    raw["scores"]["hit@1"]["mean"] = 0.99
+    p.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
+    assert main(["leaderboard", "build", "--leaderboards", str(root), "--adopt", "--quiet"]) == 0
+    probs, _ = lb.verify(root)
+    assert any("hit@1 is not what its per-item scores give" in p for p in probs)
+
+
+def test_committed_leaderboards_verify():
+    root = Path(__file__).resolve().parents[2] / "leaderboards"
+    probs, fig = lb.verify(root)
+    assert probs == [] and fig["boards"] >= 6 and fig["scores_recomputed"] > 100
