@@ -1,10 +1,13 @@
 """Scoring: ``score(submission, task) -> Result``.
 
 Per-item scores go to ``<submission>/results/<task>@<version>/scores.parquet`` and the
-summary with provenance to ``summary.json`` next to it.  Items are scored in chunks by
-a pool of processes (one per core, single-threaded BLAS each); finished chunks are
-kept, so an interrupted run resumes where it stopped as long as the submission's
-content is unchanged.
+summary with provenance to ``summary.json`` next to it, as one transaction
+(:func:`avbench.files.commit`).  Items are scored in chunks by child processes (one
+per core, single-threaded BLAS each) with a memory cap and a wall-clock limit per chunk
+(:mod:`avbench.sandbox`); finished chunks are kept, so an interrupted run resumes where
+it stopped as long as the submission's content is unchanged.  An estimate identical to
+its reference is capped at :data:`IDENTICAL_CAP_DB` and flagged (AVB452); a silent
+estimate where the source plays is scored by EPS and flagged (AVB451).
 """
 from __future__ import annotations
 
@@ -136,6 +139,15 @@ def _chunk_failed(job, reason: str):
                                    "AVBENCH_SCORE_MEM_GB for very long items")], root)
 
 
+def _classification_failed(job, reason: str):
+    from .errors import Problem, SubmissionError
+
+    sub, entry, _ = job
+    raise SubmissionError([Problem("AVB429", f"{entry.folder}/predictions.csv", f"scoring failed: {reason}",
+                                   "raise AVBENCH_SCORE_TIMEOUT / AVBENCH_SCORE_MEM_GB for very large files")],
+                          sub.root)
+
+
 # --------------------------------------------------------------------------- summaries
 def summarize_separation(df: pd.DataFrame, metrics: list[str]) -> tuple[dict, dict, dict]:
     # intervals resample works (pieces): segments of one piece are correlated
@@ -249,7 +261,11 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
     rdir = results_dir(sub, task)
     spec = task.spec
     if spec.family == "classification":
-        df, extra = _score_classification(sub, entry, task)
+        from .sandbox import map_limited
+
+        ((df, extra),) = map_limited(lambda job: _score_classification(*job), [(sub, entry, task)],
+                                     _classification_failed, timeout_s=SCORE_TIMEOUT,
+                                     mem_bytes=int(SCORE_MEM_GB * (1 << 30)), init=_init_worker)
     else:
         partial = rdir / f".partial-{sha[:16]}"
         for old in rdir.glob(".partial-*") if rdir.exists() else []:
