@@ -383,7 +383,7 @@ def content_sha256(root: Path) -> str:
     files (the ``results/`` folder excluded)."""
     h = hashlib.sha256()
     root = Path(root)
-    for rel in scan(root).files:
+    for rel in sorted(scan(root).files, key=lambda r: r.split("/")):  # path order, folder by folder
         h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
         with open(root / rel, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -119,3 +119,19 @@ def test_committed_leaderboards_verify():
     root = Path(__file__).resolve().parents[2] / "leaderboards"
     probs, fig = lb.verify(root)
     assert probs == [] and fig["boards"] >= 6 and fig["scores_recomputed"] > 100
+
+
+def test_content_hash_is_the_published_definition(tmp_path):
+    """sha256 over (path, bytes) in path order, as every committed entry records it."""
+    import hashlib
+
+    from avbench.submission import content_sha256
+
+    for rel, data in [("submission.yaml", b"name: x\n"), ("t/a-c/x.wav", b"1"), ("t/a/b.wav", b"2"),
+                      ("t/a.b/c.wav", b"3"), ("results/t@1/summary.json", b"ignored")]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    h = hashlib.sha256()
+    for rel in ["submission.yaml", "t/a/b.wav", "t/a-c/x.wav", "t/a.b/c.wav"]:  # Path order: folder by folder
+        h.update(rel.encode() + b"\0" + (tmp_path / rel).read_bytes() + b"\0")
+    assert content_sha256(tmp_path) == h.hexdigest()
