@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Fuzzing and fault injection: prints avbench's robustness figures.
 
-    python scripts/robustness.py all         # the full figures (about 20 min on 2 cores)
+    python scripts/robustness.py all         # the full figures (about 10 min on 2 cores)
     python scripts/robustness.py ci          # the sizes tests/robustness/test_faults.py runs in CI
     python scripts/robustness.py loaders --n 100000
     python scripts/robustness.py parsers --n 1000000
