@@ -198,8 +198,8 @@ def main(argv=None) -> int:
     cfg = st.Config.load(a.config)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    todo = ["async", "channels", "three"] if a.what == "all" else [a.what]
-    for w in todo:
+    pending = ["async", "channels", "three"] if a.what == "all" else [a.what]
+    for w in pending:
         r = {"async": lambda: async_table(cfg, a.version), "channels": lambda: channels_table(cfg, a.version, out),
              "three": lambda: three_table(cfg, a.version)}[w]()
         (out / f"{w}.json").write_text(json.dumps(r, indent=1, sort_keys=True) + "\n")
