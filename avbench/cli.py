@@ -189,10 +189,9 @@ def cmd_validate(args) -> int:
 
 def cmd_score(args) -> int:
     from . import leaderboard as lb
+    from .errors import Problem, render_problems
     from .scoring import score, scores_path
     from .submission import validate
-
-    from .errors import render_problems
 
     sub = validate(args.path, args.task, workers=args.workers)
     results = score(args.path, args.task, workers=args.workers, progress=not args.quiet and not args.json,
@@ -202,11 +201,8 @@ def cmd_score(args) -> int:
             print(f"warning: {w}", file=sys.stderr)
     out = []
     for r in results:
-        if not args.json:
-            from .errors import Problem
-
-            flags = [Problem(**{k: v for k, v in w.items() if k in ("code", "path", "message", "line", "column")},
-                             fix=w.get("hint", "")) for w in r.warnings if w["code"] in ("AVB451", "AVB452")]
+        if not args.json:  # the scoring flags (validation's warnings were printed above)
+            flags = [Problem.from_json(w) for w in r.warnings if w["code"] in ("AVB451", "AVB452")]
             for w in render_problems(flags):
                 print(f"warning: {w}", file=sys.stderr)
         if args.update_leaderboard:

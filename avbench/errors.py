@@ -114,6 +114,10 @@ class Problem:
         d["severity"] = self.severity
         return d
 
+    @classmethod
+    def from_json(cls, d: dict) -> "Problem":
+        return cls(d["code"], d["path"], d["message"], d.get("hint", ""), d.get("line"), d.get("column"))
+
 
 #: at most this many problems of one code are listed; the rest are counted
 CAP_PER_CODE = 20

@@ -57,6 +57,8 @@ class _Ops:
 
 
 _ops = _Ops()
+#: the same primitives, never replaced: undoing a failed commit must not meet the injected fault again
+_plain = _Ops()
 
 
 def _tmp_name(path: Path, tag: str, kind: str = "tmp") -> Path:
@@ -150,18 +152,16 @@ def _roll_forward(root: Path, ops: list) -> None:
 
 
 def _roll_back(root: Path, plan: list[str], staged: dict[str, Path], backups: dict[str, Path]) -> None:
-    """Undo a half-applied commit in this process (plain OS calls: the fault was one-off)."""
+    """Undo a half-applied commit in this process."""
     for rel in plan:
         target = root / rel
         if rel in backups and backups[rel].exists():
-            os.replace(backups[rel], target)
+            _plain.replace(backups[rel], target)
         elif rel not in backups and target.exists():
-            os.unlink(target)
+            _plain.unlink(target)
     for d in sorted({(root / rel).parent for rel in plan} | {root}):
         try:
-            fd = os.open(d, os.O_RDONLY)
-            os.fsync(fd)
-            os.close(fd)
+            _plain.fsync_dir(d)
         except OSError:
             pass
 

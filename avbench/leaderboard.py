@@ -32,7 +32,7 @@ from .config import home, repo_root
 from .errors import LeaderboardError
 from .files import commit, recover
 from .metrics import METRICS
-from .results import Provenance, Result, Stat, dump_json
+from .results import Provenance, Result, Stat, dump_json, keep_first_date
 from .submission import SubmissionMeta
 
 SUMS = "SHA256SUMS"
@@ -154,18 +154,6 @@ def _refuse_hand_edits(d: Path, adopt: bool) -> None:
                                    "`avbench leaderboard build --adopt` to accept them")
 
 
-def _keep_date(old: Path, new: Entry) -> Entry:
-    """Re-scoring unchanged outputs keeps the first date, so the files stay byte-identical."""
-    if not old.exists():
-        return new
-    try:
-        prev = Entry.model_validate_json(old.read_text())
-    except Exception:  # noqa: BLE001 - refused later by load_entries
-        return new
-    same = new.model_copy(update={"provenance": new.provenance.model_copy(update={"date": prev.provenance.date})})
-    return same if same == prev else new
-
-
 def add_entry(root: Path, entry: Entry, scores: Path | None = None) -> Path:
     """Add or replace an entry (and its per-item ``scores`` parquet, used for paired
     tests) and rebuild that leaderboard: one locked transaction."""
@@ -174,7 +162,7 @@ def add_entry(root: Path, entry: Entry, scores: Path | None = None) -> Path:
         recover(d)
         _refuse_hand_edits(d, adopt=False)
         entries = [e for e in load_entries(d, entry.task, entry.version) if e.name != entry.name]
-        entry = _keep_date(d / "entries" / f"{entry.name}.json", entry)
+        entry = keep_first_date(d / "entries" / f"{entry.name}.json", entry)
         entries.append(entry)
         entries.sort(key=lambda e: e.name)
         parquet = Path(scores).read_bytes() if scores is not None else None
@@ -195,13 +183,9 @@ def _write_board(d: Path, task: str, version: str, entries: list[Entry], writes:
             return None if writes[rel] is None else pd.read_parquet(io.BytesIO(writes[rel]))
         return pd.read_parquet(d / rel) if (d / rel).exists() else None
 
-    sig = _significance(parquet, rank(entries))
     writes = dict(writes)
-    writes["leaderboard.md"] = render_markdown(task, version, entries, d, sig).encode()
-    writes["leaderboard.csv"] = render_csv(entries, d, sig).encode()
-    writes["leaderboard.json"] = render_json(task, version, entries, d, sig).encode()
-    writes["leaderboard.tex"] = render_latex(task, version, entries, d, sig).encode()
-    writes["leaderboard.html"] = render_html(task, version, entries, d, sig).encode()
+    writes.update({name: text.encode() for name, text in
+                   renders(task, version, entries, d, _significance(parquet, rank(entries))).items()})
     sums = {}
     existing = set(board_files(d))
     for rel in sorted(existing | {r for r, b in writes.items() if b is not None}):
@@ -213,6 +197,15 @@ def _write_board(d: Path, task: str, version: str, entries: list[Entry], writes:
     writes[SUMS] = "".join(f"{h}  {rel}\n" for rel, h in sorted(sums.items())).encode()
     writes = {r: b for r, b in writes.items() if b is not None or (d / r).exists()}
     commit(d, writes)
+
+
+def renders(task: str, version: str, entries: list[Entry], d: Path, sig: dict[str, str]) -> dict[str, str]:
+    """Every table of a board (file name -> text), from its entries and the ``vs #1`` column."""
+    return {"leaderboard.md": render_markdown(task, version, entries, d, sig),
+            "leaderboard.csv": render_csv(entries, d, sig),
+            "leaderboard.json": render_json(task, version, entries, d, sig),
+            "leaderboard.tex": render_latex(task, version, entries, d, sig),
+            "leaderboard.html": render_html(task, version, entries, d, sig)}
 
 
 def load_entries(d: Path, task: str, version: str) -> list[Entry]:
@@ -702,7 +695,7 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
                   commits: dict) -> list[str]:
     import pandas as pd
 
-    from .submission import content_sha256, file_sha256
+    from .submission import submission_hashes
 
     probs: list[str] = []
     for done in recover(d):
@@ -721,12 +714,7 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
     except Exception as e:  # noqa: BLE001 - a damaged per-item file
         probs.append(f"{rel_d}: per-item scores unreadable ({type(e).__name__})")
         sig = {}
-    fresh = {"leaderboard.md": render_markdown(task, version, entries, d, sig),
-             "leaderboard.csv": render_csv(entries, d, sig),
-             "leaderboard.json": render_json(task, version, entries, d, sig),
-             "leaderboard.tex": render_latex(task, version, entries, d, sig),
-             "leaderboard.html": render_html(task, version, entries, d, sig)}
-    for name, text in fresh.items():
+    for name, text in renders(task, version, entries, d, sig).items():
         if not (d / name).is_file() or (d / name).read_text(encoding="utf-8") != text:
             probs.append(f"{rel_d}/{name}: differs from the table its entries give")
     for e in entries:
@@ -767,8 +755,8 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
             continue
         fig.setdefault("_matched", set()).add(e.name)
         fig["submissions_checked"] += 1
+        content, now_files = submission_hashes(s)
         if pv.files is not None:
-            now_files = file_sha256(s)
             fig["files_hashed"] += len(now_files)
             for rel in sorted(set(pv.files) | set(now_files)):
                 if rel not in now_files:
@@ -779,6 +767,6 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
                     probs.append(f"{where}: {s}/{rel} changed since it was scored")
             if pv.metadata_sha256 != now_files.get("submission.yaml"):
                 probs.append(f"{where}: {s}/submission.yaml changed since it was scored")
-        if content_sha256(s) != pv.submission_sha256:
+        if content != pv.submission_sha256:
             probs.append(f"{where}: content sha256 of {s} differs from the scored one")
     return probs

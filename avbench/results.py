@@ -148,5 +148,19 @@ def dump_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
 
 
+def keep_first_date(old: Path, new: BaseModel) -> BaseModel:
+    """``new``, dated like the record stored at ``old`` when it is otherwise identical:
+    re-scoring unchanged outputs then rewrites no byte.  Works for any model with a
+    ``provenance`` (results, leaderboard entries); an unreadable old record is ignored."""
+    if not old.exists():
+        return new
+    try:
+        prev = type(new).model_validate_json(old.read_text())
+    except Exception:  # noqa: BLE001 - an old or damaged record is simply replaced (or refused elsewhere)
+        return new
+    same = new.model_copy(update={"provenance": new.provenance.model_copy(update={"date": prev.provenance.date})})
+    return same if same == prev else new
+
+
 def load_result(path: str | Path) -> Result:
     return Result.model_validate_json(Path(path).read_text())

@@ -287,19 +287,12 @@ def parse_npy_header(data: bytes, rel: str = "<npy>") -> tuple[dict | None, int,
         return None, 0, [_p("AVB462", rel, "NPY fortran_order is not a bool", "save with numpy.save")]
     if not isinstance(shape, tuple) or not all(type(d) is int and d >= 0 for d in shape):
         return None, 0, [_p("AVB464", rel, "NPY shape is not a tuple of sizes", "save a 1-D array")]
-    if not isinstance(descr, str) or "O" in descr:
-        pick = isinstance(descr, str) and "O" in descr or _has_object(descr)
-        code = "AVB461" if pick else "AVB463"
-        return None, 0, [_p(code, rel, "NPY holds Python objects (needs pickle; never loaded)" if pick
-                            else "structured NPY dtypes are not supported", "save a float32 1-D array")]
+    if "O" in (descr if isinstance(descr, str) else repr(descr)):
+        return None, 0, [_p("AVB461", rel, "NPY holds Python objects (needs pickle; never loaded)",
+                            "save a float32 1-D array")]
+    if not isinstance(descr, str):
+        return None, 0, [_p("AVB463", rel, "structured NPY dtypes are not supported", "save a float32 1-D array")]
     return hdr, start + hlen, []
-
-
-def _has_object(descr) -> bool:
-    try:
-        return "O" in repr(descr)
-    except Exception:  # noqa: BLE001
-        return True
 
 
 def read_npy(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarray | None, list[Problem]]:

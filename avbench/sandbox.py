@@ -72,11 +72,13 @@ def _child(fn: Callable, jobs: list, start: int, conn, mem_bytes: int, init: Cal
 
 
 class _Shard:
-    def __init__(self, ctx, fn, jobs, start, mem_bytes, init):
+    def __init__(self, ctx, fn, jobs, offset, mem_bytes, init):
         self.jobs, self.fn, self.mem, self.init, self.ctx = jobs, fn, mem_bytes, init, ctx
+        self.offset = offset  # position of this shard's first job in the whole list
+        self.deadline: float | None = None
         self.current: int | None = None
-        self.next = start
-        self.done = start >= len(jobs)
+        self.next = 0
+        self.done = not jobs
         self.proc = self.conn = None
         if not self.done:
             self._spawn()
@@ -129,11 +131,7 @@ def map_limited(fn: Callable[[Any], Any], jobs: list, on_fail: Callable[[Any, st
     shards = []
     try:
         for k in range(workers):
-            sub = jobs[bounds[k]:bounds[k + 1]]
-            s = _Shard(ctx, fn, sub, 0, mem_bytes, init)
-            s.offset = bounds[k]
-            s.deadline = None
-            shards.append(s)
+            shards.append(_Shard(ctx, fn, jobs[bounds[k]:bounds[k + 1]], bounds[k], mem_bytes, init))
         while any(not s.done for s in shards):
             live = [s for s in shards if not s.done]
             now = time.monotonic()

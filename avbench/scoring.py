@@ -24,8 +24,8 @@ from .metrics import functional as F
 from .metrics.functional.silence import BUCKETS
 from .files import commit, recover
 from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump_json, git_info,
-                      library_versions, now)
-from .submission import Submission, TaskEntry, content_sha256, file_sha256, validate
+                      keep_first_date, library_versions, now)
+from .submission import Submission, TaskEntry, submission_hashes, validate
 from .tasks import get_task
 from .tasks.base import Task
 
@@ -130,22 +130,30 @@ def _score_chunk_to(job) -> str:
     return target
 
 
-def _chunk_failed(job, reason: str):
+def _limited(fn, jobs: list, on_fail, workers: int = 1) -> list:
+    """``fn`` over ``jobs`` in scoring children: memory cap and per-job wall clock."""
+    from .sandbox import map_limited
+
+    return map_limited(fn, jobs, on_fail, workers=workers, timeout_s=SCORE_TIMEOUT,
+                       mem_bytes=int(SCORE_MEM_GB * (1 << 30)), init=_init_worker)
+
+
+def _failed(root, where: str, reason: str):
     from .errors import Problem, SubmissionError
 
+    raise SubmissionError([Problem("AVB429", where, f"scoring failed: {reason}",
+                                   "check these estimates; raise AVBENCH_SCORE_TIMEOUT / AVBENCH_SCORE_MEM_GB "
+                                   "for very long items or very large files")], root)
+
+
+def _chunk_failed(job, reason: str):
     _, (root, _, _, ids) = job
-    raise SubmissionError([Problem("AVB429", f"items {ids[0]} .. {ids[-1]}", f"scoring failed: {reason}",
-                                   "check these items' estimates; raise AVBENCH_SCORE_TIMEOUT / "
-                                   "AVBENCH_SCORE_MEM_GB for very long items")], root)
+    _failed(root, f"items {ids[0]} .. {ids[-1]}", reason)
 
 
 def _classification_failed(job, reason: str):
-    from .errors import Problem, SubmissionError
-
     sub, entry, _ = job
-    raise SubmissionError([Problem("AVB429", f"{entry.folder}/predictions.csv", f"scoring failed: {reason}",
-                                   "raise AVBENCH_SCORE_TIMEOUT / AVBENCH_SCORE_MEM_GB for very large files")],
-                          sub.root)
+    _failed(sub.root, f"{entry.folder}/predictions.csv", reason)
 
 
 # --------------------------------------------------------------------------- summaries
@@ -161,9 +169,9 @@ def summarize_separation(df: pd.DataFrame, metrics: list[str]) -> tuple[dict, di
     return scores, breakdown, counts
 
 
-def _provenance(task: Task, sub: Submission, sha: str) -> Provenance:
+def _provenance(task: Task, sub: Submission, hashes: tuple[str, dict[str, str]]) -> Provenance:
     commit, dirty = git_info()
-    files = file_sha256(sub.root)
+    sha, files = hashes
     return Provenance(avbench_version=__version__, git_commit=commit, git_dirty=dirty, task=task.spec.name,
                       task_version=task.spec.version, manifest_sha256=task.spec.manifest_sha256,
                       items_sha256=task.spec.items_sha256, submission_sha256=sha,
@@ -201,11 +209,11 @@ def score(path: str | Path, task: str | None = None, workers: int | None = None,
         root, meta, _ = load_meta(path)
         sub = Submission(root, meta)
     entries = [sub.meta.task(task)] if task else sub.meta.tasks
-    sha = content_sha256(sub.root)
+    hashes = submission_hashes(sub.root)
     out = []
     for e in entries:
         t = get_task(e.name, e.version)
-        out.append(_score_task(sub, e, t, sha, workers, progress, engine, address))
+        out.append(_score_task(sub, e, t, hashes, workers, progress, engine, address))
     return out
 
 
@@ -224,7 +232,7 @@ def rescore(path: str | Path, name: str, from_version: str, to_version: str, wor
         raise TaskError(f"{name}@{to_version} evaluates other items than {name}@{from_version}", path=sub.root,
                         fix=f"run the model again on {name}@{to_version}; only same-item versions can be re-scored")
     entry = sub.meta.task(f"{name}@{from_version}").model_copy(update={"version": to_version})
-    return _score_task(sub, entry, new, content_sha256(sub.root), workers, progress)
+    return _score_task(sub, entry, new, submission_hashes(sub.root), workers, progress)
 
 
 def _ray_chunk(args) -> pd.DataFrame:
@@ -254,20 +262,17 @@ def _ray_map(args: list, address: str | None, workers: int):
             yield pending.pop(ref), ray.get(ref)
 
 
-def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers: int | None, progress: bool,
+def _score_task(sub: Submission, entry: TaskEntry, task: Task, hashes: tuple[str, dict[str, str]], workers: int | None, progress: bool,
                 engine: str = "process", address: str | None = None) -> Result:
     from tqdm import tqdm
 
     rdir = results_dir(sub, task)
     spec = task.spec
     if spec.family == "classification":
-        from .sandbox import map_limited
-
-        ((df, extra),) = map_limited(lambda job: _score_classification(*job), [(sub, entry, task)],
-                                     _classification_failed, timeout_s=SCORE_TIMEOUT,
-                                     mem_bytes=int(SCORE_MEM_GB * (1 << 30)), init=_init_worker)
+        ((df, extra),) = _limited(lambda job: _score_classification(*job), [(sub, entry, task)],
+                                  _classification_failed)
     else:
-        partial = rdir / f".partial-{sha[:16]}"
+        partial = rdir / f".partial-{hashes[0][:16]}"
         for old in rdir.glob(".partial-*") if rdir.exists() else []:
             if old != partial:
                 shutil.rmtree(old, ignore_errors=True)
@@ -285,13 +290,10 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
                 bar.update(1)
         elif pending:
             # limited children (memory cap, per-chunk wall clock); a chunk file appears when it is done
-            from .sandbox import map_limited
-
             jobs = [(str(partial / f"chunk-{k:05d}.parquet"), a) for (k, _), a in zip(pending, args)]
             for lo in range(0, len(jobs), max(1, workers) * 4):
                 batch = jobs[lo:lo + max(1, workers) * 4]
-                map_limited(_score_chunk_to, batch, _chunk_failed, workers=workers, timeout_s=SCORE_TIMEOUT,
-                            mem_bytes=int(SCORE_MEM_GB * (1 << 30)), init=_init_worker)
+                _limited(_score_chunk_to, batch, _chunk_failed, workers)
                 bar.update(len(batch))
         bar.close()
         df = pd.concat([pd.read_parquet(partial / f"chunk-{k:05d}.parquet") for k in range(len(chunks))],
@@ -305,9 +307,9 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, sha: str, workers
     result = Result(submission=sub.name, task=spec.name, version=spec.version, family=spec.family,
                     main_score=spec.main_score, aggregate=spec.aggregate, n_items=spec.n_items,
                     warnings=rep["problems"], warning_counts=rep["counts"],
-                    provenance=_provenance(task, sub, sha), **extra)
+                    provenance=_provenance(task, sub, hashes), **extra)
     rdir.mkdir(parents=True, exist_ok=True)
-    result = _keep_date(rdir / "summary.json", result)
+    result = keep_first_date(rdir / "summary.json", result)
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
     recover(rdir)  # what a killed run left
@@ -333,18 +335,6 @@ def _warnings(sub: Submission, entry: TaskEntry, df: pd.DataFrame) -> list:
                 out.append(Problem("AVB452", rel, f"identical to the reference; dB scores capped at "
                                    f"{IDENTICAL_CAP_DB:g}", "submit the model's own estimates"))
     return out
-
-
-def _keep_date(old: Path, new: Result) -> Result:
-    """Re-scoring unchanged outputs keeps the first date: the summary stays byte-identical."""
-    if not old.exists():
-        return new
-    try:
-        prev = Result.model_validate_json(old.read_text())
-    except Exception:  # noqa: BLE001 - an old or damaged summary is simply replaced
-        return new
-    same = new.model_copy(update={"provenance": new.provenance.model_copy(update={"date": prev.provenance.date})})
-    return same if same == prev else new
 
 
 def _f1_resampled(y: np.ndarray, pred: np.ndarray, n_classes: int, average: str) -> float:

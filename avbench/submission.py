@@ -365,31 +365,31 @@ class Submission:
         return preds
 
 
-def file_sha256(root: str | Path) -> dict[str, str]:
-    """sha256 of every regular file of the submission (``results/`` excluded), by relative path."""
+def submission_hashes(root: str | Path) -> tuple[str, dict[str, str]]:
+    """``(content sha256, {relative path: file sha256})`` of the submission's regular files
+    (``results/`` excluded), reading every file once.
+
+    The content hash runs over the relative paths and contents in path order (folder by
+    folder), as every published entry records it.
+    """
     root = Path(root)
-    out = {}
-    for rel in scan(root).files:
+    content = hashlib.sha256()
+    files = {}
+    for rel in sorted(scan(root).files, key=lambda r: r.split("/")):
+        content.update(rel.encode("utf-8", "surrogateescape") + b"\0")
         h = hashlib.sha256()
         with open(root / rel, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
+                content.update(chunk)
                 h.update(chunk)
-        out[rel] = h.hexdigest()
-    return out
+        content.update(b"\0")
+        files[rel] = h.hexdigest()
+    return content.hexdigest(), dict(sorted(files.items()))
 
 
-def content_sha256(root: Path) -> str:
-    """sha256 over the sorted relative paths and contents of the submission's regular
-    files (the ``results/`` folder excluded)."""
-    h = hashlib.sha256()
-    root = Path(root)
-    for rel in sorted(scan(root).files, key=lambda r: r.split("/")):  # path order, folder by folder
-        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
-        with open(root / rel, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        h.update(b"\0")
-    return h.hexdigest()
+def content_sha256(root: str | Path) -> str:
+    """The content sha256 of :func:`submission_hashes`."""
+    return submission_hashes(root)[0]
 
 
 def load_meta(root: str | Path) -> tuple[Path, SubmissionMeta | None, list[Problem]]:

@@ -473,28 +473,39 @@ def _state(d: Path) -> str:
     return tree_hash(d, skip=(".lock",))
 
 
-class _KillAt:
-    """Wraps :data:`avbench.files._ops`: the process kills itself (SIGKILL) at call ``k``."""
+class _Hook:
+    """Wraps :data:`avbench.files._ops`: records every write step and, at step ``at``,
+    calls ``action`` (raise an OSError, or SIGKILL the process) before the step runs."""
 
-    def __init__(self, inner, k: int):
-        self.inner, self.k, self.n = inner, k, 0
+    def __init__(self, inner, at: int | None = None, action=None):
+        self.inner, self.at, self.action, self.calls = inner, at, action, []
 
     def __getattr__(self, name):
         fn = getattr(self.inner, name)
 
         def wrapped(*a, **kw):
-            if self.n == self.k:
-                os.kill(os.getpid(), signal.SIGKILL)
-            self.n += 1
+            self.calls.append(f"{name} {Path(a[0]).name}")
+            if self.at is not None and len(self.calls) - 1 == self.at:
+                self.action()
             return fn(*a, **kw)
         return wrapped
+
+
+def _fail_with(err: int):
+    def action():
+        raise OSError(err, os.strerror(err))
+    return action
+
+
+def _sigkill():
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _killed_at(root, entry, k):
     from avbench import files
     from avbench import leaderboard as lb
 
-    files._ops = _KillAt(files._ops, k)
+    files._ops = _Hook(files._ops, k, _sigkill)
     lb.add_entry(root, entry)
 
 
@@ -533,7 +544,7 @@ def kill(n: int = 200, seed: int = 0) -> bool:
             p.join()
             durs.append(time.perf_counter() - t)
         span = float(np.median(durs))
-        probe = _Faulty(files._ops, None, 0)
+        probe = _Hook(files._ops)
         files._ops = probe
         try:
             lb.add_entry(lbroot, entry(2000))
@@ -589,23 +600,6 @@ def kill(n: int = 200, seed: int = 0) -> bool:
 
 
 # ============================================================================ ENOSPC / EIO
-class _Faulty:
-    """Wraps :data:`avbench.files._ops`: counts the calls, raises at call ``fail_at``."""
-
-    def __init__(self, inner, fail_at: int | None, err: int):
-        self.inner, self.fail_at, self.err, self.calls = inner, fail_at, err, []
-
-    def __getattr__(self, name):
-        fn = getattr(self.inner, name)
-
-        def wrapped(*a, **k):
-            self.calls.append(f"{name} {Path(a[0]).name}")
-            if self.fail_at is not None and len(self.calls) - 1 == self.fail_at:
-                raise OSError(self.err, os.strerror(self.err))
-            return fn(*a, **k)
-        return wrapped
-
-
 def io_faults() -> bool:
     """ENOSPC and EIO at every write step of ``avbench score --update-leaderboard``."""
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")  # a complete run always writes the same bytes
@@ -625,7 +619,7 @@ def io_faults() -> bool:
         csv = sub / tasks["classification"].spec.name / "predictions.csv"
         csv.write_text(csv.read_text().replace("0.076923", "0.07692", 1))
         orig = files._ops
-        probe = _Faulty(orig, None, 0)
+        probe = _Hook(orig)
         tpl_lb, tpl_sub = wd / "tpl-lb", wd / "tpl-sub"
         shutil.copytree(lbroot, tpl_lb)
         shutil.copytree(sub, tpl_sub)
@@ -646,7 +640,7 @@ def io_faults() -> bool:
                 shutil.rmtree(sub)
                 shutil.copytree(tpl_sub, sub)
                 b_lb, b_sub = tree_hash(lbroot, (".lock",)), tree_hash(sub / "results")
-                files._ops = _Faulty(orig, k, err)
+                files._ops = _Hook(orig, k, _fail_with(err))
                 try:
                     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as e:
                         rc = main(["score", str(sub), "--update-leaderboard", "--leaderboards", str(lbroot),
