@@ -194,8 +194,8 @@ def cmd_score(args) -> int:
     from .submission import validate
 
     sub = validate(args.path, args.task, workers=args.workers)
-    results = score(args.path, args.task, workers=args.workers, progress=not args.quiet and not args.json,
-                    validate_first=False, engine=args.engine, address=args.address)
+    results = score(sub, args.task, workers=args.workers, progress=not args.quiet and not args.json,
+                    engine=args.engine, address=args.address)
     if not args.json:
         for w in render_problems(sub.warnings):
             print(f"warning: {w}", file=sys.stderr)
@@ -419,7 +419,7 @@ def cmd_demo(args) -> int:
         for n in names:
             path = demo / "submissions" / task / n
             sub = validate(path)
-            for r in score(path, workers=args.workers, progress=False, validate_first=False):
+            for r in score(sub, workers=args.workers, progress=False):
                 lb.add_entry(lbroot, lb.entry_from(r, sub.meta),
                              scores=scores_path(path, f"{r.task}@{r.version}"))
     _print(args, f"[4/4] leaderboards in {lbroot}\n")

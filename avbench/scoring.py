@@ -188,9 +188,12 @@ def scores_path(submission_root: str | Path, task_key: str) -> Path:
     return Path(submission_root) / "results" / task_key / "scores.parquet"
 
 
-def score(path: str | Path, task: str | None = None, workers: int | None = None, progress: bool = True,
+def score(path: str | Path | Submission, task: str | None = None, workers: int | None = None, progress: bool = True,
           validate_first: bool = True, engine: str = "process", address: str | None = None) -> list[Result]:
     """Validate and score a submission on every declared task (or only ``task``).
+
+    ``path`` may be a :class:`Submission` that :func:`validate` returned: it is not
+    validated again, and its warnings go into the results.
 
     ``engine="process"`` maps chunks of items over a local pool (one process per core);
     ``engine="ray"`` maps them over a Ray cluster (``address`` of a running cluster, or a
@@ -201,7 +204,9 @@ def score(path: str | Path, task: str | None = None, workers: int | None = None,
         from .errors import ConfigError
 
         raise ConfigError(f"unknown engine {engine!r}", fix="use --engine process or --engine ray")
-    if validate_first:
+    if isinstance(path, Submission):
+        sub = path
+    elif validate_first:
         sub = validate(path, task, workers=workers)
     else:
         from .submission import load_meta

@@ -147,3 +147,10 @@ def test_metadata_text_is_stored_raw_and_escaped_when_rendered(tasks, tmp_path):
     assert "&lt;script>" in md and "\\|" in md and "\\`x\\`" in md
     tex = (d / "leaderboard.tex").read_text()
     assert r"\{tex\}\_\%" in tex and r"\&" in tex
+
+
+def test_validation_warnings_reach_the_result_through_the_cli(tasks, tmp_path, capsys):
+    p = ck.make(ck.BY_ID["audio-far-outside"], tmp_path / "sub", tasks["separation"])
+    assert main(["score", str(p), "--json", "--workers", "1"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)
+    assert r["warning_counts"].get("AVB450") == 1
