@@ -31,7 +31,8 @@ class Fixture:
     code: str
     family: str  # "separation" or "classification"
     build: Callable[[Path, object], None]
-    stage: str = "validate"  # "score": the code is a scoring-time warning
+    stage: str = "validate"  # "score": found while scoring; "race": a change between validation and scoring;
+    # "kernel": a scoring backstop that validated files cannot reach (tested on arrays)
     env: dict = field(default_factory=dict)
     needs: str = ""  # "root": needs the privilege to make device files
 
@@ -291,6 +292,35 @@ def _identical(root: Path, task) -> None:
             write_wav(d / f"{s}.wav", ref[k], task.spec.sample_rate)
 
 
+def _npy_f8(x: np.ndarray) -> bytes:
+    x = np.ascontiguousarray(x, dtype="<f8")
+    return npy_bytes(f"{{'descr': '<f8', 'fortran_order': False, 'shape': ({x.shape[0]},), }}", x.tobytes())
+
+
+def _overflow(root: Path, task) -> None:
+    """A float64 estimate scaled by 1e200: its energy overflows (once dropped from the means)."""
+    _slot(root, task, "{slot}.npy", _npy_f8(np.sin(np.arange(_n(task)) * 0.01) * 1e200))
+
+
+def _underflow(root: Path, task) -> None:
+    _slot(root, task, "{slot}.npy", _npy_f8(np.sin(np.arange(_n(task)) * 0.01) * 1e-200))
+
+
+def _undefined(root: Path, task) -> None:
+    """Nothing to build: validation refuses such files (AVB471); the test calls the
+    scoring kernel on the reference scaled by 1e-200 (see stage ``kernel``)."""
+
+
+def _changed_later(root: Path, task) -> None:
+    """Nothing to build: the test changes a file after validation (see stage ``race``)."""
+
+
+def _results_link(root: Path, _task) -> None:
+    outside = root.parent / f".{root.name}-elsewhere"
+    outside.mkdir()
+    os.symlink(outside, root / "results")
+
+
 def _csv_drop_item(rows):
     return rows[:1] + rows[2:]
 
@@ -357,6 +387,17 @@ def _fx() -> list[Fixture]:
         F("estimate-cap", "estimate over its size cap (rejected before decoding)", "AVB445", S, _huge_estimate),
         F("total-cap", "submission over the total size cap", "AVB446", S, _total,
           env={"AVBENCH_MAX_TOTAL_BYTES": "1000"}),
+        # trust boundaries
+        F("results-link", "results/ is a symbolic link (scoring would write through it)", "AVB470", S, _results_link),
+        F("results-file", "results is a plain file", "AVB470", S, lambda r, t: (r / "results").write_text("x")),
+        F("results-fifo", "results is a FIFO", "AVB470", S, lambda r, t: os.mkfifo(r / "results")),
+        F("audio-overflow", "float64 estimate scaled by 1e200 (its energy overflows)", "AVB471", S, _overflow),
+        F("changed-after-validation", "an estimate changed between validation and scoring", "AVB472", S,
+          _changed_later, stage="race"),
+        F("audio-underflow", "float64 estimate scaled by 1e-200 (its squares underflow)", "AVB471", S, _underflow),
+        F("metric-undefined", "a metric NaN or -inf while scoring (a backstop: validated files cannot reach it; "
+          "the fixture feeds the scoring kernel a reference scaled by 1e-200)", "AVB473", S, _undefined,
+          stage="kernel"),
         # items and slots
         F("duplicate-estimate", "two estimates for one slot (.flac and .wav)", "AVB412", S, _dup_estimate),
         F("missing-item", "missing item", "AVB410", S, _missing_item),
@@ -497,7 +538,7 @@ def markdown() -> str:
     for f in FIXTURES:
         sev, meaning = CODES[f.code]
         lines.append(f"| {f.item} | `{f.code}` | {sev} | {meaning} | `{f.id}` ({f.family}"
-                     + (", scoring" if f.stage == "score" else "") + ") |")
+                     + {"score": ", scoring", "race": ", changed while scoring", "kernel": ", scoring backstop"}.get(f.stage, "") + ") |")
     return "\n".join(lines) + "\n"
 
 

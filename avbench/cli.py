@@ -208,7 +208,7 @@ def cmd_score(args) -> int:
         if args.update_leaderboard:
             root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
             d = lb.add_entry(root, lb.entry_from(r, sub.meta),
-                             scores=scores_path(sub.root, f"{r.task}@{r.version}"))
+                             scores=scores_path(sub.root, f"{r.task}@{r.version}"), replace=args.replace)
             if not args.json:
                 _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
         out.append(r.model_dump(mode="json"))
@@ -234,7 +234,7 @@ def cmd_lb_verify(args) -> int:
     from . import leaderboard as lb
 
     root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
-    problems, fig = lb.verify(root, [Path(p) for p in args.submissions])
+    problems, fig = lb.verify(root, [Path(p) for p in args.submissions], rescore=args.rescore)
     if args.json:
         print(json.dumps({"verified": not problems, "problems": problems, **fig}, indent=2, ensure_ascii=True))
     else:
@@ -242,7 +242,8 @@ def cmd_lb_verify(args) -> int:
             print(f"error: {p}", file=sys.stderr)
         _print(args, f"{fig['boards']} boards, {fig['entries']} entries: {fig['scores_recomputed']} scores "
                      f"recomputed from per-item scores, {fig['submissions_checked']} submission folder(s) and "
-                     f"{fig['files_hashed']} input files re-hashed"
+                     f"{fig['files_hashed']} input files re-hashed, {fig['metadata_checked']} metadata and "
+                     f"{fig['rescored']} re-scored"
                      + (f"; {fig['entries_without_file_hashes']} entries predate per-file hashes"
                         if fig["entries_without_file_hashes"] else "")
                      + (f" -- {len(problems)} problem(s)" if problems else " -- verified"))
@@ -510,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local process pool, or a Ray cluster (--address; a local instance without it)")
     s.add_argument("--address", default=None, help="Ray cluster address, e.g. ray://head:10001")
     s.add_argument("--update-leaderboard", action="store_true")
+    s.add_argument("--replace", action="store_true",
+                   help="replace an entry of the same name scored from other outputs (refused otherwise)")
     s.add_argument("--leaderboards", default=None, help="leaderboards root (default: ./leaderboards of the checkout)")
     s.set_defaults(func=cmd_score)
 
@@ -538,7 +541,10 @@ def build_parser() -> argparse.ArgumentParser:
     vf = common(lbp.add_parser("verify", help="recompute every hash and score an entry claims; fail on a difference"))
     vf.add_argument("--leaderboards", default=None)
     vf.add_argument("--submissions", nargs="*", default=[],
-                    help="folders holding scored submissions (or one submission): their files are re-hashed")
+                    help="folders holding scored submissions (or one submission): their files are re-hashed "
+                         "and their submission.yaml compared with the entry")
+    vf.add_argument("--rescore", action="store_true",
+                    help="also score every matched submission again (in a copy) and compare each per-item score")
     vf.set_defaults(func=cmd_lb_verify)
     rs = common(lbp.add_parser("rescore", help="re-score stored submissions under a new task version"))
     rs.add_argument("submissions", nargs="+", help="submission folders scored under --from")

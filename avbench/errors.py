@@ -61,6 +61,11 @@ CODES: dict[str, tuple[str, str]] = {
     "AVB445": ("error", "file over the size cap"),
     "AVB446": ("error", "submission over the total size cap"),
     "AVB447": ("error", "file name not UTF-8, or with control characters"),
+    # trust boundaries: what a submission ships beyond its estimates is never trusted
+    "AVB470": ("error", "results/ in the submission is a link, a file or a special file"),
+    "AVB471": ("error", "audio amplitude beyond the scoring limit (its energy would overflow the metrics)"),
+    "AVB472": ("error", "a file changed between validation, hashing and scoring"),
+    "AVB473": ("error", "estimate makes a metric undefined (NaN or -inf)"),
     # NPY estimates
     "AVB460": ("error", "not an NPY file behind the .npy name"),
     "AVB461": ("error", "NPY holds Python objects (pickle)"),
@@ -71,7 +76,7 @@ CODES: dict[str, tuple[str, str]] = {
     # warnings: scored, flagged on the report
     "AVB450": ("warning", "audio far outside [-1, 1]"),
     "AVB451": ("warning", "silent estimate where the source plays (scored by EPS)"),
-    "AVB452": ("warning", "estimate identical to the reference (dB scores capped)"),
+    "AVB452": ("warning", "estimate identical or nearly identical to the reference (dB scores capped)"),
 }
 
 
@@ -89,6 +94,9 @@ class Problem:
     fix: str = ""
     line: int | None = None
     column: int | None = None
+    #: 1 for a problem; ``n > 1`` for a tally standing for ``n`` unlisted problems of this code
+    #: (kept by :class:`ProblemList` instead of the problems themselves)
+    repeat: int = 1
 
     @property
     def severity(self) -> str:
@@ -110,6 +118,7 @@ class Problem:
 
     def to_json(self) -> dict:
         d = asdict(self)
+        d.pop("repeat")
         d["hint"] = d.pop("fix")
         d["severity"] = self.severity
         return d
@@ -123,32 +132,75 @@ class Problem:
 CAP_PER_CODE = 20
 
 
+class ProblemList(list):
+    """A list of problems that keeps at most :data:`CAP_PER_CODE` of each code and one
+    tally (a :class:`Problem` with ``repeat``) for the rest: memory stays bounded
+    whatever the input (a CSV header repeating one column a million times)."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self._kept: dict[str, int] = {}
+        self._tally: dict[str, int] = {}
+        self.extend(items)
+
+    def append(self, p: Problem) -> None:
+        k = self._kept.get(p.code, 0)
+        if p.repeat == 1 and k < CAP_PER_CODE:
+            self._kept[p.code] = k + 1
+            super().append(p)
+            return
+        if p.code in self._tally:
+            i = self._tally[p.code]
+            t = self[i]
+            self[i] = Problem(t.code, t.path, t.message, t.fix, repeat=t.repeat + p.repeat)
+        else:
+            self._tally[p.code] = len(self)
+            super().append(Problem(p.code, p.path, p.message, p.fix, repeat=p.repeat))
+
+    def extend(self, items) -> None:
+        for p in items:
+            self.append(p)
+
+    def __add__(self, other):
+        return ProblemList(list(self) + list(other))
+
+
+def _counts(problems: list[Problem]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in problems:
+        counts[p.code] = counts.get(p.code, 0) + p.repeat
+    return counts
+
+
 def report(problems: list[Problem], root: str | Path | None = None) -> dict:
     """Machine-readable report: every code counted, at most :data:`CAP_PER_CODE` listed per code."""
-    counts: dict[str, int] = {}
+    counts = _counts(problems)
     listed: list[dict] = []
+    shown: dict[str, int] = {}
     for p in problems:
-        counts[p.code] = counts.get(p.code, 0) + 1
-        if counts[p.code] <= CAP_PER_CODE:
+        if p.repeat == 1 and shown.get(p.code, 0) < CAP_PER_CODE:
+            shown[p.code] = shown.get(p.code, 0) + 1
             listed.append(p.to_json())
-    n_err = sum(1 for p in problems if p.severity == "error")
+    n_err = sum(c for code, c in counts.items() if CODES.get(code, ("error", ""))[0] == "error")
+    n_all = sum(counts.values())
     return {"submission": str(root) if root is not None else None, "valid": n_err == 0,
-            "n_errors": n_err, "n_warnings": len(problems) - n_err,
+            "n_errors": n_err, "n_warnings": n_all - n_err,
             "counts": dict(sorted(counts.items())), "problems": listed,
-            "n_unlisted": sum(max(0, c - CAP_PER_CODE) for c in counts.values())}
+            "n_unlisted": n_all - len(listed)}
 
 
 def render_problems(problems: list[Problem]) -> list[str]:
     """Human lines: capped per code, with a count of what was left out."""
-    counts: dict[str, int] = {}
+    counts = _counts(problems)
+    shown: dict[str, int] = {}
     lines = []
     for p in problems:
-        counts[p.code] = counts.get(p.code, 0) + 1
-        if counts[p.code] <= CAP_PER_CODE:
+        if p.repeat == 1 and shown.get(p.code, 0) < CAP_PER_CODE:
+            shown[p.code] = shown.get(p.code, 0) + 1
             lines.append(str(p))
     for code, c in sorted(counts.items()):
-        if c > CAP_PER_CODE:
-            lines.append(f"[{code}] ... and {c - CAP_PER_CODE} more ({CODES.get(code, ('', ''))[1]})")
+        if c > shown.get(code, 0):
+            lines.append(f"[{code}] ... and {c - shown.get(code, 0)} more ({CODES.get(code, ('', ''))[1]})")
     return lines
 
 
@@ -204,8 +256,10 @@ class SubmissionError(AvbenchError):
         self.root = str(root)
         errors = [p for p in self.problems if p.severity == "error"]
         lines = render_problems(self.problems)
-        head = (f"submission {root} has {len(errors)} error(s)"
-                + (f" and {len(self.problems) - len(errors)} warning(s)" if len(errors) < len(self.problems) else "")
+        n_err = sum(p.repeat for p in errors)
+        n_warn = sum(p.repeat for p in self.problems) - n_err
+        head = (f"submission {root} has {n_err} error(s)"
+                + (f" and {n_warn} warning(s)" if n_warn else "")
                 + ":\n  " + "\n  ".join(lines))
         super().__init__(head, path=None, code=errors[0].code if errors else "AVB400")
 

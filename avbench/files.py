@@ -166,23 +166,48 @@ def _roll_back(root: Path, plan: list[str], staged: dict[str, Path], backups: di
             pass
 
 
+def _journal_ops(journal: Path) -> list | None:
+    """The operations of a journal, or ``None`` when it is not one :func:`commit` wrote:
+    a link or special file, over 1 MiB, or any operation naming a path outside its
+    folder or a temporary file that is not of the commit's own form.  A journal found in
+    a folder someone else can write (a submission's ``results/``) is never obeyed beyond that."""
+    from .safeio import read_regular
+
+    try:
+        ops = json.loads(read_regular(journal, 1 << 20))["ops"]
+    except (ValueError, KeyError, TypeError, OSError):
+        return None
+    if not isinstance(ops, list):
+        return None
+    for op in ops:
+        if not (isinstance(op, list) and len(op) == 3 and isinstance(op[0], str)):
+            return None
+        rel, tmp, bak = op
+        parts = rel.split("/")
+        if rel.startswith("/") or "\\" in rel or "\0" in rel or any(p in ("", ".", "..") for p in parts):
+            return None
+        base = parts[-1]
+        for name, kind in ((tmp, "tmp"), (bak, "bak")):
+            if name is not None and not (isinstance(name, str) and "/" not in name
+                                         and name.startswith(f".{base}.") and name.endswith(f".{kind}")):
+                return None
+    return ops
+
+
 def recover(root: str | Path) -> list[str]:
     """Finish an update a killed process had committed, and sweep orphaned temporary
     files.  Call under the folder's lock.  Returns what was done."""
     root = Path(root)
     done = []
     journal = root / JOURNAL
-    if journal.exists():
-        try:
-            ops = json.loads(journal.read_text())["ops"]
-        except (ValueError, KeyError, OSError):
-            ops = None
+    if os.path.lexists(journal):
+        ops = _journal_ops(journal)
         if ops is not None:
             _roll_forward(root, ops)
             done.append(f"completed an interrupted update of {len(ops)} file(s)")
         os.unlink(journal)
-    if root.is_dir():
-        for dirpath, _, names in os.walk(root):
+    if root.is_dir() and not root.is_symlink():
+        for dirpath, _, names in os.walk(root):  # never descends into a linked folder
             for n in names:
                 if n.startswith(".") and n.endswith(_TMP_SUFFIXES):
                     os.unlink(os.path.join(dirpath, n))

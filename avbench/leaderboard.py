@@ -106,6 +106,80 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: the most bytes an entry JSON or a per-item parquet of a board may take
+ENTRY_CAP = 16 << 20
+PARQUET_CAP = 512 << 20
+_BOARD_TOP = set(RENDERS) | {SUMS, ".lock", ".journal.json", "entries", "report"}
+
+
+def board_problems(d: Path) -> list[str]:
+    """What a board folder holds beyond what avbench writes: any link (git stores them,
+    so a pull request can add one), special file, or name in ``entries/`` that is not
+    ``<name>.json`` / ``<name>.scores.parquet`` with ``name`` in ``[a-z0-9._-]``.
+    Such a board is refused, never read."""
+    import stat as st_
+
+    from .files import _TMP_SUFFIXES
+    from .submission import NAME_RE
+
+    probs = []
+    if not d.is_dir():
+        return probs
+    for dirpath, dirnames, names in os.walk(d):
+        rel_dir = Path(dirpath).relative_to(d).as_posix()
+        for n in sorted(dirnames + names):
+            p = Path(dirpath) / n
+            rel = n if rel_dir == "." else f"{rel_dir}/{n}"
+            m = os.lstat(p).st_mode
+            if st_.S_ISLNK(m):
+                probs.append(f"{rel}: a symbolic link (never followed)")
+                if n in dirnames:
+                    dirnames.remove(n)
+                continue
+            if not (st_.S_ISREG(m) or st_.S_ISDIR(m)):
+                probs.append(f"{rel}: a special file")
+                continue
+            if n.startswith(".") and n.endswith(_TMP_SUFFIXES):
+                continue  # left by a killed update; swept by recover
+            if rel_dir == "." and n not in _BOARD_TOP:
+                probs.append(f"{rel}: not a file avbench writes in a board folder")
+            elif rel_dir == "." and n in ("entries", "report") and not st_.S_ISDIR(m):
+                probs.append(f"{rel}: not a folder")
+            elif rel_dir == "entries":
+                stem = n[:-len(".scores.parquet")] if n.endswith(".scores.parquet") else (
+                    n[:-len(".json")] if n.endswith(".json") else None)
+                if stem is None or not NAME_RE.fullmatch(stem) or not st_.S_ISREG(m):
+                    probs.append(f"{rel}: not an entry (<name>.json or <name>.scores.parquet, name in [a-z0-9._-])")
+            elif rel_dir.startswith("entries/"):
+                probs.append(f"{rel}: not an entry")
+    return probs
+
+
+def _refuse_foreign(d: Path) -> None:
+    probs = board_problems(d)
+    if probs:
+        raise LeaderboardError("the board folder holds what avbench does not write; refusing to read it:\n  "
+                               + "\n  ".join(probs[:20]), path=d, code="AVB503",
+                               fix="remove those files and links (git checkout -- <board>; git clean)")
+
+
+def _read(p: Path, cap: int) -> bytes:
+    """A board file's bytes: no link followed, at most ``cap`` bytes."""
+    from .safeio import read_regular
+
+    try:
+        return read_regular(p, cap)
+    except ValueError as e:
+        raise LeaderboardError(f"cannot read: {e}", path=p, code="AVB502",
+                               fix="restore it from git, or re-score the submission") from None
+
+
+def _read_parquet(p: Path):
+    import pandas as pd
+
+    return pd.read_parquet(io.BytesIO(_read(p, PARQUET_CAP)))
+
+
 def board_files(d: Path) -> list[str]:
     """Files of a board that ``SHA256SUMS`` covers (relative POSIX paths, sorted)."""
     out = [r for r in RENDERS if (d / r).is_file()]
@@ -120,9 +194,9 @@ def read_sums(d: Path) -> dict[str, str] | None:
     if not p.exists():
         return None
     out = {}
-    for k, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+    for k, line in enumerate(_read(p, ENTRY_CAP).decode("utf-8", errors="replace").split("\n")[:-1], start=1):
         digest, sep, rel = line.partition("  ")
-        if not sep or len(digest) != 64:
+        if not sep or len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
             raise LeaderboardError(f"line {k} is not '<sha256>  <path>'", path=p,
                                    fix="restore the file from git; it is written by avbench")
         out[rel] = digest
@@ -139,13 +213,14 @@ def integrity_problems(d: Path) -> list[str]:
     for rel in files:
         if rel not in sums:
             probs.append(f"{rel}: not written by avbench (not in {SUMS})")
-        elif _sha((d / rel).read_bytes()) != sums[rel]:
+        elif _sha(_read(d / rel, PARQUET_CAP)) != sums[rel]:
             probs.append(f"{rel}: changed since avbench wrote it")
     probs += [f"{rel}: listed in {SUMS} but missing" for rel in sorted(set(sums) - set(files))]
     return probs
 
 
 def _refuse_hand_edits(d: Path, adopt: bool) -> None:
+    _refuse_foreign(d)
     probs = [] if adopt else integrity_problems(d)
     if probs:
         raise LeaderboardError("the board was edited by hand or is damaged; refusing to overwrite it:\n  "
@@ -154,14 +229,28 @@ def _refuse_hand_edits(d: Path, adopt: bool) -> None:
                                    "`avbench leaderboard build --adopt` to accept them")
 
 
-def add_entry(root: Path, entry: Entry, scores: Path | None = None) -> Path:
-    """Add or replace an entry (and its per-item ``scores`` parquet, used for paired
-    tests) and rebuild that leaderboard: one locked transaction."""
+def add_entry(root: Path, entry: Entry, scores: Path | None = None, replace: bool = False) -> Path:
+    """Add an entry (and its per-item ``scores`` parquet, used for paired tests) and
+    rebuild that leaderboard: one locked transaction.
+
+    An entry of the same name is replaced when it was scored from the same submission
+    content (a re-score), or with ``replace=True``; otherwise the name is refused (AVB504)."""
+    from .submission import NAME_RE
+
+    if not NAME_RE.fullmatch(entry.name):
+        raise LeaderboardError(f"entry name {ascii(entry.name[:80])} is not [a-z0-9._-]", code="AVB504",
+                               fix="rename the submission")
     d = board_dir(root, entry.task, entry.version)
     with _lock(d):
         recover(d)
         _refuse_hand_edits(d, adopt=False)
-        entries = [e for e in load_entries(d, entry.task, entry.version) if e.name != entry.name]
+        old = load_entries(d, entry.task, entry.version)
+        same = [e for e in old if e.name == entry.name]
+        if same and not replace and same[0].provenance.submission_sha256 != entry.provenance.submission_sha256:
+            raise LeaderboardError(f"{entry.task}@{entry.version} already has an entry named {entry.name!r} from "
+                                   "other outputs", path=d / "entries" / f"{entry.name}.json", code="AVB504",
+                                   fix="rename the submission, or pass --replace to replace that entry")
+        entries = [e for e in old if e.name != entry.name]
         entry = keep_first_date(d / "entries" / f"{entry.name}.json", entry)
         entries.append(entry)
         entries.sort(key=lambda e: e.name)
@@ -181,7 +270,7 @@ def _write_board(d: Path, task: str, version: str, entries: list[Entry], writes:
         rel = f"entries/{name}.scores.parquet"
         if rel in writes:
             return None if writes[rel] is None else pd.read_parquet(io.BytesIO(writes[rel]))
-        return pd.read_parquet(d / rel) if (d / rel).exists() else None
+        return _read_parquet(d / rel) if (d / rel).exists() else None
 
     writes = dict(writes)
     writes.update({name: text.encode() for name, text in
@@ -193,7 +282,7 @@ def _write_board(d: Path, task: str, version: str, entries: list[Entry], writes:
             if writes[rel] is not None:
                 sums[rel] = _sha(writes[rel])
         else:
-            sums[rel] = _sha((d / rel).read_bytes())
+            sums[rel] = _sha(_read(d / rel, PARQUET_CAP))
     writes[SUMS] = "".join(f"{h}  {rel}\n" for rel, h in sorted(sums.items())).encode()
     writes = {r: b for r, b in writes.items() if b is not None or (d / r).exists()}
     commit(d, writes)
@@ -208,14 +297,27 @@ def renders(task: str, version: str, entries: list[Entry], d: Path, sig: dict[st
             "leaderboard.html": render_html(task, version, entries, d, sig)}
 
 
+def _schema_error(ex: Exception) -> str:
+    """What is wrong with an entry, never quoting its content (it may be anything)."""
+    from pydantic import ValidationError
+
+    if isinstance(ex, ValidationError):
+        errs = ex.errors(include_url=False, include_input=False, include_context=False)
+        return "; ".join(f"{'.'.join(str(x) for x in e['loc'])[:80] or '(top)'}: {e['type']}" for e in errs[:5])
+    return type(ex).__name__
+
+
 def load_entries(d: Path, task: str, version: str) -> list[Entry]:
+    _refuse_foreign(d)
     entries = []
-    for p in sorted((d / "entries").glob("*.json")):
+    for p in sorted((d / "entries").glob("*.json")) if (d / "entries").is_dir() else []:
         try:
-            e = Entry.model_validate_json(p.read_text())
+            e = Entry.model_validate_json(_read(p, ENTRY_CAP))
+        except LeaderboardError:
+            raise
         except Exception as ex:  # noqa: BLE001 - pydantic or JSON error in a user-edited file
-            raise LeaderboardError(f"invalid entry: {str(ex)[:500]}", path=p, code="AVB502",
-                                   fix="restore it from git, or re-score the submission with --update-leaderboard") from ex
+            raise LeaderboardError(f"invalid entry ({_schema_error(ex)})", path=p, code="AVB502",
+                                   fix="restore it from git, or re-score the submission with --update-leaderboard") from None
         if e.task != task or e.version != version:
             raise LeaderboardError(f"entry is for {e.task}@{e.version}, not {task}@{version}", path=p,
                                    fix="move it to its own task/version folder; versions are never mixed")
@@ -285,7 +387,7 @@ def _disk_parquet(d: Path):
         import pandas as pd
 
         f = d / "entries" / f"{name}.scores.parquet"
-        return pd.read_parquet(f) if f.exists() else None
+        return _read_parquet(f) if f.exists() else None
 
     return load
 
@@ -353,7 +455,7 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
         return "\n".join(lines + ["No entries yet.", ""])
     e0 = entries[0]
     lines.append(f"Ranked by {e0.aggregate} {LABELS.get(e0.main_score, e0.main_score)} over "
-                 f"{e0.scores[e0.main_score].n if e0.main_score in e0.scores else 0} scored sources/items; "
+                 f"{_n_range(entries)} scored sources/items; "
                  "↑ higher is better, ↓ lower is better; oracle rows use the references and are not ranked. "
                  "Intervals: 95% percentile bootstrap over works (1000 resamples, seed 0). "
                  "vs #1: paired test against the top row on the items both scored (Wilcoxon signed-rank for "
@@ -367,6 +469,12 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
         lines.append("| " + " | ".join(_md(x) for x in r) + " |")
     lines.append("")
     return "\n".join(lines)
+
+
+def _n_range(entries: list[Entry]) -> str:
+    """The number of scored values behind the main score: one number, or the range over the rows."""
+    ns = sorted({e.scores[e.main_score].n if e.main_score in e.scores else 0 for e in entries})
+    return str(ns[0]) if len(ns) == 1 else f"{ns[0]}–{ns[-1]} (by row)"
 
 
 def _md(x: str) -> str:
@@ -383,8 +491,15 @@ def render_csv(entries: list[Entry], d: Path | None = None, sig: dict[str, str] 
     w = csv.writer(buf, lineterminator="\n")
     if header:
         w.writerow(header)
-        w.writerows(rows)
+        text = [i for i, h in enumerate(header) if h in ("Submission", "Model", "Inputs")]
+        w.writerows([[_csv_cell(c) if i in text else c for i, c in enumerate(r)] for r in rows])
     return buf.getvalue()
+
+
+def _csv_cell(x: str) -> str:
+    """A text cell from submission.yaml, neutralised against spreadsheet formula injection
+    (OWASP): a cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``."""
+    return "'" + x if x[:1] in ("=", "+", "-", "@", "\t", "\r") else x
 
 
 def render_json(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
@@ -614,12 +729,13 @@ def _stat_equal(a: Stat, b: Stat, tol: float = 1e-9) -> bool:
     return True
 
 
-def _find_submissions(paths: list[Path]) -> tuple[dict[str, Path], list[str]]:
-    """``name -> folder`` of the submissions under ``paths`` (a folder, or one level
-    below), and the problems of those that cannot be read or are given twice."""
+def _find_submissions(paths: list[Path]) -> tuple[dict[tuple[str, str], Path], list[str]]:
+    """``(task@version, name) -> folder`` of the submissions under ``paths`` (a folder,
+    or one level below), and the problems of those that cannot be read or that give one
+    (task, name) twice.  Two submissions of one name on different tasks are two entries."""
     from .submission import load_meta
 
-    out: dict[str, Path] = {}
+    out: dict[tuple[str, str], Path] = {}
     probs: list[str] = []
     for p in paths:
         p = Path(p)
@@ -633,10 +749,13 @@ def _find_submissions(paths: list[Path]) -> tuple[dict[str, Path], list[str]]:
             _, meta, errs = load_meta(c)
             if meta is None:
                 probs.append(f"{c}/submission.yaml: unreadable ({errs[0] if errs else 'unknown'})")
-            elif meta.name in out:
-                probs.append(f"{c}: a second submission named {meta.name!r} (also {out[meta.name]})")
-            else:
-                out[meta.name] = c
+                continue
+            for t in meta.tasks:
+                k = (t.key, meta.name)
+                if k in out:
+                    probs.append(f"{c}: a second submission named {meta.name!r} for {t.key} (also {out[k]})")
+                else:
+                    out[k] = c
     return out, probs
 
 
@@ -658,15 +777,20 @@ def _git_has(commit: str) -> bool | None:
     return res.returncode == 0
 
 
-def verify(root: Path | None = None, submissions: list[Path] | None = None) -> tuple[list[str], dict]:
+def verify(root: Path | None = None, submissions: list[Path] | None = None,
+           rescore: bool = False) -> tuple[list[str], dict]:
     """Recompute what every leaderboard under ``root`` claims.
 
     Per board: files against ``SHA256SUMS``; entries valid and in their task/version
     folder; tables equal to a fresh render of the entries; every score of an entry
     equal to the statistic recomputed from its per-item parquet; task items and
     manifest hashes equal to the pinned ones; the scoring commit known to this
-    repository.  Per entry whose submission folder is found under ``submissions``:
-    the sha256 of submission.yaml, of every input file and of the whole content.
+    repository; the bucket counts, the silent/identical flags and (classification) the
+    F1 scores re-derived from the per-item parquet.  Per entry whose submission folder
+    is found under ``submissions`` (matched by task, version and name): the sha256 of
+    submission.yaml, of every input file and of the whole content, and the entry's
+    metadata equal to that submission.yaml's; with ``rescore``, the submission scored
+    again (in a copy) and every per-item score compared with the stored ones.
     Returns ``(problems, figures)``; no problem means verified.
     """
     from .tasks import frozen
@@ -675,7 +799,7 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None) -> t
     subs, probs = _find_submissions(list(submissions or []))
     pins = frozen()
     fig = {"boards": 0, "entries": 0, "scores_recomputed": 0, "files_hashed": 0, "submissions_checked": 0,
-           "entries_without_file_hashes": 0}
+           "metadata_checked": 0, "rescored": 0, "entries_without_file_hashes": 0}
     commits: dict[str, bool | None] = {}
     for d in sorted(p.parent for p in root.glob("*/*/entries")):
         task, version = d.parent.name, d.name
@@ -683,21 +807,24 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None) -> t
         fig["boards"] += 1
         with _lock(d):
             try:
-                probs += _verify_board(d, rel_d, task, version, subs, pins, fig, commits)
+                probs += _verify_board(d, rel_d, task, version, subs, pins, fig, commits, rescore)
             except Exception as e:  # noqa: BLE001 - any damaged file fails verification, never the run
                 probs.append(f"{rel_d}: unreadable ({type(e).__name__}: {str(e)[:200]})")
-    for name in sorted(set(subs) - fig.pop("_matched", set())):
-        probs.append(f"{subs[name]}: submission {name!r} has no entry on these leaderboards")
+    unmatched = sorted(set(subs) - fig.pop("_matched", set()))
+    fig["submissions_without_entry"] = len(unmatched)  # drafts not (yet) on a board: not a problem
     return probs, fig
 
 
 def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pins: dict, fig: dict,
-                  commits: dict) -> list[str]:
+                  commits: dict, rescore: bool = False) -> list[str]:
     import pandas as pd
 
     from .submission import submission_hashes
 
     probs: list[str] = []
+    foreign = board_problems(d)
+    if foreign:
+        return [f"{rel_d}/{p}" for p in foreign]
     for done in recover(d):
         probs.append(f"{rel_d}: {done} (the board was left by a killed update)")
     try:
@@ -724,17 +851,11 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
         df = None
         if pq.exists():
             try:
-                df = pd.read_parquet(pq)
+                df = _read_parquet(pq)
             except Exception as ex:  # noqa: BLE001 - damaged file
                 probs.append(f"{where}: per-item scores unreadable ({type(ex).__name__})")
         if df is not None:
-            g = df["group"].to_numpy() if "group" in df else None
-            for m, st in e.scores.items():
-                if m not in df or e.family == "classification" and m not in ("hit@1", "hit@3"):
-                    continue
-                fig["scores_recomputed"] += 1
-                if not _stat_equal(Stat.of(df[m].to_numpy(), g, ci=st.ci_low is not None), st):
-                    probs.append(f"{where}: score {m} is not what its per-item scores give")
+            probs += [f"{where}: {p}" for p in _rederive(e, df, fig)]
         pin = pins.get(f"{task}@{version}")
         pv = e.provenance
         if pin and pin["items_sha256"] != pv.items_sha256:
@@ -750,11 +871,14 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
                 probs.append(f"{where}: scoring commit {pv.git_commit[:12]} is not in this repository")
         if pv.files is None:
             fig["entries_without_file_hashes"] += 1
-        s = subs.get(e.name)
+        s = subs.get((f"{task}@{version}", e.name))
         if s is None:
             continue
-        fig.setdefault("_matched", set()).add(e.name)
+        fig.setdefault("_matched", set()).add((f"{task}@{version}", e.name))
         fig["submissions_checked"] += 1
+        probs += [f"{where}: {p}" for p in _metadata_differs(e, s, fig)]
+        if rescore:
+            probs += [f"{where}: {p}" for p in _rescored_differs(e, s, df, fig)]
         content, now_files = submission_hashes(s)
         if pv.files is not None:
             fig["files_hashed"] += len(now_files)
@@ -770,3 +894,117 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
         if content != pv.submission_sha256:
             probs.append(f"{where}: content sha256 of {s} differs from the scored one")
     return probs
+
+
+def _rederive(e: Entry, df, fig: dict) -> list[str]:
+    """Everything an entry claims that its per-item parquet determines."""
+    probs = []
+    g = df["group"].to_numpy() if "group" in df else None
+    derived: dict[str, Stat] = {}
+    if e.family == "classification" and {"label", "pred", "group"} <= set(df.columns):
+        from .scoring import f1_stats
+        from .tasks import synth
+
+        classes = list(synth.CLASSES) if e.task in synth.NAMES else None
+        if classes is None:
+            try:
+                from .tasks import get_task
+
+                classes = list(get_task(e.task, e.version).spec.classes)
+            except Exception:  # noqa: BLE001 - the task's data is not here: F1 left unchecked
+                classes = None
+        if classes is not None and set(df["label"]) | set(df["pred"]) <= set(classes):
+            derived.update(f1_stats(df, classes))
+        elif classes is not None:
+            probs.append("per-item labels or predictions outside the task's classes")
+    for m, st in e.scores.items():
+        if m in derived:
+            fresh = derived[m]
+        elif m in df and not (e.family == "classification" and m in ("macro_f1", "micro_f1")):
+            fresh = Stat.of(df[m].to_numpy(), g, ci=st.ci_low is not None)
+        else:
+            continue
+        fig["scores_recomputed"] += 1
+        if not _stat_equal(fresh, st):
+            probs.append(f"score {m} is not what its per-item scores give")
+    if e.family == "separation" and "bucket" in df:
+        counts = {b: int((df["bucket"] == b).sum()) for b in e.counts}
+        if counts != e.counts or len(df) != sum(e.counts.values()):
+            probs.append("bucket counts are not what its per-item scores give")
+    if "flag" in df:
+        for code, flag in (("AVB451", "silent"), ("AVB452", "identical")):
+            n = int((df["flag"] == flag).sum())
+            if e.warnings.get(code, 0) != n:
+                probs.append(f"warning {code} counted {e.warnings.get(code, 0)} times; its per-item scores flag {n}")
+    return probs
+
+
+_META_FIELDS = ("name", "model", "authors", "paper_url", "code_url", "oracle", "extra_training_data", "n_parameters")
+
+
+def _metadata_differs(e: Entry, folder: Path, fig: dict) -> list[str]:
+    """Fields of the entry that differ from the submission.yaml it was scored from."""
+    from .submission import load_meta
+
+    _, meta, errs = load_meta(folder)
+    if meta is None:
+        return [f"{folder}/submission.yaml unreadable"]
+    fig["metadata_checked"] += 1
+    probs = [f"{f} differs from {folder}/submission.yaml" for f in _META_FIELDS if getattr(e, f) != getattr(meta, f)]
+    t = meta.task(f"{e.task}@{e.version}")
+    if t is not None and list(t.inputs) != list(e.inputs):
+        probs.append(f"inputs differ from {folder}/submission.yaml")
+    return probs
+
+
+def _rescored_differs(e: Entry, folder: Path, df, fig: dict) -> list[str]:
+    """Score a copy of the submission again and compare every per-item score."""
+    import shutil
+    import tempfile
+
+    import numpy as np
+    import pandas as pd
+
+    from .errors import AvbenchError
+    from .scoring import score
+
+    with tempfile.TemporaryDirectory(prefix="avbench-rescore-") as tmp:
+        copy = Path(tmp) / "sub"
+        shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns("results"))
+        try:
+            (r,) = score(copy, task=f"{e.task}@{e.version}", workers=1, progress=False)
+        except AvbenchError as ex:
+            return [f"re-scoring {folder} failed: {ex.message[:300]}"]
+        fresh = pd.read_parquet(copy / "results" / f"{e.task}@{e.version}" / "scores.parquet")
+    fig["rescored"] += 1
+    probs = []
+    if df is None:
+        return ["no per-item scores to compare the re-scored ones with"]
+    key = [c for c in ("item", "slot") if c in fresh]
+    a = df.sort_values(key).reset_index(drop=True)
+    b = fresh.sort_values(key).reset_index(drop=True)
+    if len(a) != len(b) or not (a[key].astype(str).values == b[key].astype(str).values).all():
+        return ["the stored per-item scores cover other (item, slot) pairs than a re-score"]
+    for m in b.columns:
+        if m in key or m not in a:
+            continue
+        x, y = a[m].to_numpy(), b[m].to_numpy()
+        if x.dtype.kind in "fi" and y.dtype.kind in "fi":
+            x, y = x.astype(float), y.astype(float)
+            with np.errstate(invalid="ignore"):
+                same = (np.isnan(x) & np.isnan(y)) | (x == y) | (np.abs(x - y) <= 1e-9 * np.maximum(1.0, np.abs(x)))
+            if not same.all():
+                probs.append(f"per-item {m} differs from a re-score at {int((~same).sum())} row(s)")
+        elif not (a[m].astype(str).values == b[m].astype(str).values).all():
+            probs.append(f"per-item {m} differs from a re-score")
+    fresh_entry = entry_from(r, _meta_of(folder))
+    for m, st in fresh_entry.scores.items():
+        if m in e.scores and not _stat_equal(st, e.scores[m]):
+            probs.append(f"score {m} differs from a re-score")
+    return probs
+
+
+def _meta_of(folder: Path):
+    from .submission import load_meta
+
+    return load_meta(folder)[1]

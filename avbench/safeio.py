@@ -21,12 +21,19 @@ import struct
 
 import numpy as np
 
-from .errors import Problem
+from .errors import Problem, ProblemList
 
 #: formats accepted for a slot estimate
 AUDIO_EXT = (".wav", ".flac", ".npy")
 #: samples further than this from zero are flagged (a warning: scored as they are)
 FAR_OUTSIDE = 4.0
+#: samples further than this from zero are refused (AVB471): squared and summed over a
+#: long item they would overflow float64 and make a metric NaN instead of a score
+MAX_AMPLITUDE = 1e6
+#: a non-zero estimate whose peak is below this is refused too (AVB471): its squares fall
+#: into float64's subnormal range, where the metrics lose their precision (write exact
+#: zeros for silence)
+MIN_AMPLITUDE = 1e-100
 #: the NPY header length numpy itself accepts at most
 NPY_MAX_HEADER = 10000
 NPY_DTYPES = {"<f4": np.float32, "<f8": np.float64, "<i2": np.int16, "<i4": np.int32}
@@ -49,6 +56,38 @@ def read_regular(path: str | os.PathLike, cap: int) -> bytes:
         fd = os.open(path, flags)
     except OSError as e:
         raise ValueError(f"cannot open ({e.strerror})") from e
+    return _read_fd(fd, cap)
+
+
+def open_under(root: str | os.PathLike, rel: str) -> int:
+    """A read-only descriptor of ``root/rel``, every component opened with ``O_NOFOLLOW``
+    relative to its parent's descriptor: a link anywhere on the path (a folder swapped
+    for a symlink after the scan, say) is refused, never followed.  Raises ``ValueError``."""
+    parts = [c for c in str(rel).split("/") if c]
+    if not parts or any(c in (".", "..") for c in parts):
+        raise ValueError(f"not a plain relative path: {rel!r}")
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as e:
+        raise ValueError(f"cannot open the submission folder ({e.strerror})") from e
+    try:
+        for c in parts[:-1]:
+            try:
+                nxt = os.open(c, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | nofollow, dir_fd=fd)
+            except OSError as e:
+                raise ValueError(f"cannot open folder {c!r} ({e.strerror}; a link is never followed)") from e
+            os.close(fd)
+            fd = nxt
+        try:
+            return os.open(parts[-1], os.O_RDONLY | nofollow | getattr(os, "O_NONBLOCK", 0), dir_fd=fd)
+        except OSError as e:
+            raise ValueError(f"cannot open ({e.strerror})") from e
+    finally:
+        os.close(fd)
+
+
+def _read_fd(fd: int, cap: int) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -68,6 +107,12 @@ def read_regular(path: str | os.PathLike, cap: int) -> bytes:
         return data
     finally:
         os.close(fd)
+
+
+def read_under(root: str | os.PathLike, rel: str, cap: int) -> bytes:
+    """The bytes of the regular file ``root/rel`` (at most ``cap``), no link followed on
+    any component of ``rel`` (:func:`open_under`).  Raises ``ValueError``."""
+    return _read_fd(open_under(root, rel), cap)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -105,6 +150,11 @@ def _finish(x: np.ndarray, rel: str, probs: list[Problem]) -> np.ndarray | None:
                         "replace non-finite samples (e.g. np.nan_to_num) before writing"))
         return None
     peak = float(np.abs(x).max()) if x.size else 0.0
+    if peak > MAX_AMPLITUDE or 0.0 < peak < MIN_AMPLITUDE:
+        probs.append(_p("AVB471", rel, f"peak {peak:.3g}, outside the range the metrics score exactly "
+                        f"({MIN_AMPLITUDE:g} to {MAX_AMPLITUDE:g}; or exact zeros)",
+                        "normalise the estimate (e.g. to peak 1); write exact zeros for silence"))
+        return None
     if peak > FAR_OUTSIDE:
         probs.append(_p("AVB450", rel, f"peak {peak:.3g}, far outside [-1, 1]",
                         "check the output scaling (scored as written)"))
@@ -125,6 +175,10 @@ def _shape_checks(rel: str, sr: int | None, ch: int, frames: int, want_sr: int, 
 
 
 # ----------------------------------------------------------------------------- WAV
+#: the chunks a WAV file may have before its data chunk
+MAX_WAV_CHUNKS = 4096
+#: bytes 2..15 of every KSDATAFORMAT_SUBTYPE GUID (the first two are the format tag)
+_KSDATAFORMAT_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 _WAV_OK = {(1, 16): "<i2", (1, 24): "i24", (1, 32): "<i4", (3, 32): "<f4", (3, 64): "<f8"}
 
 
@@ -132,17 +186,28 @@ def read_wav(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarray | 
     """Parse a RIFF/WAVE file: PCM 16/24/32-bit or IEEE float 32/64, mono.  Shape: ``(n,)``."""
     size = len(data)
     pos, fmt, data_off, data_len = 12, None, None, None
-    for _ in range(256):  # chunk walk, bounded
+    std = "write a standard WAV (e.g. soundfile.write)"
+    for k in range(MAX_WAV_CHUNKS + 1):  # chunk walk, bounded
         if pos + 8 > size:
             break
+        if k == MAX_WAV_CHUNKS:
+            return None, [_p("AVB420", rel, f"more than {MAX_WAV_CHUNKS} chunks before the data chunk", std)]
         cid, clen = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
         body = pos + 8
         if cid == b"fmt ":
+            if fmt is not None:  # readers disagree on which one counts: refuse rather than guess
+                return None, [_p("AVB420", rel, "two fmt chunks", std)]
             if clen < 16 or body + 16 > size:
-                return None, [_p("AVB420", rel, "broken fmt chunk", "write a standard WAV (e.g. soundfile.write)")]
+                return None, [_p("AVB420", rel, "broken fmt chunk", std)]
             tag, ch, sr, _, align, bits = struct.unpack_from("<HHIIHH", data, body)
-            if tag == 0xFFFE and clen >= 40 and body + 26 <= size:
-                tag = struct.unpack_from("<H", data, body + 24)[0]
+            if tag == 0xFFFE:  # WAVE_FORMAT_EXTENSIBLE: the sub-format GUID names the format
+                if clen < 40 or body + 40 > size:
+                    return None, [_p("AVB420", rel, "broken WAVE_FORMAT_EXTENSIBLE fmt chunk", std)]
+                guid = data[body + 24:body + 40]
+                if guid[2:] != _KSDATAFORMAT_TAIL:
+                    return None, [_p("AVB427", rel, "unsupported WAVE_FORMAT_EXTENSIBLE sub-format",
+                                     "write PCM 16/24/32-bit or 32/64-bit float")]
+                tag = struct.unpack_from("<H", guid, 0)[0]
             fmt = (tag, ch, sr, align, bits)
         elif cid == b"data":
             data_off, data_len = body, clen
@@ -205,6 +270,18 @@ def flac_streaminfo(data: bytes) -> tuple[int, int, int, int] | None:
     return sr, ch, bits, total
 
 
+def _flac_frames_decoded(data: bytes) -> int | None:
+    """Samples in every FLAC frame of the stream, counted by FFmpeg (PyAV), which unlike
+    libsndfile does not stop at STREAMINFO's total; ``None`` if it cannot decode."""
+    try:
+        import av
+
+        with av.open(io.BytesIO(data), format="flac") as c:
+            return sum(fr.samples for fr in c.decode(audio=0))
+    except Exception:  # noqa: BLE001 - libsndfile decoded it; this count is a second opinion only
+        return None
+
+
 def read_flac(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarray | None, list[Problem]]:
     import soundfile as sf
 
@@ -243,6 +320,9 @@ def read_flac(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarray |
         return None, [_p("AVB420", rel, f"cannot decode FLAC ({type(e).__name__})",
                          "write a standard FLAC (e.g. soundfile.write)")]
     x = np.concatenate(blocks) if blocks else np.zeros(0)
+    if total and x.shape[0] == total and (_flac_frames_decoded(data) or 0) > total:
+        return None, [_p("AVB422", rel, f"the stream holds more samples than the {total} its STREAMINFO declares",
+                         f"write exactly {n} samples with a standard encoder (e.g. soundfile.write)")]
     if total and x.shape[0] < total:
         return None, [_p("AVB426", rel, f"truncated: {x.shape[0]} of {total} declared samples decode",
                          "rewrite the file completely")]
@@ -345,7 +425,9 @@ def read_estimate(data: bytes, rel: str, want_sr: int, n: int) -> tuple[np.ndarr
 
 
 # ----------------------------------------------------------------------------- CSV
-_NUM = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+#: header columns beyond item_id and the classes that are still reported one by one
+MAX_EXTRA_COLUMNS = 64
+_NUM = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only
 
 
 def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
@@ -356,7 +438,7 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
     never matter.  Returns ``({item_id: scores in class order}, problems)``; the dict is
     ``None`` when there is any error.  Line and column of each problem are 1-based.
     """
-    probs: list[Problem] = []
+    probs: list[Problem] = ProblemList()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -375,10 +457,15 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         for r in reader:
             rows.append((reader.line_num, r))
+            if len(rows) == 1 and len(r) > len(classes) + 1 + MAX_EXTRA_COLUMNS:
+                break  # refused below, before any other row is read
     except csv.Error as e:
         return None, [_p("AVB430", rel, f"not parseable as CSV ({e})", "write plain comma-separated values",
                          len(rows) + 1)]
     (hline, header), body = rows[0], rows[1:]
+    if len(header) > len(classes) + 1 + MAX_EXTRA_COLUMNS:
+        return None, [_p("AVB431", rel, f"{len(header)} header columns; the task has {len(classes)} classes",
+                         "write item_id plus one column per class of the task", hline)]
     seen_cols: dict[str, int] = {}
     for j, c in enumerate(header, start=1):
         if c in seen_cols:

@@ -16,6 +16,25 @@ import traceback
 from multiprocessing.connection import wait
 from typing import Any, Callable
 
+from .errors import AvbenchError, SubmissionError
+
+
+def _pack(e: AvbenchError) -> tuple:
+    if isinstance(e, SubmissionError):
+        return ("submission", e.problems, e.root)
+    return (type(e).__name__, e.message, e.path, e.fix, e.code)
+
+
+def _unpack(p: tuple) -> AvbenchError:
+    """The child's error, raised again in the parent (exit 2 with its message, no traceback)."""
+    from . import errors
+
+    if p[0] == "submission":
+        return SubmissionError(p[1], p[2])
+    cls = getattr(errors, p[0], AvbenchError)
+    if not (isinstance(cls, type) and issubclass(cls, AvbenchError)) or cls is SubmissionError:
+        cls = AvbenchError
+    return cls(p[1], path=p[2] or None, fix=p[3], code=p[4])
 
 
 def default_timeout() -> float:
@@ -63,6 +82,8 @@ def _child(fn: Callable, jobs: list, start: int, conn, mem_bytes: int, init: Cal
                 conn.send(("done", i, r))
             except MemoryError:
                 conn.send(("fail", i, "exceeded the memory limit"))
+            except AvbenchError as e:  # the user's input, found by the child: the parent raises it
+                conn.send(("user", i, _pack(e)))
             except Exception as e:  # noqa: BLE001 - reported to the parent, which decides
                 conn.send(("error", i, "".join(traceback.format_exception(e))))
         conn.send(("end", None, None))
@@ -167,6 +188,8 @@ def map_limited(fn: Callable[[Any], Any], jobs: list, on_fail: Callable[[Any, st
                     elif kind == "fail":
                         out[s.offset + i] = on_fail(s.jobs[i], payload)
                         s.next, s.current = i + 1, None
+                    elif kind == "user":
+                        raise _unpack(payload)
                     elif kind == "error":
                         raise RuntimeError(f"internal error in a child process:\n{payload}")
                     elif kind == "end":

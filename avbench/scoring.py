@@ -5,15 +5,29 @@ summary with provenance to ``summary.json`` next to it, as one transaction
 (:func:`avbench.files.commit`).  Items are scored in chunks by child processes (one
 per core, single-threaded BLAS each) with a memory cap and a wall-clock limit per chunk
 (:mod:`avbench.sandbox`); finished chunks are kept, so an interrupted run resumes where
-it stopped as long as the submission's content is unchanged.  An estimate identical to
-its reference is capped at :data:`IDENTICAL_CAP_DB` and flagged (AVB452); a silent
-estimate where the source plays is scored by EPS and flagged (AVB451).
+it stopped as long as the submission's content is unchanged.
+
+Trust: nothing under a submitted ``results/`` is ever read.  Resume state (finished
+chunks, the first scoring date) lives under ``$AVBENCH_HOME/scoring/``, keyed by an
+HMAC of the content hash with a secret of this installation, where a submitter cannot
+plant it.  The children read exactly the files validation hashed (AVB472 otherwise),
+through descriptors that follow no link.  An estimate whose SDR, SI-SDR or SD-SDR
+reaches :data:`NEAR_COPY_DB` is a (near-)copy of its reference: flagged (AVB452) and its
+dB scores capped at :data:`IDENTICAL_CAP_DB`; a silent estimate where the source plays is
+scored by EPS and flagged (AVB451); an estimate that makes a metric NaN or -inf is
+refused (AVB473), never left out of a mean.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
 import os
+import secrets
 import shutil
+import stat
+import time
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +44,21 @@ from .tasks import get_task
 from .tasks.base import Task
 
 SEP_METRICS = ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdr_in", "si_sdr_in", "sdri", "si_sdri")
-#: an estimate bit-identical to its reference scores at most this (dB); flagged AVB452
+#: a (near-)copy of its reference scores at most this (dB); flagged AVB452
 IDENTICAL_CAP_DB = 100.0
+#: an SDR, SI-SDR or SD-SDR at or above this (dB) marks a (near-)copy of the reference: no
+#: separation model comes close (the ideal masks of the built-in task stay below 40 dB),
+#: while a reference plus noise at -60 dB, or one ulp away, reaches it
+NEAR_COPY_DB = 60.0
+_NEAR_COPY = ("sdr", "si_sdr", "sd_sdr")
 _CAPPED = ("sdr", "sir", "sar", "si_sdr", "sd_sdr")
 #: wall-clock limit of one chunk of items (s) and memory of one scoring process (GiB)
 SCORE_TIMEOUT = float(os.environ.get("AVBENCH_SCORE_TIMEOUT", "1800"))
 SCORE_MEM_GB = float(os.environ.get("AVBENCH_SCORE_MEM_GB", "6"))
 BUCKET_NAMES = {v: k for k, v in BUCKETS.items()}
+#: the metrics each bucket's rows must carry (a NaN or -inf among them is refused)
+_APPLICABLE = {"sdr": ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri"), "pes": ("pes",),
+               "eps": ("eps",), "both_silent": ()}
 CHUNK = 8
 
 
@@ -83,13 +105,25 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
         if codes[k] == BUCKETS["eps"]:
             vals[k]["eps"] = float(ep[k])
             flag = "silent"
-        if codes[k] == BUCKETS["sdr"] and np.array_equal(ref[k], est[k]):
-            flag = "identical"
-            v = vals[k]
-            for m in _CAPPED:
-                if not v[m] < IDENTICAL_CAP_DB:  # also +inf and NaN of an exact match
+        v = vals[k]
+        if codes[k] == BUCKETS["sdr"]:
+            if np.array_equal(ref[k], est[k]) or any(not v[m] < NEAR_COPY_DB for m in _NEAR_COPY):
+                flag = "identical"
+                for m in _CAPPED:
+                    if not v[m] < IDENTICAL_CAP_DB:  # also +inf and NaN of an exact match
+                        v[m] = IDENTICAL_CAP_DB
+            for m in ("sdr_in", "si_sdr_in"):  # the mixture is the reference where only this source sounds
+                if not v[m] < IDENTICAL_CAP_DB:
                     v[m] = IDENTICAL_CAP_DB
             v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
+        bad = [m for m in _APPLICABLE[BUCKET_NAMES[int(codes[k])]] if np.isnan(v[m]) or v[m] == -np.inf]
+        if bad:
+            from .errors import Problem, SubmissionError
+
+            raise SubmissionError([Problem(
+                "AVB473", f"estimates/{item.id}/{task.spec.slots[k]}",
+                f"{', '.join(bad)} undefined (NaN or -inf) for this estimate",
+                "check the estimate (scale, denormal values); every sounding source must get a score")], ".")
         rows.append({"item": item.id, "slot": task.spec.slots[k], "group": item.group, "n_sources": item.n_sources,
                      "bucket": BUCKET_NAMES[int(codes[k])], **vals[k], "flag": flag})
     return rows
@@ -107,19 +141,22 @@ def _init_worker():
 
 
 def _score_chunk(args) -> pd.DataFrame:
-    root, entry_json, task_key, ids = args
-    from .submission import load_meta
+    root, meta_json, hashes, entry_json, task_key, ids = args
+    from .errors import SubmissionError
 
     task = get_task(task_key)
-    _, meta, _ = load_meta(root)
-    sub = Submission(Path(root), meta)
+    sub = Submission.from_validated(root, meta_json, hashes)
     entry = TaskEntry.model_validate_json(entry_json)
     rows = []
     for iid in ids:
         item = task.item(iid)
         ref = task.reference(item).astype(np.float64)
         est = sub.read_estimates(entry, task, item)
-        rows.extend(score_separation_item(task, ref, est, item))
+        try:
+            rows.extend(score_separation_item(task, ref, est, item))
+        except SubmissionError as e:  # name the file relative to the submission
+            raise SubmissionError([p.__class__(p.code, f"{entry.folder}/{p.path}", p.message, p.fix)
+                                   for p in e.problems], root) from None
     return pd.DataFrame(rows)
 
 
@@ -147,7 +184,7 @@ def _failed(root, where: str, reason: str):
 
 
 def _chunk_failed(job, reason: str):
-    _, (root, _, _, ids) = job
+    _, (root, _, _, _, _, ids) = job
     _failed(root, f"items {ids[0]} .. {ids[-1]}", reason)
 
 
@@ -214,7 +251,8 @@ def score(path: str | Path | Submission, task: str | None = None, workers: int |
         root, meta, _ = load_meta(path)
         sub = Submission(root, meta)
     entries = [sub.meta.task(task)] if task else sub.meta.tasks
-    hashes = submission_hashes(sub.root)
+    hashes = sub.hashes if sub.hashes is not None else submission_hashes(sub.root, sub.tree.files)
+    sub.hashes = hashes
     out = []
     for e in entries:
         t = get_task(e.name, e.version)
@@ -237,7 +275,7 @@ def rescore(path: str | Path, name: str, from_version: str, to_version: str, wor
         raise TaskError(f"{name}@{to_version} evaluates other items than {name}@{from_version}", path=sub.root,
                         fix=f"run the model again on {name}@{to_version}; only same-item versions can be re-scored")
     entry = sub.meta.task(f"{name}@{from_version}").model_copy(update={"version": to_version})
-    return _score_task(sub, entry, new, submission_hashes(sub.root), workers, progress)
+    return _score_task(sub, entry, new, sub.hashes, workers, progress)
 
 
 def _ray_chunk(args) -> pd.DataFrame:
@@ -271,22 +309,20 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, hashes: tuple[str
                 engine: str = "process", address: str | None = None) -> Result:
     from tqdm import tqdm
 
-    rdir = results_dir(sub, task)
     spec = task.spec
+    state = _state_dir(task, hashes[0])
     if spec.family == "classification":
         ((df, extra),) = _limited(lambda job: _score_classification(*job), [(sub, entry, task)],
                                   _classification_failed)
     else:
-        partial = rdir / f".partial-{hashes[0][:16]}"
-        for old in rdir.glob(".partial-*") if rdir.exists() else []:
-            if old != partial:
-                shutil.rmtree(old, ignore_errors=True)
+        partial = state / "chunks"
         partial.mkdir(parents=True, exist_ok=True)
         ids = [i.id for i in task.items]
         chunks = [ids[s:s + CHUNK] for s in range(0, len(ids), CHUNK)]
         pending = [(k, c) for k, c in enumerate(chunks) if not (partial / f"chunk-{k:05d}.parquet").exists()]
         workers = workers or os.cpu_count() or 1
-        args = [(str(sub.root), entry.model_dump_json(), spec.key, c) for _, c in pending]
+        args = [(str(sub.root), sub.meta.model_dump_json(), hashes, entry.model_dump_json(), spec.key, c)
+                for _, c in pending]
         bar = tqdm(total=len(chunks), initial=len(chunks) - len(pending), desc=f"score {spec.key}", unit="chunk",
                    disable=not progress)
         if engine == "ray" and pending:
@@ -313,15 +349,86 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, hashes: tuple[str
                     main_score=spec.main_score, aggregate=spec.aggregate, n_items=spec.n_items,
                     warnings=rep["problems"], warning_counts=rep["counts"],
                     provenance=_provenance(task, sub, hashes), **extra)
-    rdir.mkdir(parents=True, exist_ok=True)
-    result = keep_first_date(rdir / "summary.json", result)
+    result = keep_first_date(state / "summary.json", result)  # never the submitted results/
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
-    recover(rdir)  # what a killed run left
+    rdir = _results_dir(sub, task)
     commit(rdir, {"scores.parquet": buf.getvalue(), "summary.json": dump_json(result).encode()})
-    for old in rdir.glob(".partial-*"):
-        shutil.rmtree(old, ignore_errors=True)
+    from .files import atomic_write
+
+    atomic_write(state / "summary.json", dump_json(result))
+    shutil.rmtree(state / "chunks", ignore_errors=True)
     return result
+
+
+def _secret() -> bytes:
+    """This installation's scoring secret (``$AVBENCH_HOME/scoring/.secret``, mode 0600)."""
+    from .config import home
+    from .safeio import read_regular
+
+    base = home() / "scoring"
+    base.mkdir(parents=True, exist_ok=True)
+    p = base / ".secret"
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+            f.flush()
+            os.fsync(f.fileno())
+    for _ in range(50):  # another scorer may be writing it right now
+        data = read_regular(p, 1024)
+        if len(data) == 32:
+            return data
+        time.sleep(0.1)
+    raise RuntimeError(f"{p} is not a 32-byte secret; remove it")
+
+
+def _state_dir(task: Task, content_sha: str) -> Path:
+    """Where scoring keeps its resume state for this submission content and task:
+    under ``$AVBENCH_HOME``, named by an HMAC with the installation's secret, so no
+    submitter can plant or predict it.  Also keyed by avbench's version and the task's
+    metric parameters: chunks scored by other code are never reused."""
+    from .config import home
+
+    msg = json.dumps([task.spec.key, content_sha, __version__, task.spec.metric_params], sort_keys=True)
+    tag = hmac.new(_secret(), msg.encode(), hashlib.sha256).hexdigest()[:40]
+    d = home() / "scoring" / task.spec.key / tag
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _results_dir(sub: Submission, task: Task) -> Path:
+    """``results/<task>`` in the submission, made or checked: every component a real
+    folder (never a link, which would send the writes elsewhere) and the files a commit
+    replaces absent or regular.  Refused with AVB470 otherwise."""
+    from .errors import Problem, SubmissionError
+    from .files import JOURNAL
+
+    rdir = results_dir(sub, task)
+    for d in (rdir.parent, rdir):
+        rel = d.relative_to(sub.root).as_posix()
+        try:
+            st = os.lstat(d)
+        except FileNotFoundError:
+            os.mkdir(d)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise SubmissionError([Problem("AVB470", rel, "not a plain folder (a link, file or special file)",
+                                           "remove it; avbench creates results/ itself")], sub.root)
+    for name in ("scores.parquet", "summary.json", JOURNAL):
+        try:
+            st = os.lstat(rdir / name)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            raise SubmissionError([Problem("AVB470", f"{rdir.relative_to(sub.root).as_posix()}/{name}",
+                                           "not a regular file avbench wrote (a link or special file)",
+                                           "remove results/; avbench writes it itself")], sub.root)
+    recover(rdir)  # what a killed run left (a journal is only obeyed inside this folder)
+    return rdir
 
 
 def _warnings(sub: Submission, entry: TaskEntry, df: pd.DataFrame) -> list:
@@ -337,7 +444,8 @@ def _warnings(sub: Submission, entry: TaskEntry, df: pd.DataFrame) -> list:
                 out.append(Problem("AVB451", rel, "silent where the source plays; scored by EPS, no SDR",
                                    "check the model's output for this item"))
             else:
-                out.append(Problem("AVB452", rel, f"identical to the reference; dB scores capped at "
+                out.append(Problem("AVB452", rel, f"identical or nearly identical to the reference (SDR, SI-SDR "
+                                   f"or SD-SDR at {NEAR_COPY_DB:g} dB or more); dB scores capped at "
                                    f"{IDENTICAL_CAP_DB:g}", "submit the model's own estimates"))
     return out
 
@@ -349,6 +457,24 @@ def _f1_resampled(y: np.ndarray, pred: np.ndarray, n_classes: int, average: str)
         return F.f1(y, pred, n_classes, average)
     per = F.f1(y, pred, n_classes, None)
     return float(per[np.bincount(y, minlength=n_classes) > 0].mean())
+
+
+def f1_stats(df: pd.DataFrame, classes: list[str]) -> dict[str, Stat]:
+    """Macro- and micro-F1 of the top-1 predictions in a per-item frame (columns
+    ``label``, ``pred``, ``group``), each with its bootstrap interval over groups.
+    Scoring and ``leaderboard verify`` both derive them from this frame."""
+    idx = {c: k for k, c in enumerate(classes)}
+    labels = np.array([idx[c] for c in df["label"]])
+    pred = np.array([idx[c] for c in df["pred"]])
+    groups = df["group"].to_numpy()
+    out = {}
+    for name, avg in (("macro_f1", "macro"), ("micro_f1", "micro")):
+        value = float(F.f1(labels, pred, len(classes), avg))
+        boots = [_f1_resampled(labels[ix], pred[ix], len(classes), avg) for ix in
+                 F.stats.bootstrap_indices(len(df), CI_BOOT, CI_SEED, groups)]
+        lo, hi = np.quantile(boots, [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
+        out[name] = Stat(mean=value, median=value, n=len(df), ci_low=float(lo), ci_high=float(hi))
+    return out
 
 
 def _score_classification(sub: Submission, entry: TaskEntry, task: Task) -> tuple[pd.DataFrame, dict]:
@@ -367,12 +493,7 @@ def _score_classification(sub: Submission, entry: TaskEntry, task: Task) -> tupl
     })
     groups = df["group"].to_numpy()
     stats = {"hit@1": Stat.of(df["hit@1"], groups, ci=True), "hit@3": Stat.of(df["hit@3"], groups, ci=True)}
-    pred = top[:, 0]
-    for name, avg in (("macro_f1", "macro"), ("micro_f1", "micro")):
-        boots = [_f1_resampled(labels[ix], pred[ix], len(classes), avg) for ix in
-                 F.stats.bootstrap_indices(len(df), CI_BOOT, CI_SEED, groups)]
-        lo, hi = np.quantile(boots, [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
-        stats[name] = Stat(mean=ev[name], median=ev[name], n=len(df), ci_low=float(lo), ci_high=float(hi))
+    stats.update(f1_stats(df, classes))
     p, r, f = F.precision_recall_f1(labels, top[:, 0], len(classes), None)
     per_class = {c: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]),
                      "support": float((labels == k).sum())} for k, c in enumerate(classes)}

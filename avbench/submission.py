@@ -48,11 +48,11 @@ from typing import Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import __version__
-from .errors import CODES, Problem, SubmissionError  # noqa: F401 - CODES is re-exported here
-from .safeio import AUDIO_EXT, audio_cap, parse_predictions, read_estimate, read_regular
+from .errors import CODES, Problem, ProblemList, SubmissionError  # noqa: F401 - CODES is re-exported here
+from .safeio import AUDIO_EXT, audio_cap, open_under, parse_predictions, read_estimate, read_regular, read_under
 from .tasks import get_task
 from .tasks.base import Task
 
@@ -65,6 +65,8 @@ MAX_DEPTH = 16
 #: text limits of submission.yaml
 TEXT_LIMITS = {"model": 200, "notes": 4000, "extra_training_data": 500, "author": 200, "url": 500}
 MAX_AUTHORS = 100
+#: the largest parameter count a submission may declare (10 trillion)
+MAX_PARAMETERS = 10 ** 13
 _BAD_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -102,6 +104,8 @@ class SubmissionMeta(BaseModel):
     notes: str = ""
     avbench_version: str | None = None
     tasks: list[TaskEntry]
+    #: sha256 of the submission.yaml bytes this was parsed from (not part of the schema)
+    _sha256: str | None = PrivateAttr(default=None)
 
     def task(self, key: str) -> TaskEntry | None:
         for t in self.tasks:
@@ -117,7 +121,7 @@ class Tree:
 
     root: Path
     files: dict[str, int] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
 
     def under(self, prefix: str) -> dict[str, int]:
         pre = prefix.rstrip("/") + "/"
@@ -166,14 +170,19 @@ def scan(root: str | Path) -> Tree:
                                              "normalisation", "rename one of them; names must differ on every "
                                              "file system"))
             folded.setdefault(key, e.name)
-            if rel == "results":
-                continue
             try:
                 st = e.stat(follow_symlinks=False)
             except OSError as ex:
                 tree.problems.append(Problem("AVB401", rel, f"cannot stat ({ex.strerror})", "make it readable"))
                 continue
             m = st.st_mode
+            if rel == "results":  # avbench's own output: never read, and it must be a plain folder
+                if not stat.S_ISDIR(m):
+                    what = ("a symbolic link" if stat.S_ISLNK(m) else "a file" if stat.S_ISREG(m)
+                            else "a special file")
+                    tree.problems.append(Problem("AVB470", rel, f"{what}, not the folder avbench writes results to",
+                                                 "remove it; avbench creates results/ itself"))
+                continue
             if stat.S_ISLNK(m):
                 tree.problems.append(Problem("AVB441", rel, "symbolic link (never followed)",
                                              "copy the file into the submission instead of linking it"))
@@ -243,6 +252,12 @@ def _text_problems(meta: SubmissionMeta, rel: str) -> list[Problem]:
     def check(where: str, s: str | None, limit: int, multiline: bool = False):
         if s is None:
             return
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError as e:
+            probs.append(Problem("AVB409", rel, f"{where}: unpaired surrogate U+{ord(s[e.start]):04X} (not text)",
+                                 "remove it; write plain UTF-8 text"))
+            return
         if len(s) > limit:
             probs.append(Problem("AVB409", rel, f"{where}: {len(s)} characters, at most {limit}", "shorten it"))
         bad = _BAD_CHARS.search(s.replace("\n", " ").replace("\t", " ") if multiline else s)
@@ -269,14 +284,23 @@ def _text_problems(meta: SubmissionMeta, rel: str) -> list[Problem]:
     for key in ("name", "model"):
         if not getattr(meta, key).strip():
             probs.append(Problem("AVB408", rel, f"{key} is empty", f"write the submission's {key}"))
-    if meta.name.strip() and not NAME_RE.match(meta.name):
-        probs.append(Problem("AVB403", rel, f"name {meta.name[:80]!r} is not [a-z0-9._-] (max 64)",
+    if meta.name.strip() and not NAME_RE.fullmatch(meta.name):
+        probs.append(Problem("AVB403", rel, f"name {ascii(meta.name[:80])} is not [a-z0-9._-] (max 64)",
                              "rename the submission"))
     if not meta.tasks:
         probs.append(Problem("AVB408", rel, "tasks is empty", "list the tasks this submission answers"))
     if n := meta.n_parameters:
         if n < 0:
             probs.append(Problem("AVB403", rel, "n_parameters is negative", "write the parameter count"))
+        elif n > MAX_PARAMETERS:
+            probs.append(Problem("AVB403", rel, f"n_parameters {n:.3g} is over {MAX_PARAMETERS:.0e}",
+                                 "write the model's real parameter count"))
+    for k, t in enumerate(meta.tasks):
+        for where, v in ((f"tasks[{k}].name", t.name), (f"tasks[{k}].version", t.version),
+                         (f"tasks[{k}].path", t.path)):
+            check(where, v, 200)
+        for j, i in enumerate(t.inputs[:100]):
+            check(f"tasks[{k}].inputs[{j}]", i, 200)
     return probs
 
 
@@ -321,12 +345,38 @@ def parse_meta(data: bytes, rel: str = "submission.yaml") -> tuple[SubmissionMet
 
 # ----------------------------------------------------------------------------- submissions
 class Submission:
+    """A submission folder as validated.
+
+    ``hashes`` is ``(content sha256, {relative path: file sha256})`` of the files that were
+    validated; every later read of a file (scoring) checks its bytes against it, so what is
+    scored is what was validated and hashed, or the run stops with AVB472.
+    """
+
     def __init__(self, root: Path, meta: SubmissionMeta, tree: Tree | None = None,
-                 warnings: list[Problem] | None = None):
+                 warnings: list[Problem] | None = None, hashes: tuple[str, dict[str, str]] | None = None):
         self.root = root
         self.meta = meta
         self.tree = tree if tree is not None else scan(root)
         self.warnings = list(warnings or [])
+        self.hashes = hashes
+
+    @classmethod
+    def from_validated(cls, root: str | Path, meta_json: str, hashes: tuple[str, dict[str, str]]) -> "Submission":
+        """The validated submission again (in a scoring child): the file list and metadata
+        come from validation, never from a new scan of a folder that may have changed."""
+        meta = SubmissionMeta.model_validate_json(meta_json)
+        return cls(Path(root), meta, Tree(Path(root), files={r: 0 for r in hashes[1]}), hashes=hashes)
+
+    def read_file(self, rel: str, cap: int) -> bytes:
+        """The bytes of ``rel``, opened without following any link and checked against
+        the hash taken at validation (AVB472 when they differ)."""
+        try:
+            data = read_under(self.root, rel, cap)
+        except ValueError as e:
+            raise SubmissionError([_changed(rel, str(e))], self.root) from None
+        if self.hashes is not None and hashlib.sha256(data).hexdigest() != self.hashes[1].get(rel):
+            raise SubmissionError([_changed(rel, "its bytes differ from the ones validated and hashed")], self.root)
+        return data
 
     @property
     def name(self) -> str:
@@ -350,7 +400,7 @@ class Submission:
         for k, s in enumerate(slots):
             rel = self.estimate_rel(entry, item.id, s)
             if rel is not None:
-                x, probs = read_estimate(read_regular(self.root / rel, audio_cap(n)), rel, task.spec.sample_rate, n)
+                x, probs = read_estimate(self.read_file(rel, audio_cap(n)), rel, task.spec.sample_rate, n)
                 if x is None:
                     raise SubmissionError([p for p in probs if p.severity == "error"], self.root)
                 out[k] = x
@@ -358,33 +408,46 @@ class Submission:
 
     def read_predictions(self, entry: TaskEntry, task: Task) -> dict[str, np.ndarray]:
         rel = f"{entry.folder}/predictions.csv"
-        preds, probs = parse_predictions(read_regular(self.root / rel, CSV_CAP), rel, list(task.spec.classes),
+        preds, probs = parse_predictions(self.read_file(rel, CSV_CAP), rel, list(task.spec.classes),
                                          [i.id for i in task.items])
         if preds is None:
             raise SubmissionError(probs, self.root)
         return preds
 
 
-def submission_hashes(root: str | Path) -> tuple[str, dict[str, str]]:
+def _changed(rel: str, why: str) -> Problem:
+    return Problem("AVB472", rel, f"changed while it was being validated, hashed or scored ({why})",
+                   "do not modify the submission while avbench reads it; run the command again")
+
+
+def submission_hashes(root: str | Path, files: dict[str, int] | None = None) -> tuple[str, dict[str, str]]:
     """``(content sha256, {relative path: file sha256})`` of the submission's regular files
-    (``results/`` excluded), reading every file once.
+    (``files``, from :func:`scan` when not given; ``results/`` excluded), reading every
+    file once, no link followed on any path component.  A file that cannot be opened
+    as a regular file any more raises :class:`SubmissionError` (AVB472).
 
     The content hash runs over the relative paths and contents in path order (folder by
     folder), as every published entry records it.
     """
     root = Path(root)
     content = hashlib.sha256()
-    files = {}
-    for rel in sorted(scan(root).files, key=lambda r: r.split("/")):
+    out = {}
+    for rel in sorted(scan(root).files if files is None else files, key=lambda r: r.split("/")):
         content.update(rel.encode("utf-8", "surrogateescape") + b"\0")
         h = hashlib.sha256()
-        with open(root / rel, "rb") as f:
+        try:
+            fd = open_under(root, rel)
+        except ValueError as e:
+            raise SubmissionError([_changed(rel, str(e))], root) from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise SubmissionError([_changed(rel, "not a regular file any more")], root)
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 content.update(chunk)
                 h.update(chunk)
         content.update(b"\0")
-        files[rel] = h.hexdigest()
-    return content.hexdigest(), dict(sorted(files.items()))
+        out[rel] = h.hexdigest()
+    return content.hexdigest(), dict(sorted(out.items()))
 
 
 def content_sha256(root: str | Path) -> str:
@@ -415,8 +478,10 @@ def load_meta(root: str | Path) -> tuple[Path, SubmissionMeta | None, list[Probl
         code = "AVB445" if "cap" in str(e) else "AVB401"
         return root, None, [Problem(code, "submission.yaml", str(e), "write a regular file under 64 KiB")]
     meta, problems = parse_meta(data)
+    problems = ProblemList(problems)
     if meta is None:
         return root, None, problems
+    meta._sha256 = hashlib.sha256(data).hexdigest()  # what was parsed, checked against the hashing pass
     seen = set()
     for t in meta.tasks:
         if t.key in seen:
@@ -436,7 +501,7 @@ def load_meta(root: str | Path) -> tuple[Path, SubmissionMeta | None, list[Probl
 
 
 def _validate_separation(sub: Submission, entry: TaskEntry, task: Task, jobs: list) -> list[Problem]:
-    probs: list[Problem] = []
+    probs: list[Problem] = ProblemList()
     est = f"{entry.folder}/estimates"
     files = sub.tree.under(est)
     if not files:
@@ -483,17 +548,19 @@ def _validate_separation(sub: Submission, entry: TaskEntry, task: Task, jobs: li
                     probs.append(Problem("AVB445", ps[0], f"{sub.tree.files[ps[0]]} bytes, over the cap of "
                                          f"{audio_cap(n)} for {n} samples", f"write {n} mono samples"))
                 else:
-                    jobs.append((str(sub.root), ps[0], task.spec.sample_rate, n))
+                    jobs.append((str(sub.root), ps[0], task.spec.sample_rate, n, sub.hashes[1].get(ps[0])))
     return probs
 
 
 def check_file(job: tuple) -> list[Problem]:
     """Decode one estimate with the bounded readers (run in a limited child)."""
-    root, rel, sr, n = job
+    root, rel, sr, n, sha = job
     try:
-        data = read_regular(os.path.join(root, rel), audio_cap(n))
+        data = read_under(root, rel, audio_cap(n))
     except ValueError as e:
-        return [Problem("AVB401", rel, f"cannot read: {e}", "write a regular, readable file")]
+        return [_changed(rel, str(e))]
+    if sha is not None and hashlib.sha256(data).hexdigest() != sha:
+        return [_changed(rel, "its bytes differ from the ones hashed")]
     _, probs = read_estimate(data, rel, sr, n)
     return probs
 
@@ -507,9 +574,11 @@ def _validate_classification(sub: Submission, entry: TaskEntry, task: Task) -> l
     if rel not in sub.tree.files:
         return [Problem("AVB430", rel, "predictions.csv missing", "write item_id plus one score column per class")]
     try:
-        data = read_regular(sub.root / rel, CSV_CAP)
+        data = read_under(sub.root, rel, CSV_CAP)
     except ValueError as e:
         return [Problem("AVB445" if "cap" in str(e) else "AVB430", rel, str(e), "write a CSV under 64 MiB")]
+    if sub.hashes is not None and hashlib.sha256(data).hexdigest() != sub.hashes[1].get(rel):
+        return [_changed(rel, "its bytes differ from the ones hashed")]
     _, probs = parse_predictions(data, rel, list(task.spec.classes), [i.id for i in task.items])
     return probs
 
@@ -549,14 +618,18 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
     if not tree.files and not tree.problems:
         raise SubmissionError([Problem("AVB406", ".", "empty folder", "write submission.yaml and the outputs of "
                                        "the declared tasks (see the README's submission format)")], root)
-    problems = tree.problems + problems
+    problems = ProblemList(list(tree.problems) + list(problems))
     empty = not any(r != "submission.yaml" for r in tree.files) and not tree.problems and meta is not None
     if empty:
         problems.append(Problem("AVB406", ".", "no files besides submission.yaml",
                                 "add the estimates or predictions of the declared tasks"))
     if meta is None:
         raise SubmissionError(problems, root)
-    sub = Submission(root, meta, tree)
+    # one pass hashes every file; everything read from here on is checked against it
+    hashes = submission_hashes(root, tree.files)
+    if meta._sha256 != hashes[1].get("submission.yaml"):
+        problems.append(_changed("submission.yaml", "its bytes differ from the ones parsed"))
+    sub = Submission(root, meta, tree, hashes=hashes)
     entries = meta.tasks
     if task is not None:
         e = meta.task(task)

@@ -12,6 +12,6 @@ avbench data generate synth-ensembles --config "$config" --quiet
 python -m baselines.cunet.train --variant all --config "$AVBENCH_CUNET_CONFIG" --version "$version"
 for b in $(python -c "from baselines.cunet.train import variants; print(' '.join(variants()))"); do
   avbench baseline run "$b" --task "synth-ensembles-separation@$version" --out "$subs/$b" --quiet
-  avbench score "$subs/$b" --update-leaderboard --leaderboards "$lbdir" --quiet
+  avbench score "$subs/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
 done
 avbench leaderboard build --leaderboards "$lbdir" --quiet

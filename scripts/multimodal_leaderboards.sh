@@ -12,7 +12,7 @@ avbench data generate synth-ensembles --config "$config" --quiet
 python -m baselines.multimodal.train --config "$AVBENCH_MM_CONFIG" --version "$version"
 for b in mm-audio-choi mm-audio-han mm-video mm-av; do
   avbench baseline run "$b" --task "synth-ensembles-classification@$version" --out "$subs/$b" --quiet
-  avbench score "$subs/$b" --update-leaderboard --leaderboards "$lbdir" --quiet
+  avbench score "$subs/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
   avbench report "$b" --task "synth-ensembles-classification@$version" --leaderboards "$lbdir" \
     --out "baselines/multimodal/results/$b" --quiet
 done

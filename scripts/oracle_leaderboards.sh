@@ -10,11 +10,11 @@ avbench data generate synth-ensembles --config "$config" --quiet
 for t in synth-ensembles-separation synth-ensembles-mix2; do
   for b in oracle-ibm oracle-irm oracle-mixture; do
     avbench baseline run "$b" --task "$t@$version" --out "$subs/$t/$b" --quiet
-    avbench score "$subs/$t/$b" --update-leaderboard --leaderboards "$lbdir" --quiet
+    avbench score "$subs/$t/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
   done
 done
 for b in oracle-label oracle-prior; do
   avbench baseline run "$b" --task "synth-ensembles-classification@$version" --out "$subs/cls/$b" --quiet
-  avbench score "$subs/cls/$b" --update-leaderboard --leaderboards "$lbdir" --quiet
+  avbench score "$subs/cls/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
 done
 avbench leaderboard build --leaderboards "$lbdir" --quiet

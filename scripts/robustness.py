@@ -11,6 +11,7 @@
     python scripts/robustness.py io
     python scripts/robustness.py determinism
     python scripts/robustness.py tamper --n 100
+    python scripts/robustness.py trust --n 100
 
 Every experiment prints one ``FIGURE`` line per figure and ``ok``/``FAILED`` against
 its target; the exit status is non-zero when a target is missed.  Inputs are generated
@@ -794,11 +795,270 @@ def tamper(n: int = 100, seed: int = 0) -> bool:
     return ok
 
 
+# ============================================================================ trust boundaries
+def _ok_refusal(e: Exception, allowed: set) -> bool:
+    from avbench.errors import SubmissionError
+
+    return isinstance(e, SubmissionError) and {p.code for p in e.problems} <= allowed
+
+
+def trust(n: int = 40, seed: int = 0) -> bool:
+    """Generated attacks on what scoring and verification trust, four classes of ``n``
+    variants each: resume-state forgery, link and content swaps after validation,
+    non-finite score injection, and board-folder tampering.  An attack is *accepted*
+    when it changes a score or passes ``leaderboard verify``; the target is 0."""
+    from avbench import leaderboard as lb
+    from avbench.errors import SubmissionError
+    from avbench.scoring import score, scores_path
+    from avbench.submission import content_sha256, validate
+
+    ck, tasks = _setup()
+    t = tasks["separation"]
+    key = t.spec.key
+    rng = random.Random(seed)
+    t0 = time.time()
+    ok = True
+    with tempfile.TemporaryDirectory() as wd:
+        wd = Path(wd)
+        clean_sub = _noisy_submission(ck, t, wd / "clean")
+        other = _noisy_submission(ck, t, wd / "other")  # different estimates to swap in
+        ck._meta(other, name="other")
+        for item in t.items:  # other's estimates: the mixture for every slot
+            d = other / t.spec.name / "estimates" / item.id
+            ref = t.reference(item)
+            mix = ref.sum(0)
+            from avbench.audio import write_wav
+
+            for p in d.iterdir():
+                p.unlink()
+            for s_ in t.spec.slots:
+                write_wav(d / f"{s_}.wav", mix, t.spec.sample_rate)
+        clean = score(clean_sub, workers=1, progress=False)[0]
+        shutil.rmtree(clean_sub / "results")
+        base_sdr, base_n = clean.scores["sdr"].mean, clean.scores["sdr"].n
+
+        def fresh(tag: str) -> Path:
+            d = wd / "runs" / tag
+            shutil.copytree(clean_sub, d)
+            return d
+
+        # 1. resume-state forgery: planted chunks, results, journals
+        accepted = 0
+        for i in range(n):
+            s = fresh(f"forge{i}")
+            rdir = s / "results" / key
+            rdir.mkdir(parents=True)
+            victim = wd / f"victim{i}.txt"
+            victim.write_text("intact")
+            kind = rng.choice(["chunks-content-sha", "chunks-random-name", "scores-and-summary", "journal-outside",
+                               "journal-rename"])
+            if kind.startswith("chunks"):
+                name = content_sha256(s)[:16] if kind == "chunks-content-sha" else f"{rng.getrandbits(64):016x}"
+                part = rdir / f".partial-{name}"
+                part.mkdir()
+            if kind.startswith("chunks"):
+                ids = [it.id for it in t.items]
+                for k in range(0, len(ids), 8):
+                    rows = [{"item": it, "slot": t.spec.slots[0], "group": "g", "n_sources": 2, "bucket": "sdr",
+                             "flag": "", **{m: rng.uniform(20, 60) for m in ("sdr", "sir", "sar", "si_sdr", "sd_sdr",
+                                                                             "sdr_in", "si_sdr_in", "sdri", "si_sdri")},
+                             "pes": np.nan, "eps": np.nan} for it in ids[k:k + 8]]
+                    _pd().DataFrame(rows).to_parquet(part / f"chunk-{k // 8:05d}.parquet", index=False)
+            elif kind == "scores-and-summary":
+                (rdir / "scores.parquet").write_bytes(b"PAR1 forged")
+                (rdir / "summary.json").write_text(json.dumps({"scores": {"sdr": {"mean": 99}}}))
+            elif kind == "journal-outside":
+                (rdir / ".journal.json").write_text(json.dumps({"ops": [[os.path.relpath(victim, rdir), None, None]]}))
+            else:
+                (rdir / ".x.forged.tmp").write_text("{}")
+                (rdir / ".journal.json").write_text(json.dumps({"ops": [["summary.json", ".x.forged.tmp", None]]}))
+            try:
+                r = score(s, workers=1, progress=False)[0]
+                changed = abs(r.scores["sdr"].mean - base_sdr) > 1e-9 or r.scores["sdr"].n != base_n
+            except Exception as e:  # noqa: BLE001 - anything but a clean result or refusal counts
+                changed = not _ok_refusal(e, {"AVB470"})
+            changed |= victim.read_text() != "intact"
+            accepted += changed
+            if changed:
+                print(f"  accepted: resume forgery {kind}")
+        ok &= figure(f"trust: resume-state forgeries accepted ({n} variants)", accepted, "0", accepted == 0)
+
+        # 2. link and content swaps after validation
+        accepted = 0
+        for i in range(n):
+            s = fresh(f"swap{i}")
+            sub = validate(s)
+            item = rng.choice(t.items)
+            d = s / t.spec.name / "estimates" / item.id
+            src = other / t.spec.name / "estimates" / item.id
+            kind = rng.choice(["item-folder-link", "file-link", "file-content", "task-folder-link", "estimates-link"])
+            if kind == "item-folder-link":
+                shutil.rmtree(d)
+                os.symlink(src, d)
+            elif kind == "file-link":
+                f = rng.choice(sorted(d.iterdir()))
+                f.unlink()
+                os.symlink(src / (f.stem + ".wav"), f)
+            elif kind == "file-content":
+                f = rng.choice(sorted(d.iterdir()))
+                f.write_bytes((src / (f.stem + ".wav")).read_bytes()[:f.stat().st_size].ljust(f.stat().st_size, b"\0"))
+            elif kind == "task-folder-link":
+                shutil.rmtree(s / t.spec.name)
+                os.symlink(other / t.spec.name, s / t.spec.name)
+            else:
+                shutil.rmtree(s / t.spec.name / "estimates")
+                os.symlink(other / t.spec.name / "estimates", s / t.spec.name / "estimates")
+            try:
+                r = score(sub, workers=1, progress=False)[0]
+                changed = abs(r.scores["sdr"].mean - base_sdr) > 1e-9
+            except Exception as e:  # noqa: BLE001
+                changed = not _ok_refusal(e, {"AVB472"})
+                if changed:
+                    print(f"  {type(e).__name__}: {str(e)[:200]}")
+            accepted += changed
+            if changed:
+                print(f"  accepted: swap {kind}")
+        ok &= figure(f"trust: link/content swaps after validation accepted ({n} variants)", accepted, "0",
+                     accepted == 0)
+
+        # 3. non-finite score injection
+        accepted = 0
+        for i in range(n):
+            s = fresh(f"nonfinite{i}")
+            frac = rng.choice([0.25, 0.5, 0.75, 1.0])
+            factor = rng.choice([1e200, 1e300, 1e160, 1e7, 1e5, 1e-90, 1e-160, 1e-200, 1e-300, 1e-320])
+            items = rng.sample(t.items, max(1, int(frac * len(t.items))))
+            for item in items:
+                ref = t.reference(item)
+                d = s / t.spec.name / "estimates" / item.id
+                for k, s_ in enumerate(t.spec.slots):
+                    if ref[k].any():
+                        f = d / f"{s_}.wav"
+                        from avbench.audio import read_audio
+
+                        x = read_audio(f, "float64")[0]
+                        f.unlink()
+                        np.save(d / f"{s_}.npy", x * factor)
+            try:
+                r = score(s, workers=1, progress=False)[0]
+                st = r.scores["sdr"]
+                changed = st.n != base_n or st.n_posinf or st.n_neginf or st.mean is None or st.mean > base_sdr + 1e-6
+            except Exception as e:  # noqa: BLE001
+                changed = not _ok_refusal(e, {"AVB471", "AVB473", "AVB424"})
+            accepted += changed
+            if changed:
+                print(f"  accepted: non-finite injection x{factor:g} on {frac:.0%}")
+        ok &= figure(f"trust: non-finite score injections accepted ({n} variants)", accepted, "0", accepted == 0)
+
+        # 4. board-folder tampering
+        lbroot = wd / "lb"
+        subs = {}
+        for name, src in (("clean", clean_sub), ("cls", ck.base(wd / "cls", tasks["classification"]))):
+            s = fresh(f"board-{name}") if name == "clean" else src
+            r = score(s, workers=1, progress=False)[0]
+            lb.add_entry(lbroot, lb.entry_from(r, validate(s).meta), scores_path(s, f"{r.task}@{r.version}"))
+            subs[name] = s
+        clean_board = wd / "lb-clean"
+        shutil.copytree(lbroot, clean_board)
+        assert not lb.verify(lbroot, list(subs.values()))[0]
+        secret = wd / "secret.txt"
+        secret.write_text("TOPSECRET")
+        accepted = 0
+        for i in range(n):
+            shutil.rmtree(lbroot)
+            shutil.copytree(clean_board, lbroot)
+            boards = sorted(p.parent for p in lbroot.glob("*/*/entries"))
+            d = rng.choice(boards)
+            ent = sorted((d / "entries").glob("*.json"))[0]
+            kind = rng.choice(["link-secret", "link-zero", "link-entry", "dot-entry", "foreign-top", "fifo",
+                               "oracle-flip", "drop-warnings", "score-edit", "forge-consistent", "model-edit",
+                               "params-edit"])
+            adopt = True
+            if kind == "link-secret":
+                os.symlink(secret, d / "entries" / "leak.json")
+            elif kind == "link-zero":
+                os.symlink("/dev/zero", d / "entries" / "zero.scores.parquet")
+            elif kind == "link-entry":
+                ent.rename(ent.with_suffix(".bak0"))
+                os.symlink(ent.with_suffix(".bak0").name, ent)
+            elif kind == "dot-entry":
+                shutil.copy(ent, d / "entries" / ".sota.json")
+            elif kind == "foreign-top":
+                (d / "notes.json").write_text("{}")
+            elif kind == "fifo":
+                os.mkfifo(d / "entries" / "pipe.json")
+            else:
+                raw = json.loads(ent.read_text())
+                if kind == "oracle-flip":
+                    raw["oracle"] = not raw["oracle"]
+                elif kind == "drop-warnings":
+                    raw["warnings"] = {}
+                    raw["scores"][raw["main_score"]]["mean"] += 0.5
+                elif kind == "score-edit":
+                    m = rng.choice(sorted(raw["scores"]))
+                    if raw["scores"][m]["mean"] is None:
+                        m = raw["main_score"]
+                    raw["scores"][m]["mean"] += 0.01
+                elif kind == "forge-consistent":
+                    pq = ent.with_name(ent.stem + ".scores.parquet")
+                    df = _pd().read_parquet(pq)
+                    m = raw["main_score"]
+                    df[m] = df[m] + 1.0
+                    df.to_parquet(pq, index=False)
+                    from avbench.results import Stat
+
+                    raw["scores"][m] = Stat.of(df[m].to_numpy(), df["group"].to_numpy(), ci=True).model_dump()
+                elif kind == "model-edit":
+                    raw["model"] = raw["model"] + " (best)"
+                else:
+                    raw["n_parameters"] = 123
+                ent.write_text(json.dumps(raw))
+            if adopt:
+                try:
+                    lb.build(lbroot, adopt=True)
+                except Exception:  # noqa: BLE001 - refused at build: the board is not accepted either
+                    pass
+            try:
+                with _alarm(60):
+                    probs, _ = lb.verify(lbroot, list(subs.values()), rescore=kind == "forge-consistent")
+            except Exception as e:  # noqa: BLE001
+                probs = [f"{type(e).__name__}"]
+            leaked = any("TOPSECRET" in p for p in probs)
+            bad = not probs or leaked
+            accepted += bad
+            if bad:
+                print(f"  accepted: board tampering {kind}{' (secret printed)' if leaked else ''}")
+        ok &= figure(f"trust: board tamperings accepted by verify ({n} variants)", accepted, "0", accepted == 0)
+    print(f"  ({time.time() - t0:.0f} s)")
+    return ok
+
+
+def _pd():
+    import pandas as pd
+
+    return pd
+
+
+@contextlib.contextmanager
+def _alarm(seconds: int):
+    def boom(*_):
+        raise TimeoutError
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
 # ============================================================================ CLI
 CI = {"loaders": {"n": 100_000}, "parsers": {"n": 20_000}, "folders": {"n": 300},
-      "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100}}
+      "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100}, "trust": {"n": 12}}
 FULL = {"loaders": {"n": 1_000_000}, "parsers": {"n": 1_000_000}, "folders": {"n": 1000},
-        "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100}}
+        "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100},
+        "trust": {"n": 100}}
 
 
 def run_all(sizes: dict) -> bool:
@@ -810,6 +1070,7 @@ def run_all(sizes: dict) -> bool:
     ok &= io_faults()
     ok &= determinism()
     ok &= tamper(**sizes["tamper"])
+    ok &= trust(**sizes["trust"])
     print("ALL TARGETS MET" if ok else "SOME TARGETS MISSED")
     return ok
 
@@ -849,6 +1110,9 @@ def main(argv=None) -> int:
     a = sp.add_parser("tamper")
     a.add_argument("--n", type=int, default=100)
     a.add_argument("--seed", type=int, default=0)
+    a = sp.add_parser("trust")
+    a.add_argument("--n", type=int, default=100)
+    a.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.cmd in ("all", "ci"):
         ok = run_all(FULL if args.cmd == "all" else CI)
@@ -866,6 +1130,8 @@ def main(argv=None) -> int:
         ok = io_faults()
     elif args.cmd == "determinism":
         ok = determinism()
+    elif args.cmd == "trust":
+        ok = trust(args.n, args.seed)
     else:
         ok = tamper(args.n, args.seed)
     return 0 if ok else 1

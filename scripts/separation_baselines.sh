@@ -13,6 +13,6 @@ python -m baselines.wave_unet.train --model exp --config "$AVBENCH_WUN_CONFIG" -
 python -m baselines.wave_unet.train --model cexp --config "$AVBENCH_WUN_CONFIG" --version "$version"
 for b in informed-nmf nmf-all-templates exp-wave-u-net cexp-wave-u-net; do
   avbench baseline run "$b" --task "synth-ensembles-separation@$version" --out "$subs/$b" --quiet
-  avbench score "$subs/$b" --update-leaderboard --leaderboards "$lbdir" --quiet
+  avbench score "$subs/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
 done
 avbench leaderboard build --leaderboards "$lbdir" --quiet

@@ -13,7 +13,7 @@ python -m baselines.sop.train --model object-prior --config "$AVBENCH_SOP_CONFIG
 python -m baselines.sop.train --model sop --config "$AVBENCH_SOP_CONFIG" --version "$version"
 for b in sound-of-pixels object-prior; do
   avbench baseline run "$b" --task "synth-ensembles-mix2@$version" --out "$subs/$b" --quiet
-  avbench score "$subs/$b" --update-leaderboard --leaderboards "$lbdir" --quiet
+  avbench score "$subs/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
 done
 python -m baselines.sop.analysis all --config "$AVBENCH_SOP_CONFIG" --version "$version"
 avbench leaderboard build --leaderboards "$lbdir" --quiet

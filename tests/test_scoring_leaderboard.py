@@ -1,5 +1,6 @@
 """Scoring against mir_eval, the demo's claim, leaderboards and their guarantees."""
 import json
+import os
 import multiprocessing as mp
 import shutil
 import warnings
@@ -74,24 +75,29 @@ def test_result_provenance_and_json(scored):
 
 
 def test_scoring_resumes_from_finished_chunks(oracle_subs, tmp_path):
+    """Resume state lives under AVBENCH_HOME (named by an HMAC), never in the submission."""
+    from avbench.scoring import _state_dir
     from avbench.submission import content_sha256
 
     p = tmp_path / "sub"
     shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-ibm")], p)
     full = score(p, progress=False, workers=1)[0]
+    task = get_task("synth-ensembles-separation@1-mini")
     rdir = p / "results" / "synth-ensembles-separation@1-mini"
-    part = rdir / f".partial-{content_sha256(p)[:16]}"
+    part = _state_dir(task, content_sha256(p)) / "chunks"
+    assert not part.exists()  # removed once the results are written
     part.mkdir()
-    # a finished chunk whose values were tampered with: a resumed run must reuse it as is
+    # a finished chunk whose values were changed: a resumed run must reuse it as is
     df = pd.read_parquet(rdir / "scores.parquet")
-    first = df[df["item"].isin([i.id for i in get_task("synth-ensembles-separation@1-mini").items[:8]])].copy()
+    first = df[df["item"].isin([i.id for i in task.items[:8]])].copy()
     first["sdr"] = 99.0
     first.to_parquet(part / "chunk-00000.parquet", index=False)
     resumed = score(p, progress=False, workers=1)[0]
     df2 = pd.read_parquet(rdir / "scores.parquet")
     assert (df2[df2["item"].isin(first["item"])]["sdr"] == 99.0).all()
     assert resumed.scores["sdr"].mean != full.scores["sdr"].mean
-    assert not list(rdir.glob(".partial-*"))
+    assert not part.exists()
+    assert str(part).startswith(os.environ["AVBENCH_HOME"]) and content_sha256(p)[:16] not in str(part)
 
 
 def _entries(scored, fam):

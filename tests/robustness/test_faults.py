@@ -54,6 +54,11 @@ def test_tamper_evidence(mini):
     assert R.tamper(**CI["tamper"])
 
 
+def test_trust_boundaries(mini):
+    """Resume-state forgery, link swaps, non-finite injection, board tampering: 0 accepted."""
+    assert R.trust(**CI["trust"])
+
+
 # ---------------------------------------------------------------------------- regressions
 def _replay(path: str) -> list:
     data = Path(path).read_bytes()

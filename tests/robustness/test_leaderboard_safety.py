@@ -100,7 +100,7 @@ def test_verify_cli(board, tmp_path, capsys):
     assert main(["leaderboard", "verify", "--leaderboards", str(root), "--submissions", str(sub), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["verified"] and out["submissions_checked"] == 1 and out["files_hashed"] == 2
-    assert out["scores_recomputed"] == 2  # hit@1 and hit@3 from the per-item parquet
+    assert out["scores_recomputed"] == 4  # hit@1, hit@3 and both F1 scores from the per-item parquet
     csv = sub / ck.CLS_TASK.split("@")[0] / "predictions.csv"
     csv.write_bytes(csv.read_bytes().replace(b"0.076923", b"0.076924", 1))
     assert main(["leaderboard", "verify", "--leaderboards", str(root), "--submissions", str(sub)]) == 2
