@@ -742,7 +742,8 @@ def _find_submissions(paths: list[Path]) -> tuple[dict[tuple[str, str], Path], l
         if not p.is_dir():
             probs.append(f"{p}: no such folder")
             continue
-        cands = [p] if (p / "submission.yaml").is_file() else sorted(q for q in p.iterdir() if q.is_dir())
+        explicit = (p / "submission.yaml").is_file()
+        cands = [p] if explicit else sorted(q for q in p.iterdir() if q.is_dir())
         for c in cands:
             if not (c / "submission.yaml").is_file():
                 continue
@@ -756,7 +757,13 @@ def _find_submissions(paths: list[Path]) -> tuple[dict[tuple[str, str], Path], l
                     probs.append(f"{c}: a second submission named {meta.name!r} for {t.key} (also {out[k]})")
                 else:
                     out[k] = c
+                    if explicit:
+                        _EXPLICIT.add(k)
     return out, probs
+
+
+#: (task, name) of the submissions named one by one (not found in a folder of drafts)
+_EXPLICIT: set = set()
 
 
 def _git_has(commit: str) -> bool | None:
@@ -796,6 +803,7 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None,
     from .tasks import frozen
 
     root = Path(root) if root is not None else default_root()
+    _EXPLICIT.clear()
     subs, probs = _find_submissions(list(submissions or []))
     pins = frozen()
     fig = {"boards": 0, "entries": 0, "scores_recomputed": 0, "files_hashed": 0, "submissions_checked": 0,
@@ -811,7 +819,10 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None,
             except Exception as e:  # noqa: BLE001 - any damaged file fails verification, never the run
                 probs.append(f"{rel_d}: unreadable ({type(e).__name__}: {str(e)[:200]})")
     unmatched = sorted(set(subs) - fig.pop("_matched", set()))
-    fig["submissions_without_entry"] = len(unmatched)  # drafts not (yet) on a board: not a problem
+    fig["submissions_without_entry"] = len(unmatched)  # drafts in a folder of submissions: counted only
+    for k in unmatched:
+        if k in _EXPLICIT:  # a submission named on its own must match an entry
+            probs.append(f"{subs[k]}: submission {k[1]!r} has no entry for {k[0]} on these leaderboards")
     return probs, fig
 
 
