@@ -384,8 +384,6 @@ def _significance(parquet, ranked: list[tuple[int | None, Entry]]) -> dict[str, 
 
 def _disk_parquet(d: Path):
     def load(name: str):
-        import pandas as pd
-
         f = d / "entries" / f"{name}.scores.parquet"
         return _read_parquet(f) if f.exists() else None
 
@@ -729,13 +727,15 @@ def _stat_equal(a: Stat, b: Stat, tol: float = 1e-9) -> bool:
     return True
 
 
-def _find_submissions(paths: list[Path]) -> tuple[dict[tuple[str, str], Path], list[str]]:
+def _find_submissions(paths: list[Path]) -> tuple[dict[tuple[str, str], Path], set, list[str]]:
     """``(task@version, name) -> folder`` of the submissions under ``paths`` (a folder,
-    or one level below), and the problems of those that cannot be read or that give one
-    (task, name) twice.  Two submissions of one name on different tasks are two entries."""
+    or one level below), the keys of those named on their own (not found in a folder of
+    drafts), and the problems of those that cannot be read or that give one (task, name)
+    twice.  Two submissions of one name on different tasks are two entries."""
     from .submission import load_meta
 
     out: dict[tuple[str, str], Path] = {}
+    explicit_keys: set = set()
     probs: list[str] = []
     for p in paths:
         p = Path(p)
@@ -758,12 +758,8 @@ def _find_submissions(paths: list[Path]) -> tuple[dict[tuple[str, str], Path], l
                 else:
                     out[k] = c
                     if explicit:
-                        _EXPLICIT.add(k)
-    return out, probs
-
-
-#: (task, name) of the submissions named one by one (not found in a folder of drafts)
-_EXPLICIT: set = set()
+                        explicit_keys.add(k)
+    return out, explicit_keys, probs
 
 
 def _git_has(commit: str) -> bool | None:
@@ -803,8 +799,7 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None,
     from .tasks import frozen
 
     root = Path(root) if root is not None else default_root()
-    _EXPLICIT.clear()
-    subs, probs = _find_submissions(list(submissions or []))
+    subs, explicit, probs = _find_submissions(list(submissions or []))
     pins = frozen()
     fig = {"boards": 0, "entries": 0, "scores_recomputed": 0, "files_hashed": 0, "submissions_checked": 0,
            "metadata_checked": 0, "rescored": 0, "entries_without_file_hashes": 0}
@@ -821,15 +816,13 @@ def verify(root: Path | None = None, submissions: list[Path] | None = None,
     unmatched = sorted(set(subs) - fig.pop("_matched", set()))
     fig["submissions_without_entry"] = len(unmatched)  # drafts in a folder of submissions: counted only
     for k in unmatched:
-        if k in _EXPLICIT:  # a submission named on its own must match an entry
+        if k in explicit:  # a submission named on its own must match an entry
             probs.append(f"{subs[k]}: submission {k[1]!r} has no entry for {k[0]} on these leaderboards")
     return probs, fig
 
 
 def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pins: dict, fig: dict,
                   commits: dict, rescore: bool = False) -> list[str]:
-    import pandas as pd
-
     from .submission import submission_hashes
 
     probs: list[str] = []

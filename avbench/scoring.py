@@ -19,6 +19,7 @@ refused (AVB473), never left out of a mean.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import io
@@ -36,7 +37,7 @@ import pandas as pd
 from . import __version__
 from .metrics import functional as F
 from .metrics.functional.silence import BUCKETS
-from .files import commit, recover
+from .files import atomic_write, commit, recover
 from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump_json, git_info,
                       keep_first_date, library_versions, now)
 from .submission import Submission, TaskEntry, submission_hashes, validate
@@ -155,8 +156,8 @@ def _score_chunk(args) -> pd.DataFrame:
         try:
             rows.extend(score_separation_item(task, ref, est, item))
         except SubmissionError as e:  # name the file relative to the submission
-            raise SubmissionError([p.__class__(p.code, f"{entry.folder}/{p.path}", p.message, p.fix)
-                                   for p in e.problems], root) from None
+            raise SubmissionError([dataclasses.replace(p, path=f"{entry.folder}/{p.path}") for p in e.problems],
+                                  root) from None
     return pd.DataFrame(rows)
 
 
@@ -354,8 +355,6 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, hashes: tuple[str
     df.to_parquet(buf, index=False)
     rdir = _results_dir(sub, task)
     commit(rdir, {"scores.parquet": buf.getvalue(), "summary.json": dump_json(result).encode()})
-    from .files import atomic_write
-
     atomic_write(state / "summary.json", dump_json(result))
     shutil.rmtree(state / "chunks", ignore_errors=True)
     return result

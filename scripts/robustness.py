@@ -808,7 +808,6 @@ def trust(n: int = 40, seed: int = 0) -> bool:
     non-finite score injection, and board-folder tampering.  An attack is *accepted*
     when it changes a score or passes ``leaderboard verify``; the target is 0."""
     from avbench import leaderboard as lb
-    from avbench.errors import SubmissionError
     from avbench.scoring import score, scores_path
     from avbench.submission import content_sha256, validate
 
@@ -856,7 +855,6 @@ def trust(n: int = 40, seed: int = 0) -> bool:
                 name = content_sha256(s)[:16] if kind == "chunks-content-sha" else f"{rng.getrandbits(64):016x}"
                 part = rdir / f".partial-{name}"
                 part.mkdir()
-            if kind.startswith("chunks"):
                 ids = [it.id for it in t.items]
                 for k in range(0, len(ids), 8):
                     rows = [{"item": it, "slot": t.spec.slots[0], "group": "g", "n_sources": 2, "bucket": "sdr",
@@ -953,8 +951,7 @@ def trust(n: int = 40, seed: int = 0) -> bool:
         # 4. board-folder tampering
         lbroot = wd / "lb"
         subs = {}
-        for name, src in (("clean", clean_sub), ("cls", ck.base(wd / "cls", tasks["classification"]))):
-            s = fresh(f"board-{name}") if name == "clean" else src
+        for name, s in (("clean", fresh("board-clean")), ("cls", ck.base(wd / "cls", tasks["classification"]))):
             r = score(s, workers=1, progress=False)[0]
             lb.add_entry(lbroot, lb.entry_from(r, validate(s).meta), scores_path(s, f"{r.task}@{r.version}"))
             subs[name] = s
@@ -973,7 +970,6 @@ def trust(n: int = 40, seed: int = 0) -> bool:
             kind = rng.choice(["link-secret", "link-zero", "link-entry", "dot-entry", "foreign-top", "fifo",
                                "oracle-flip", "drop-warnings", "score-edit", "forge-consistent", "model-edit",
                                "params-edit"])
-            adopt = True
             if kind == "link-secret":
                 os.symlink(secret, d / "entries" / "leak.json")
             elif kind == "link-zero":
@@ -1013,13 +1009,12 @@ def trust(n: int = 40, seed: int = 0) -> bool:
                 else:
                     raw["n_parameters"] = 123
                 ent.write_text(json.dumps(raw))
-            if adopt:
-                try:
-                    lb.build(lbroot, adopt=True)
-                except Exception:  # noqa: BLE001 - refused at build: the board is not accepted either
-                    pass
+            try:  # the forger accepts the change (or rewrites SHA256SUMS)
+                lb.build(lbroot, adopt=True)
+            except Exception:  # noqa: BLE001 - refused at build: the board is not accepted either
+                pass
             try:
-                with _alarm(60):
+                with deadline(60):
                     probs, _ = lb.verify(lbroot, list(subs.values()), rescore=kind == "forge-consistent")
             except Exception as e:  # noqa: BLE001
                 probs = [f"{type(e).__name__}"]
@@ -1040,7 +1035,8 @@ def _pd():
 
 
 @contextlib.contextmanager
-def _alarm(seconds: int):
+def deadline(seconds: int):
+    """Raise ``TimeoutError`` in the block after ``seconds`` (a FIFO read would block forever)."""
     def boom(*_):
         raise TimeoutError
 
