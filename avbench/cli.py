@@ -368,11 +368,17 @@ def cmd_report(args) -> int:
 
 # ----------------------------------------------------------------------------- baselines
 def _baselines() -> dict:
-    try:
-        import baselines
-    except ImportError as e:  # pragma: no cover - installed without baselines
-        raise AvbenchError("the baselines package is not installed", fix="install avbench from its source tree") from e
-    return baselines.registry()
+    """Every installed baseline: the ``avbench.baselines`` entry points, each a callable
+    returning ``{name: run}`` (avbench never imports a baselines package by name)."""
+    from importlib.metadata import entry_points
+
+    out: dict = {}
+    for ep in sorted(entry_points(group="avbench.baselines"), key=lambda e: e.name):
+        out.update(ep.load()())
+    if not out:
+        raise AvbenchError("no baselines are installed (entry point group avbench.baselines)",
+                           fix="install avbench with scripts/install.sh, or a package that registers baselines")
+    return out
 
 
 def cmd_baseline_list(args) -> int:

@@ -36,7 +36,17 @@ def available() -> list[tuple[str, str]]:
 
 
 def frozen() -> dict:
-    return json.loads(_FROZEN.read_text()) if _FROZEN.exists() else {}
+    """The pinned item and manifest hashes of every task version (``frozen.json``, shipped
+    in the package).  Missing or unreadable is an error, never an empty set of pins."""
+    try:
+        pins = json.loads(_FROZEN.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise TaskError(f"the task pins cannot be read ({type(e).__name__}: {e})", path=_FROZEN,
+                        fix="reinstall avbench; frozen.json is part of the package") from e
+    if not isinstance(pins, dict) or not pins:
+        raise TaskError("the task pins are empty or not a mapping", path=_FROZEN,
+                        fix="reinstall avbench; frozen.json is part of the package")
+    return pins
 
 
 def get_task(name: str, version: str | None = None, root: str | Path | None = None, check_frozen: bool = True) -> Task:

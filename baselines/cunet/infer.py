@@ -19,8 +19,8 @@ from avbench import audio as au
 from avbench.instruments import CLASSES
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
-from baselines._common import fresh_task_dir
-from baselines.multimodal import train as mm
+from .._common import fresh_task_dir
+from ..multimodal import train as mm
 
 from . import train as tr
 

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from baselines import frontend as fe
+from .. import frontend as fe
 
 from .model import N_SLOTS, Context, CUNet
 

@@ -33,10 +33,10 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from baselines import frontend as fe
-from baselines._common import load_config, run_steps, save_final
-from baselines._common import workdir as _workdir
-from baselines.multimodal import train as mm
+from .. import frontend as fe
+from .._common import load_config, run_steps, save_final
+from .._common import workdir as _workdir
+from ..multimodal import train as mm
 
 from .model import N_SLOTS, Context, CUNet
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from baselines.frontend import istft, stft  # the shared STFT (n_fft 1022, hop 256)
+from ..frontend import istft, stft  # the shared STFT (n_fft 1022, hop 256)
 
 EPS = 1e-12
 

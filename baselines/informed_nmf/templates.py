@@ -13,8 +13,8 @@ import torch
 from avbench.data import synth_ensembles as se
 from avbench.instruments import INSTRUMENTS
 
-from baselines._common import workdir
-from baselines.frontend import HOP, stft
+from .._common import workdir
+from ..frontend import HOP, stft
 
 SR = 11025
 NOTE_S = 0.8

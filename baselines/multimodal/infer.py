@@ -23,7 +23,7 @@ import numpy as np
 
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
-from baselines._common import fresh_task_dir, workdir
+from .._common import fresh_task_dir, workdir
 
 from . import train as tr
 from .model import n_parameters

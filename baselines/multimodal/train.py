@@ -30,8 +30,8 @@ import torch.nn as nn
 
 from avbench.instruments import CLASSES
 from avbench.tasks import get_task
-from baselines._common import load_config
-from baselines._common import workdir as _workdir
+from .._common import load_config
+from .._common import workdir as _workdir
 
 from .model import ChoiCNN, FrameCNN, Fusion, HanCNN, LogMel, crop_average, windows
 

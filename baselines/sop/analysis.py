@@ -29,8 +29,8 @@ import torch
 from avbench.instruments import CLASSES
 from avbench.metrics import bss_eval_sources
 from avbench.tasks import get_task
-from baselines import frontend as fe
-from baselines.multimodal import train as mm
+from .. import frontend as fe
+from ..multimodal import train as mm
 
 from . import train as st
 
@@ -117,7 +117,7 @@ def channels_table(cfg: st.Config, version: str, out_dir: Path = RESULTS) -> dic
     mcfg = mm.Config.load(cfg.mm_config)
     tr = mm.load_split(mcfg, version, "train")
     cls = get_task("synth-ensembles-classification", version)
-    from baselines.multimodal.infer import task_arrays
+    from ..multimodal.infer import task_arrays
 
     y = np.array([CLASSES.index(i.label) for i in cls.items])
     te = {**task_arrays(cls, mcfg), "labels": y}

@@ -68,7 +68,7 @@ class VisualNet(nn.Module):
 
         net = ResNet(BasicBlock, [2, 2, 2, 2])
         if width != 64:
-            from baselines.multimodal.model import _narrow
+            from ..multimodal.model import _narrow
 
             _narrow(net, width)
         if weights is not None:

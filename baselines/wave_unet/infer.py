@@ -16,7 +16,7 @@ from avbench import audio as au
 from avbench.instruments import CLASSES
 from avbench.submission import SubmissionMeta, TaskEntry, write_meta
 from avbench.tasks import get_task
-from baselines._common import fresh_task_dir
+from .._common import fresh_task_dir
 
 from . import train as tr
 from .model import separate_long

@@ -20,8 +20,8 @@ import torch
 from avbench.instruments import CLASSES
 from avbench.tasks import get_task
 
-from baselines._common import load_config, run_steps, save_final
-from baselines._common import workdir as _workdir
+from .._common import load_config, run_steps, save_final
+from .._common import workdir as _workdir
 
 from .model import WaveUNet
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Build the wheel, check what it carries, install it into a fresh virtual environment
+# outside the checkout and run the demo and a scoring check from the installed package.
+#   scripts/wheel_check.sh            (CI runs it; about 3 minutes after the first install)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# built from the project's files alone (no egg-info or build/ left by an editable install)
+mkdir "$work/src"
+git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work/src"
+python -m pip wheel -q --no-deps "$work/src" -w "$work/dist" > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+whl=$(ls "$work"/dist/avbench-*.whl)
+python - "$whl" <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+top = sorted({n.split("/")[0] for n in names})
+need = ["avbench/tasks/frozen.json", "avbench/py.typed", "avbench_baselines/py.typed",
+        "avbench_baselines/cunet/configs/cpu.yaml", "avbench_baselines/sop/configs/cpu.yaml",
+        "avbench_baselines/multimodal/configs/cpu.yaml", "avbench_baselines/wave_unet/configs/cpu.yaml",
+        "avbench/data/cards/synth-ensembles.md"]
+missing = [n for n in need if n not in names]
+assert not missing, f"the wheel lacks {missing}"
+assert any(n.startswith("avbench/data/manifests/urmp/") for n in names), "the wheel lacks the manifests"
+assert "baselines" not in top, f"the wheel installs a top-level 'baselines' package: {top}"
+ep = next(n for n in names if n.endswith("entry_points.txt"))
+assert "[avbench.baselines]" in zipfile.ZipFile(sys.argv[1]).read(ep).decode(), "no avbench.baselines entry point"
+print(f"wheel: {len(names)} files, top-level {top}: ok")
+PY
+python3 -m venv "$work/venv"
+pipq() { "$work/venv/bin/python" -m pip install -q "$@" > "$work/pip.log" 2>&1 || { cat "$work/pip.log"; exit 1; }; }
+pipq --upgrade pip
+pipq "$whl"
+pipq --no-deps "tinysoundfont==0.3.7"
+cd "$work"  # nothing of the checkout on sys.path
+export AVBENCH_HOME="$work/home"
+"$work/venv/bin/avbench" demo --quiet > "$work/demo.txt"
+grep -q "oracle-ibm" "$work/demo.txt"
+"$work/venv/bin/python" - <<'PY'
+import avbench, avbench.tasks as t
+from pathlib import Path
+assert "site-packages" in avbench.__file__, avbench.__file__
+pins = t.frozen()
+assert "synth-ensembles-separation@1-mini" in pins, "task pins missing in the installed package"
+from avbench.scoring import score
+from avbench.tasks import get_task
+from avbench import checklist as ck
+sub = ck.base(Path("wheel-sub"), get_task(ck.CLS_TASK))
+r = score(sub, workers=1, progress=False)[0]
+assert r.scores["hit@1"].n == get_task(ck.CLS_TASK).spec.n_items
+print(f"installed wheel: {len(pins)} task pins, demo and scoring ok (uniform scores: Hit@1 {r.main_value:.3f})")
+PY

@@ -1,0 +1,55 @@
+"""The package layout: what pyproject installs is the whole tree, under namespaced names."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tree_packages(folder: str, name: str) -> set:
+    base = ROOT / folder
+    return {".".join([name, *p.parent.relative_to(base).parts]) for p in base.rglob("__init__.py")}
+
+
+def test_every_package_of_the_tree_is_installed_and_baselines_are_namespaced():
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(cfg["packages"])
+    assert listed == _tree_packages("avbench", "avbench") | _tree_packages("baselines", "avbench_baselines")
+    assert cfg["package-dir"] == {"avbench_baselines": "baselines"} and "baselines" not in listed
+    data = cfg["package-data"]
+    assert "tasks/frozen.json" in data["avbench"] and (ROOT / "avbench" / "tasks" / "frozen.json").is_file()
+    assert "*/configs/*.yaml" in data["avbench_baselines"]
+
+
+def test_nothing_in_avbench_imports_the_baselines():
+    pat = re.compile(r"^\s*(from|import)\s+(avbench_)?baselines\b", re.M)
+    hits = [str(p.relative_to(ROOT)) for p in (ROOT / "avbench").rglob("*.py") if pat.search(p.read_text())]
+    assert hits == []
+
+
+def test_baselines_import_each_other_relatively():
+    """So that the folder works under its installed name (avbench_baselines) and in a checkout."""
+    pat = re.compile(r"^\s*(from|import)\s+baselines\b", re.M)
+    hits = [str(p.relative_to(ROOT)) for p in (ROOT / "baselines").rglob("*.py") if pat.search(p.read_text())]
+    assert hits == []
+
+
+def test_the_cli_finds_the_baselines_through_entry_points():
+    from avbench.cli import _baselines
+
+    reg = _baselines()
+    assert {"oracle-ibm", "oracle-mixture", "informed-nmf"} <= set(reg)
+
+
+def test_missing_task_pins_are_an_error(tmp_path, monkeypatch):
+    import pytest
+
+    from avbench import tasks
+    from avbench.errors import TaskError
+
+    monkeypatch.setattr(tasks, "_FROZEN", tmp_path / "frozen.json")
+    with pytest.raises(TaskError, match="cannot be read"):
+        tasks.frozen()
+    (tmp_path / "frozen.json").write_text("{}")
+    with pytest.raises(TaskError, match="empty"):
+        tasks.frozen()
