@@ -143,6 +143,13 @@ def sniff(data: bytes) -> str:
     return "unknown"
 
 
+def check_samples(x: np.ndarray, rel: str) -> tuple[np.ndarray | None, list[Problem]]:
+    """The checks every estimate gets (finite, the amplitude range; the far-outside
+    warning) on a float64 signal, from a file or from memory."""
+    probs: list[Problem] = []
+    return _finish(x, rel, probs), probs
+
+
 def _finish(x: np.ndarray, rel: str, probs: list[Problem]) -> np.ndarray | None:
     """Finite check and the far-outside warning on a decoded float64 signal."""
     if not np.isfinite(x).all():

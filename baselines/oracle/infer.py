@@ -18,17 +18,14 @@ Absent slots are omitted from the submission (``omitted_slots: silence``).
 """
 from __future__ import annotations
 
-import csv
 import functools
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from avbench import audio as au
-from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
 
 N_FFT, HOP = 1022, 256
@@ -68,62 +65,38 @@ META = {
 }
 
 
-def _meta(name: str, task_key: str, inputs: list[str], oracle: bool) -> SubmissionMeta:
-    tname, _, version = task_key.partition("@")
-    return SubmissionMeta(
-        name=name, model=META[name][0], authors=["avbench"], code_url=None, oracle=oracle,
-        extra_training_data="none", n_parameters=0,
-        notes="Reference bound computed by baselines/oracle.",
-        tasks=[TaskEntry(name=tname, version=version or "1", inputs=inputs, omitted_slots="silence")],
-    )
-
-
 def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
     from tqdm import tqdm
 
     t = get_task(task)
-    out = Path(out)
     key = t.spec.key
-    tdir = out / t.spec.name
-    if tdir.exists():
-        shutil.rmtree(tdir)
-    if (out / "results" / key).exists():
-        shutil.rmtree(out / "results" / key)
-    if t.spec.family == "separation":
-        if name not in ("oracle-ibm", "oracle-irm", "oracle-mixture"):
-            raise ValueError(f"{name} does not apply to {key}")
-        for item in tqdm(t.items, desc=name, disable=not progress):
-            ref = t.reference(item)
-            mix = t.mixture(item)
-            if name == "oracle-mixture":
-                est = np.where(ref.any(axis=1, keepdims=True), mix[None, :], 0.0)
-            else:
-                est = ideal_masks(ref, mix, name.split("-")[1])
-            for k, slot in enumerate(t.spec.slots):
-                if est[k].any():
-                    au.write_wav(tdir / "estimates" / item.id / f"{slot}.wav", est[k], t.spec.sample_rate)
-        oracle = name != "oracle-mixture"
-    else:
-        if name not in ("oracle-label", "oracle-prior"):
-            raise ValueError(f"{name} does not apply to {key}")
-        classes = t.spec.classes
-        if name == "oracle-prior":
-            counts = Counter(t.train_labels())
-            total = sum(counts.values()) or 1
-            prior = [counts.get(c, 0) / total for c in classes]
-        tdir.mkdir(parents=True, exist_ok=True)
-        with open(tdir / "predictions.csv", "w", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["item_id", *classes])
-            for item in t.items:
-                if name == "oracle-label":
-                    row = [1.0 if c == item.label else 0.0 for c in classes]
+    sep = t.spec.family == "separation"
+    if name not in (("oracle-ibm", "oracle-irm", "oracle-mixture") if sep else ("oracle-label", "oracle-prior")):
+        raise ValueError(f"{name} does not apply to {key}")
+    oracle = name not in ("oracle-mixture", "oracle-prior")
+    with SubmissionWriter(out, name=name, model=META[name][0], authors=["avbench"], oracle=oracle,
+                          extra_training_data="none", n_parameters=0,
+                          notes="Reference bound computed by baselines/oracle.") as w:
+        w.add_task(t, inputs=META[name][1], omitted_slots="silence")
+        if sep:
+            for item in tqdm(t.items, desc=name, disable=not progress):
+                ref = t.reference(item)
+                mix = t.mixture(item)
+                if name == "oracle-mixture":
+                    est = np.where(ref.any(axis=1, keepdims=True), mix[None, :], 0.0)
                 else:
-                    row = prior
-                w.writerow([item.id, *[f"{v:.6f}" for v in row]])
-        oracle = name == "oracle-label"
-    write_meta(out, _meta(name, key, META[name][1], oracle))
-    return out
+                    est = ideal_masks(ref, mix, name.split("-")[1])
+                w.write_estimates(t, item.id, est)
+        else:
+            classes = t.spec.classes
+            if name == "oracle-prior":
+                counts = Counter(t.train_labels())
+                total = sum(counts.values()) or 1
+                prior = [counts.get(c, 0) / total for c in classes]
+            for item in t.items:
+                w.write_scores(t, item.id, [1.0 if c == item.label else 0.0 for c in classes]
+                               if name == "oracle-label" else prior)
+    return Path(out)
 
 
 BASELINES = {n: functools.partial(run, n) for n in META}
