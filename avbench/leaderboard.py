@@ -355,10 +355,11 @@ def _columns(family: str) -> list[str]:
 
 def _significance(parquet, ranked: list[tuple[int | None, Entry]]) -> dict[str, str]:
     """``name -> text`` comparing every ranked row with the top row on the main score
-    (Wilcoxon for separation, McNemar for classification), where both have per-item
-    scores (``parquet(name)`` returns them or ``None``).  Rows not significantly
-    different from the top are marked ``≈``."""
-    from .compare import compare_frames
+    (:func:`avbench.compare.compare_frames`: signed-rank test on per-work mean
+    differences), where both have per-item scores (``parquet(name)`` returns them or
+    ``None``); the p-values are Holm-corrected for the number of rows tested.  Rows not
+    significantly different from the top are marked ``≈``."""
+    from .compare import ALPHA, compare_frames, holm
 
     rows = [e for r, e in ranked if r is not None]
     if len(rows) < 2:
@@ -368,17 +369,20 @@ def _significance(parquet, ranked: list[tuple[int | None, Entry]]) -> dict[str, 
     if a is None:
         return {}
     metric = top.main_score
+    from .errors import AvbenchError
+
     out = {top.name: "top"}
+    tested: dict[str, float] = {}
     for e in rows[1:]:
         b = parquet(e.name)
         if b is None:
             continue
         try:
-            r = compare_frames(a, b, e.family, metric)
-        except Exception:  # noqa: BLE001 - no shared items: nothing to say
+            tested[e.name] = compare_frames(a, b, e.family, metric)["test"]["p_value"]
+        except AvbenchError:  # no shared scored values: nothing to say
             continue
-        p = r["test"]["p_value"]
-        out[e.name] = ("≈ " if not r["significant"] else "") + (f"p={p:.3f}" if p >= 0.001 else "p<0.001")
+    for name, p in zip(tested, holm(list(tested.values()))):
+        out[name] = ("≈ " if not p < ALPHA else "") + (f"p={p:.3f}" if p >= 0.001 else "p<0.001")
     return out
 
 
@@ -456,8 +460,9 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
                  f"{_n_range(entries)} scored sources/items; "
                  "↑ higher is better, ↓ lower is better; oracle rows use the references and are not ranked. "
                  "Intervals: 95% percentile bootstrap over works (1000 resamples, seed 0). "
-                 "vs #1: paired test against the top row on the items both scored (Wilcoxon signed-rank for "
-                 "separation, McNemar for classification); ≈ marks no significant difference at 0.05.")
+                 "vs #1: paired test against the top row on the items both scored (Wilcoxon signed-rank on "
+                 "the per-work mean differences, Holm-corrected over the rows); ≈ marks no significant "
+                 "difference at 0.05.")
     lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
                  f"`{e0.provenance.manifest_sha256[:16]}`.")
     lines.append("")
@@ -672,7 +677,8 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
     out.append('<p class="meta">' + esc(
         f"Ranked by {e0.aggregate} {LABELS.get(e0.main_score, e0.main_score)}; ↑ higher is better, ↓ lower is "
         "better. Intervals: 95% percentile bootstrap over works. vs #1: paired test against the top row "
-        "(Wilcoxon for separation, McNemar for classification); ≈ = not significantly different at 0.05. "
+        "(Wilcoxon signed-rank on the per-work mean differences, Holm-corrected over the rows); "
+        "≈ = not significantly different at 0.05. "
         "Oracle rows use the references and are not ranked. Click a column to sort.") + "</p>")
     out.append('<p class="meta">' + esc(f"Task items sha256 {e0.provenance.items_sha256}, manifest sha256 "
                                          f"{e0.provenance.manifest_sha256}.") + "</p>")

@@ -38,7 +38,8 @@ def _test(root: Path, task: str, a: str, b: str, metric: str) -> dict:
 
 def _diff(r: dict) -> str:
     bs, p = r["bootstrap"], r["test"]["p_value"]
-    return f"{bs['diff']:+.2f} dB [{bs['low']:+.2f}, {bs['high']:+.2f}], p = {p:.2g}, n = {r['n']}"
+    return (f"{bs['diff']:+.2f} dB [{bs['low']:+.2f}, {bs['high']:+.2f}], p = {p:.2g} (signed-rank over "
+            f"{r['n_works']} works), n = {r['n']}")
 
 
 def _beats(r: dict) -> bool:
