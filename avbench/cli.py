@@ -212,10 +212,10 @@ def cmd_score(args) -> int:
             if not args.json:
                 _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
         out.append(r.model_dump(mode="json"))
-        if not args.json:
+        if not args.json:  # a result line, with --quiet too (it prints results and errors)
             main = r.main_value
-            _print(args, f"{r.submission} on {r.task}@{r.version}: {r.aggregate} {r.main_score} = "
-                         f"{main:.3f}" if main is not None else f"{r.submission}: no score")
+            print(f"{r.submission} on {r.task}@{r.version}: {r.aggregate} {r.main_score} = "
+                  f"{main:.3f}" if main is not None else f"{r.submission}: no score")
     if args.json:
         print(json.dumps(out, indent=2, allow_nan=False))
     return 0
@@ -287,10 +287,10 @@ def cmd_lb_show(args) -> int:
 
     name, version = parse_key(args.task)
     root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
-    p = lb.board_dir(root, name, version) / "leaderboard.md"
+    p = lb.board_dir(root, name, version) / ("leaderboard.json" if args.json else "leaderboard.md")
     if not p.exists():
         raise AvbenchError("no leaderboard there", path=p, fix="score a submission with --update-leaderboard")
-    print(p.read_text())
+    print(p.read_text(), end="" if args.json else "\n")
     return 0
 
 
@@ -312,7 +312,8 @@ def _spec(name: str, version: str, lbroot: Path | None):
         if not entries:
             raise
         return SimpleNamespace(key=f"{name}@{version}", family=entries[0].family, main_score=entries[0].main_score,
-                               classes=list(CLASSES))
+                               classes=list(CLASSES),
+                               metrics=[c for c in lb._columns(entries[0].family) if c in entries[0].scores])
 
 
 def cmd_compare(args) -> int:
@@ -324,13 +325,29 @@ def cmd_compare(args) -> int:
     spec = _spec(name, version, lbroot)
     na, a = load_scores(args.a, f"{name}@{version}", lbroot)
     nb, b = load_scores(args.b, f"{name}@{version}", lbroot)
-    metric = args.metric or spec.main_score
+    metric = _metric_arg(args.metric or spec.main_score, spec, a, b)
     r = compare_frames(a, b, spec.family, metric)
     if args.json:
         print(json.dumps({"a": na, "b": nb, "task": spec.key, **r}, indent=2, allow_nan=False))
     else:
         print(format_report(na, nb, spec.key, r))
     return 0
+
+
+def _metric_arg(metric: str, spec, a, b) -> str:
+    """A metric both per-item frames hold, named as the tables name it (``SDR``, ``SI-SDR``,
+    ``si_sdr``, ``Hit@1`` ...); anything else is a one-line error listing the valid names."""
+    from .errors import ConfigError
+    from .leaderboard import LABELS
+
+    per_item = [m for m in spec.metrics if m in a.columns and m in b.columns]
+    by_label = {LABELS.get(m, m).lower(): m for m in per_item} | {m.lower(): m for m in per_item}
+    key = metric.strip().lower()
+    if key in by_label:
+        return by_label[key]
+    why = ("is a corpus-level score with no per-item values" if metric.lower() in {m.lower() for m in spec.metrics}
+           else f"is not a metric of {spec.key}")
+    raise ConfigError(f"--metric {metric!r} {why}", fix=f"use one of: {', '.join(per_item)}")
 
 
 def cmd_report(args) -> int:
@@ -599,9 +616,10 @@ def _main(argv: list[str] | None) -> int:
     try:
         return args.func(args)
     except AvbenchError as e:
-        if getattr(args, "json", False):
+        if getattr(args, "json", False):  # machine-readable: the report only, on stdout
             print(json.dumps({"error": e.to_json(), "exit_code": e.exit_code}, indent=2, ensure_ascii=True))
-        print(f"error: {_printable(str(e))}", file=sys.stderr)
+        else:
+            print(f"error: {_printable(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)

@@ -250,6 +250,7 @@ def add_entry(root: Path, entry: Entry, scores: Path | None = None, replace: boo
             raise LeaderboardError(f"{entry.task}@{entry.version} already has an entry named {entry.name!r} from "
                                    "other outputs", path=d / "entries" / f"{entry.name}.json", code="AVB504",
                                    fix="rename the submission, or pass --replace to replace that entry")
+        _refuse_other_items(entry, [e for e in old if e.name != entry.name], d)
         entries = [e for e in old if e.name != entry.name]
         entry = keep_first_date(d / "entries" / f"{entry.name}.json", entry)
         entries.append(entry)
@@ -259,6 +260,22 @@ def add_entry(root: Path, entry: Entry, scores: Path | None = None, replace: boo
                                            f"entries/{entry.name}.scores.parquet": parquet}
         _write_board(d, entry.task, entry.version, entries, writes)
     return d
+
+
+def _refuse_other_items(entry: Entry, others: list[Entry], d: Path) -> None:
+    """One item list per board: the pinned one of the task version, or (unpinned) the
+    one the board's entries were scored on (AVB505)."""
+    from .tasks import frozen
+
+    pin = frozen().get(f"{entry.task}@{entry.version}")
+    want = pin["items_sha256"] if pin else (others[0].provenance.items_sha256 if others else None)
+    got = entry.provenance.items_sha256
+    if want is not None and got != want:
+        raise LeaderboardError(f"{entry.name} was scored on other items (items sha256 {got[:12]}) than "
+                               f"{entry.task}@{entry.version} {'pins' if pin else 'holds'} ({want[:12]})",
+                               path=d, code="AVB505",
+                               fix="score it on the task version's items (for real data: a complete local copy, "
+                                   "`avbench data verify` names what is missing)")
 
 
 def _write_board(d: Path, task: str, version: str, entries: list[Entry], writes: dict[str, bytes | None]) -> None:
@@ -868,6 +885,8 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
             probs += [f"{where}: {p}" for p in _rederive(e, df, fig)]
         pin = pins.get(f"{task}@{version}")
         pv = e.provenance
+        if pv.items_sha256 != entries[0].provenance.items_sha256:
+            probs.append(f"{where}: scored on other items than {entries[0].name} on the same board")
         if pin and pin["items_sha256"] != pv.items_sha256:
             probs.append(f"{where}: scored on other items than {task}@{version} pins")
         if pin and pin["manifest_sha256"] != pv.manifest_sha256:

@@ -66,3 +66,37 @@ def test_compare_committed_baselines_without_local_data(mini, capsys):
                  "--leaderboards", str(root)]) == 0
     out = capsys.readouterr().out
     assert "on 583 paired values of sdr" in out and "95% CI" in out and "Wilcoxon" in out
+
+
+def test_compare_checks_the_metric_name(mini, capsys):
+    """--metric takes the tables' names or the keys; a wrong or corpus-level one is a
+    one-line error listing the valid names (no traceback)."""
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parent.parent / "leaderboards")
+    base = ["compare", "oracle-ibm", "oracle-irm", "--task", "synth-ensembles-separation@1", "--leaderboards", root]
+    assert main(base + ["--metric", "SI-SDR"]) == 0 and "paired values of si_sdr" in capsys.readouterr().out
+    for bad in ("foo", "macro_f1"):
+        assert main(base + ["--metric", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "use one of: sdr, sir, sar, si_sdr, sd_sdr" in err and "Traceback" not in err
+    cls = ["compare", "mm-av", "mm-video", "--task", "synth-ensembles-classification@1", "--leaderboards", root]
+    assert main(cls + ["--metric", "macro_f1"]) == 2
+    assert "corpus-level" in capsys.readouterr().err
+
+
+def test_show_json_quiet_score_and_json_errors(oracle_subs, copy_sub, tmp_path, capsys):
+    import json as _json
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parent.parent / "leaderboards")
+    assert main(["leaderboard", "show", "synth-ensembles-separation@1", "--leaderboards", root, "--json"]) == 0
+    assert _json.loads(capsys.readouterr().out)["task"] == "synth-ensembles-separation"
+    sub = copy_sub(oracle_subs[("synth-ensembles-classification", "oracle-prior")])
+    assert main(["score", str(sub), "--quiet", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("oracle-prior on synth-ensembles-classification@1-mini: mean hit@1 = ")
+    (sub / "submission.yaml").write_text("name: [broken\n")
+    assert main(["validate", str(sub), "--json"]) == 2
+    cap = capsys.readouterr()
+    assert _json.loads(cap.out)["error"]["counts"] == {"AVB415": 1} and cap.err == ""

@@ -475,3 +475,27 @@ def test_14e_ranked_over_n_names_every_row(sep_board, oracle_subs, tmp_path):
     lb.add_entry(root, fewer)
     text = (d / "leaderboard.md").read_text()
     assert f"over 3–{e.scores['sdr'].n} (by row)" in text
+
+
+def test_a_board_holds_one_item_list(sep_board):
+    """An entry scored on other items (a local copy missing a recording, say) is refused,
+    on pinned and unpinned task versions alike, and verify names a mixed board."""
+    root, d, _ = sep_board
+    e = lb.Entry.model_validate_json((d / "entries" / "oracle-ibm.json").read_text())
+    other = e.model_copy(update={"name": "short-copy", "provenance": e.provenance.model_copy(
+        update={"items_sha256": "f" * 64, "submission_sha256": "1" * 64})})
+    with pytest.raises(LeaderboardError) as ei:
+        lb.add_entry(root, other)
+    assert ei.value.code == "AVB505"
+    unpinned = [x.model_copy(update={"version": "local", "provenance": x.provenance.model_copy(
+        update={"task_version": "local"})}) for x in (e, other)]
+    lb.add_entry(root, unpinned[0])
+    with pytest.raises(LeaderboardError) as ei:
+        lb.add_entry(root, unpinned[1])
+    assert ei.value.code == "AVB505"
+    raw = json.loads((d / "entries" / "oracle-mixture.json").read_text())
+    raw["provenance"]["items_sha256"] = "f" * 64
+    (d / "entries" / "oracle-mixture.json").write_text(json.dumps(raw))
+    lb.build(root, adopt=True)
+    probs, _ = lb.verify(root)
+    assert any("other items than" in p for p in probs)
