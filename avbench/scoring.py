@@ -63,6 +63,33 @@ _APPLICABLE = {"sdr": ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri
 CHUNK = 8
 
 
+#: every metric parameter a task may record: ``None`` for a value scoring passes to its
+#: kernels (any value of the type), else the one value the implementation follows.
+#: A recorded key outside this table, or another value for a fixed one, is an error:
+#: what a result records is what scoring did.
+METRIC_PARAMS: dict[str, dict[str, object]] = {
+    "separation": {"filter_length": None, "si_sdr_eps": None, "pes_eps": None,
+                   "bss_eval": "v3", "compute_permutation": False, "silence": "exact zero", "zero_mean": False,
+                   # read by the item builder (which clips are items), recorded with the protocol
+                   "min_active_fraction": None},
+    "classification": {"zero_division": 0.0, "ties": "(-score, class index)", "min_active_fraction": None},
+}
+
+
+def check_metric_params(spec) -> None:
+    """Refuse a task spec whose recorded metric parameters scoring would not follow."""
+    from .errors import TaskError
+
+    known = METRIC_PARAMS[spec.family]
+    for k, v in spec.metric_params.items():
+        if k not in known:
+            raise TaskError(f"{spec.key}: metric parameter {k!r} is recorded but scoring does not read it",
+                            fix=f"remove it, or implement it in avbench/scoring.py (read: {', '.join(known)})")
+        if known[k] is not None and v != known[k]:
+            raise TaskError(f"{spec.key}: metric parameter {k}={v!r} is not what scoring does ({known[k]!r})",
+                            fix="record the value scoring follows, or implement the other one")
+
+
 def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) -> list[dict]:
     """Rows (one per slot with a reference or an estimate) for one item.
 
@@ -311,6 +338,7 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, hashes: tuple[str
     from tqdm import tqdm
 
     spec = task.spec
+    check_metric_params(spec)
     state = _state_dir(task, hashes[0])
     if spec.family == "classification":
         ((df, extra),) = _limited(lambda job: _score_classification(*job), [(sub, entry, task)],
@@ -547,6 +575,7 @@ def _evaluate(t: Task, estimates, name: str, progress: bool, h) -> Result:
     from .errors import SubmissionError
 
     spec = t.spec
+    check_metric_params(spec)
     if spec.family == "classification":
         preds, probs = _memory_predictions(t, estimates, h)
         if probs:

@@ -311,3 +311,25 @@ def test_macro_f1_interval_of_a_perfect_classifier_is_a_point(scored):
     lab = scored[("synth-ensembles-classification", "oracle-label")][1]
     s = lab.scores["macro_f1"]
     assert s.mean == s.ci_low == s.ci_high == 1.0
+
+
+def test_recorded_metric_parameters_are_the_ones_used(mini, oracle_subs, copy_sub):
+    from avbench.errors import TaskError
+    from avbench.scoring import check_metric_params
+
+    for key in ("synth-ensembles-separation@1-mini", "synth-ensembles-mix2@1-mini",
+                "synth-ensembles-classification@1-mini"):
+        check_metric_params(get_task(key).spec)  # every shipped task passes
+    spec = get_task("synth-ensembles-separation@1-mini").spec
+    for bad in ({"window": 2048}, {"bss_eval": "v4"}, {"compute_permutation": True}, {"zero_mean": True}):
+        with pytest.raises(TaskError):
+            check_metric_params(spec.model_copy(update={"metric_params": {**spec.metric_params, **bad}}))
+    task = get_task("synth-ensembles-separation@1-mini")
+    sub = copy_sub(oracle_subs[("synth-ensembles-separation", "oracle-mixture")])
+    old = task.spec
+    try:
+        task.spec = old.model_copy(update={"metric_params": {**old.metric_params, "unused_key": 1}})
+        with pytest.raises(TaskError, match="does not read it"):
+            score(sub, workers=1, progress=False)
+    finally:
+        task.spec = old
