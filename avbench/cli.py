@@ -153,21 +153,31 @@ def cmd_data_push(args) -> int:
 def cmd_tasks(args) -> int:
     from .tasks import available, get_task
 
+    from .tasks import frozen
+
+    pins = frozen()
     out = []
     for name, version in available():
+        pin = pins.get(f"{name}@{version}", {})
+        row = {"task": name, "version": version, "n_items": pin.get("n_items"), "main_score": None,
+               "inputs": None, "items_sha256": pin.get("items_sha256"), "data": "missing"}
         try:
             t = get_task(name, version)
-            out.append({"task": name, "version": version, "n_items": t.spec.n_items, "main_score": t.spec.main_score,
-                        "items_sha256": t.spec.items_sha256})
+            row.update(n_items=t.spec.n_items, main_score=t.spec.main_score, inputs=list(t.spec.inputs),
+                       items_sha256=t.spec.items_sha256, data="ready")
         except AvbenchError:
-            out.append({"task": name, "version": version, "n_items": None, "main_score": None, "items_sha256": None})
+            pass
+        out.append(row)
     if args.json:
         print(json.dumps(out, indent=2))
     else:
         for r in out:
-            n = r["n_items"] if r["n_items"] is not None else (
-                "(data not generated)" if r["task"].startswith("synth-") else "(data not prepared)")
-            print(f"{r['task'] + '@' + r['version']:<42} items: {n}")
+            state = "" if r["data"] == "ready" else (
+                " (data not generated)" if r["task"].startswith("synth-") else " (data not prepared)")
+            n = r["n_items"] if r["n_items"] is not None else "?"
+            sha = f"  items sha256 {r['items_sha256'][:16]}" if r["items_sha256"] else ""
+            inputs = f"  inputs: {', '.join(r['inputs'])}" if r["inputs"] else ""
+            print(f"{r['task'] + '@' + r['version']:<42} items: {n}{sha}{inputs}{state}")
     return 0
 
 

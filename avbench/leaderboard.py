@@ -416,7 +416,8 @@ def _fmt(v: float | None, metric: str, stat: Stat | None = None) -> str:
         if stat is not None and stat.n == 0 and (stat.n_posinf or stat.n_neginf):
             return "+inf" if stat.n_posinf >= stat.n_neginf else "-inf"
         return "–"
-    return f"{v:.3f}" if METRICS.get(metric) and METRICS[metric].unit == "" else f"{v:.2f}"
+    text = f"{v:.3f}" if METRICS.get(metric) and METRICS[metric].unit == "" else f"{v:.2f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # never "-0.00"
 
 
 def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None

@@ -479,6 +479,9 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
             probs.append(_p("AVB434", rel, f"column {c!r} appears twice", "keep one column per class", hline, j))
         seen_cols.setdefault(c, j)
     if "item_id" not in seen_cols:
+        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            return None, [_p("AVB431", rel, "one header column holding ';' or tabs",
+                             "the delimiter must be ',' (e.g. pandas to_csv(sep=','))", hline)]
         probs.append(_p("AVB431", rel, "no item_id column", "name the first column item_id", hline))
     missing = [c for c in classes if c not in seen_cols]
     unknown = [c for c in seen_cols if c not in classes and c != "item_id"]
@@ -486,8 +489,13 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
         probs.append(_p("AVB431", rel, f"missing class column(s): {', '.join(missing)}",
                         "add one score column per class of the task", hline))
     for c in unknown:
+        if c == "" and seen_cols[c] == 1:
+            probs.append(_p("AVB431", rel, "an unnamed first column (a pandas index?)",
+                            "written with index=True? write the file with to_csv(index=False)", hline, 1))
+            continue
         probs.append(_p("AVB431", rel, f"unknown class column {c[:60]!r}",
-                        f"use the task's class names: {', '.join(classes)}", hline, seen_cols[c]))
+                        f"use the task's class names: {', '.join(classes)}"
+                        + (" (strip the spaces around names)" if c.strip() in classes else ""), hline, seen_cols[c]))
     if "item_id" not in seen_cols:
         return None, probs
     width = len(header)
@@ -512,8 +520,9 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
                             id_col + 1))
             continue
         if iid not in known:
-            probs.append(_p("AVB411", rel, f"unknown item {iid[:80]!r}", "remove the row; ids are the task's, "
-                            "compared as strings", line, id_col + 1))
+            fix = ("strip the spaces around the id" if iid.strip() in known else
+                   "remove the row; ids are the task's, compared as strings")
+            probs.append(_p("AVB411", rel, f"unknown item {iid[:80]!r}", fix, line, id_col + 1))
             out[iid] = np.empty(0)
             continue
         vals = np.empty(len(cols))

@@ -512,6 +512,9 @@ def _validate_separation(sub: Submission, entry: TaskEntry, task: Task, jobs: li
     found: dict[str, list[str]] = {}
     for rel in files:
         found.setdefault(rel[len(est) + 1:].rpartition("/")[0], []).append(rel)
+    for rel in found.pop("", []):  # a file right in estimates/ (.DS_Store, a stray wav)
+        probs.append(Problem("AVB413", rel, "a file directly in estimates/, outside any item folder",
+                             "remove it; estimates go in estimates/<item-id>/<slot>.wav"))
     for d in sorted(found):
         if d not in ids:
             probs.append(Problem("AVB411", f"{est}/{d}", f"unknown item {d[:80]!r}",

@@ -31,6 +31,12 @@ def test_data_list_tasks_and_verify(mini, capsys):
     by_key = {(t["task"], t["version"]): t for t in tasks}
     assert by_key[("fcvid-classification", "icmr2017")]["n_items"] == 773
     assert by_key[("urmp-separation", "thesis")]["n_items"] is None
+    mini_sep = by_key[("synth-ensembles-separation", "1-mini")]
+    assert mini_sep["inputs"] == ["mixture", "labels", "frames"] and len(mini_sep["items_sha256"]) == 64
+    full = by_key[("synth-ensembles-separation", "1")]  # not generated: the pin still names its items
+    assert full["data"] == "missing" and full["n_items"] == 212 and len(full["items_sha256"]) == 64
+    assert main(["tasks"]) == 0
+    assert "items sha256 " in capsys.readouterr().out
     assert main(["data", "verify", "synth-ensembles", "--config", "mini", "--quiet"]) == 0
 
 

@@ -155,3 +155,34 @@ def test_shipped_example_submission_is_valid_and_scores(mini, tmp_path):
     sh.copytree(src, dst)
     r = score(dst, progress=False)[0]
     assert r.task == "synth-ensembles-classification" and r.scores["hit@1"].n == r.n_items
+
+
+def test_first_day_csv_and_tree_mistakes_name_their_fix(tmp_path, mini):
+    """A stray file in estimates/, a pandas index column, another delimiter, spaces around
+    names: each problem says what to do."""
+    from avbench import checklist as ck
+    from avbench.errors import SubmissionError
+    from avbench.safeio import parse_predictions
+    from avbench.tasks import get_task
+
+    p = ck.base(tmp_path / "s", get_task(ck.SEP_TASK))
+    (p / "synth-ensembles-separation" / "estimates" / ".DS_Store").write_bytes(b"\0\0")
+    with pytest.raises(SubmissionError) as ei:
+        validate(p)
+    (prob,) = ei.value.problems
+    assert prob.code == "AVB413" and prob.path.endswith("estimates/.DS_Store") and "estimates/<item-id>" in prob.fix
+
+    def fixes(data):
+        return [q.fix for q in parse_predictions(data, "p.csv", ["violin"], ["x"])[1]]
+
+    assert fixes(b"item_id;violin\nx;0.1\n") == ["the delimiter must be ',' (e.g. pandas to_csv(sep=','))"]
+    assert any("index=False" in f for f in fixes(b",item_id,violin\n0,x,0.1\n"))
+    assert any("strip the spaces" in f for f in fixes(b"item_id, violin\nx,0.1\n"))
+    assert any("strip the spaces around the id" in f for f in fixes(b"item_id,violin\n x ,0.1\n"))
+
+
+def test_negative_zero_is_never_printed():
+    from avbench.leaderboard import _fmt
+
+    assert _fmt(-0.001, "sdr") == "0.00" and _fmt(-0.0, "sdr") == "0.00" and _fmt(-0.01, "sdr") == "-0.01"
+    assert _fmt(-0.0004, "hit@1") == "0.000"
