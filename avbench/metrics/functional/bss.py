@@ -197,7 +197,11 @@ def _gram(cref: torch.Tensor, L: int) -> torch.Tensor:
 def _chol_solve(G: torch.Tensor, D: torch.Tensor, return_factor: bool = False):
     """Solve ``G X = D`` for SPD ``G``; also return ``||C^{-1} D||^2`` per column.
 
-    Items whose Cholesky fails fall back to LU, then least squares.  With
+    Items whose Cholesky fails (a singular Gram matrix: references that are delayed or
+    scaled copies of one another, such as the identical channels of a mono image) fall
+    back to a rank-revealing least-squares solve (SVD, ``gelsd``): its minimum-norm
+    solution gives the unique projection.  (An LU solve of a singular system returns
+    coefficients whose quadratic forms are dominated by rounding.)  With
     ``return_factor`` the Cholesky factor is returned too (``None`` if any item failed).
     """
     C, info = torch.linalg.cholesky_ex(G)
@@ -206,10 +210,7 @@ def _chol_solve(G: torch.Tensor, D: torch.Tensor, return_factor: bool = False):
     P = (Y * Y).sum(-2)
     bad = (info != 0).nonzero().flatten().tolist()
     for b in bad:
-        try:
-            Xb = torch.linalg.solve(G[b], D[b])
-        except RuntimeError:
-            Xb = torch.linalg.lstsq(G[b].cpu(), D[b].cpu(), driver="gelsd").solution.to(G.device)
+        Xb = torch.linalg.lstsq(G[b].cpu(), D[b].cpu(), driver="gelsd").solution.to(G.device)
         X[b] = Xb
         P[b] = (Xb * D[b]).sum(-2)
     if return_factor:
