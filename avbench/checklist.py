@@ -35,6 +35,7 @@ class Fixture:
     # "kernel": a scoring backstop that validated files cannot reach (tested on arrays)
     env: dict = field(default_factory=dict)
     needs: str = ""  # "root": needs the privilege to make device files
+    task: str = ""  # the task version it runs on, when not the family's default (SEP_TASK, CLS_TASK)
 
 
 # ----------------------------------------------------------------------------- byte makers
@@ -470,8 +471,10 @@ def _fx() -> list[Fixture]:
           lambda r, t: _slot(r, t, "{slot}.wav", wav_bytes(np.full(_n(t), 100.0)))),
         F("audio-silent", "silent estimate where the source plays (defined score, warning)", "AVB451", S,
           _silent, stage="score"),
-        F("audio-identical", "estimate identical to the reference (warning, capped score)", "AVB452", S,
+        F("audio-identical", "estimate identical to the reference (protocol 1: warning, capped score)", "AVB452", S,
           _identical, stage="score"),
+        F("audio-copy", "estimate identical to the reference under protocol 2 (refused, never capped into a mean)",
+          "AVB474", S, _identical, stage="score", task="synth-ensembles-separation@2-mini"),
         F("decoder-timeout", "decoder over its wall-clock limit", "AVB429", S, lambda r, t: None,
           env={"AVBENCH_DECODE_TIMEOUT": "0.0001"}),
         # NPY
@@ -537,7 +540,7 @@ def markdown() -> str:
     lines = ["| Checklist item | Code | Severity | Meaning | Fixture |", "|---|---|---|---|---|"]
     for f in FIXTURES:
         sev, meaning = CODES[f.code]
-        lines.append(f"| {f.item} | `{f.code}` | {sev} | {meaning} | `{f.id}` ({f.family}"
+        lines.append(f"| {f.item} | `{f.code}` | {sev} | {meaning} | `{f.id}` ({f.task or f.family}"
                      + {"score": ", scoring", "race": ", changed while scoring", "kernel": ", scoring backstop"}.get(f.stage, "") + ") |")
     return "\n".join(lines) + "\n"
 

@@ -159,12 +159,12 @@ def cmd_tasks(args) -> int:
     out = []
     for name, version in available():
         pin = pins.get(f"{name}@{version}", {})
-        row = {"task": name, "version": version, "n_items": pin.get("n_items"), "main_score": None,
-               "inputs": None, "items_sha256": pin.get("items_sha256"), "data": "missing"}
+        row = {"task": name, "version": version, "protocol": pin.get("protocol"), "n_items": pin.get("n_items"),
+               "main_score": None, "inputs": None, "items_sha256": pin.get("items_sha256"), "data": "missing"}
         try:
             t = get_task(name, version)
             row.update(n_items=t.spec.n_items, main_score=t.spec.main_score, inputs=list(t.spec.inputs),
-                       items_sha256=t.spec.items_sha256, data="ready")
+                       items_sha256=t.spec.items_sha256, protocol=t.spec.protocol_number, data="ready")
         except AvbenchError:
             pass
         out.append(row)
@@ -177,7 +177,8 @@ def cmd_tasks(args) -> int:
             n = r["n_items"] if r["n_items"] is not None else "?"
             sha = f"  items sha256 {r['items_sha256'][:16]}" if r["items_sha256"] else ""
             inputs = f"  inputs: {', '.join(r['inputs'])}" if r["inputs"] else ""
-            print(f"{r['task'] + '@' + r['version']:<42} items: {n}{sha}{inputs}{state}")
+            proto = f"  protocol {r['protocol']}" if r["protocol"] else ""
+            print(f"{r['task'] + '@' + r['version']:<42} items: {n}{proto}{sha}{inputs}{state}")
     return 0
 
 

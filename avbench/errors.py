@@ -66,6 +66,7 @@ CODES: dict[str, tuple[str, str]] = {
     "AVB471": ("error", "audio amplitude beyond the scoring limit (its energy would overflow the metrics)"),
     "AVB472": ("error", "a file changed between validation, hashing and scoring"),
     "AVB473": ("error", "estimate makes a metric undefined (NaN or -inf)"),
+    "AVB474": ("error", "estimate is a copy of its reference (protocol 2 scores no copies)"),
     # NPY estimates
     "AVB460": ("error", "not an NPY file behind the .npy name"),
     "AVB461": ("error", "NPY holds Python objects (pickle)"),
@@ -76,7 +77,7 @@ CODES: dict[str, tuple[str, str]] = {
     # warnings: scored, flagged on the report
     "AVB450": ("warning", "audio far outside [-1, 1]"),
     "AVB451": ("warning", "silent estimate where the source plays (scored by EPS)"),
-    "AVB452": ("warning", "estimate identical or nearly identical to the reference (dB scores capped)"),
+    "AVB452": ("warning", "estimate identical or nearly identical to the reference (protocol 1: dB scores capped)"),
 }
 
 

@@ -262,12 +262,23 @@ def add_entry(root: Path, entry: Entry, scores: Path | None = None, replace: boo
     return d
 
 
+def _params_diff(want: dict, got: dict) -> str:
+    keys = sorted(set(want) | set(got))
+    return ", ".join(f"{k}: {got.get(k, '(none)')!r} not {want.get(k, '(none)')!r}" for k in keys
+                     if want.get(k) != got.get(k))[:300]
+
+
 def _refuse_other_items(entry: Entry, others: list[Entry], d: Path) -> None:
     """One item list per board: the pinned one of the task version, or (unpinned) the
-    one the board's entries were scored on (AVB505)."""
+    one the board's entries were scored on (AVB505); and the task version's protocol
+    parameters (AVB506)."""
     from .tasks import frozen
 
     pin = frozen().get(f"{entry.task}@{entry.version}")
+    if pin and "metric_params" in pin and pin["metric_params"] != entry.provenance.metric_params:
+        raise LeaderboardError(f"{entry.name} was scored under other protocol parameters than {entry.task}@"
+                               f"{entry.version} ({_params_diff(pin['metric_params'], entry.provenance.metric_params)})",
+                               path=d, code="AVB506", fix="score it again with this avbench")
     want = pin["items_sha256"] if pin else (others[0].provenance.items_sha256 if others else None)
     got = entry.provenance.items_sha256
     if want is not None and got != want:
@@ -441,7 +452,8 @@ def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | Non
     for k, c in enumerate(cols):
         if c in with_ci:
             header[4 + k] += " (95% CI)"
-    header += ["vs #1", "Params", "Oracle"]
+    silenced = fam == "separation"
+    header += (["Silenced"] if silenced else []) + ["vs #1", "Params", "Oracle"]
     ranked = rank(entries)
     if sig is None:
         sig = _significance(_disk_parquet(d), ranked) if d is not None else {}
@@ -456,6 +468,9 @@ def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | Non
                 cell += f" [{_fmt(st.ci_low, c)}, {_fmt(st.ci_high, c)}]"
             cells.append(cell)
         shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "")
+        n_sil = e.counts.get("eps")
+        if silenced:
+            cells.append(str(n_sil) if n_sil is not None else "–")
         rows.append([str(r) if r is not None else "–", shown, e.model, ", ".join(e.inputs) or "–", *cells,
                      sig.get(e.name, "–") if r is not None else "–",
                      f"{e.n_parameters:,}" if e.n_parameters is not None else "–", "yes" if e.oracle else ""])
@@ -463,6 +478,7 @@ def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | Non
                         "n_parameters": e.n_parameters, "paper_url": e.paper_url, "code_url": e.code_url,
                         "scores": {c: e.scores[c].model_dump() for c in cols if c in e.scores},
                         "vs_top": sig.get(e.name), "warnings": dict(sorted(e.warnings.items())),
+                        **({"silenced": n_sil} if silenced else {}),
                         "submission_sha256": e.provenance.submission_sha256,
                         "git_commit": e.provenance.git_commit, "date": e.provenance.date})
     return header, rows, machine
@@ -483,6 +499,7 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
                  "difference at 0.05.")
     lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
                  f"`{e0.provenance.manifest_sha256[:16]}`.")
+    lines.append(protocol_note(e0))
     lines.append("")
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join("---" if i < 4 else "---:" for i in range(len(header))) + "|")
@@ -490,6 +507,18 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
         lines.append("| " + " | ".join(_md(x) for x in r) + " |")
     lines.append("")
     return "\n".join(lines)
+
+
+def protocol_note(e: Entry) -> str:
+    """The header line naming the scoring protocol a board's rows follow."""
+    n = int(e.provenance.metric_params.get("protocol", 1))
+    if n >= 2:
+        return (f"Scoring protocol {n} (docs/protocol.md): every (item, slot) is scored; a silent estimate of a "
+                "sounding source takes the floor in every SDR-family metric (column Silenced counts them); "
+                "both-silent slots score PES and EPS at the floor.")
+    text = ("Scoring protocol 1 (docs/protocol.md): silent estimates are left out of the SDR family and "
+            "both-silent slots are not scored; kept as published, superseded by protocol 2.")
+    return text if e.family == "separation" else "Scoring protocol 1 (docs/protocol.md): item ids name the class."
 
 
 def _n_range(entries: list[Entry]) -> str:
@@ -525,7 +554,8 @@ def _csv_cell(x: str) -> str:
 
 def render_json(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
     _, _, machine = table(entries, d, sig)
-    return json.dumps({"task": task, "version": version, "rows": machine}, indent=2, sort_keys=True,
+    proto = int(entries[0].provenance.metric_params.get("protocol", 1)) if entries else None
+    return json.dumps({"task": task, "version": version, "protocol": proto, "rows": machine}, indent=2, sort_keys=True,
                       allow_nan=False, ensure_ascii=False) + "\n"
 
 
@@ -556,6 +586,11 @@ def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[s
             problems.append(f"{rel}: scored on other items ({b.provenance.items_sha256[:12]} vs "
                             f"{a.provenance.items_sha256[:12]})")
             continue
+        if a.provenance.metric_params != b.provenance.metric_params:
+            problems.append(f"{rel}: scored under other metric parameters "
+                            f"({_params_diff(a.provenance.metric_params, b.provenance.metric_params)})")
+        if a.counts != b.counts:
+            problems.append(f"{rel}: bucket counts moved from {a.counts} to {b.counts}")
         for m in sorted(set(a.scores) | set(b.scores)):
             sa, sb = a.scores.get(m), b.scores.get(m)
             if sa is None or sb is None:
@@ -613,7 +648,8 @@ def render_latex(task: str, version: str, entries: list[Entry], d: Path | None =
     keep = [i for i, h in enumerate(header) if h not in ("Inputs", "Oracle")]
     cols = "".join("l" if header[i] in ("Submission", "Model") else ("c" if header[i] == "Rank" else "r")
                    for i in keep)
-    lines.append(r"\caption{" + _tex(f"{task} (version {version}): {e0.aggregate} over the test items; "
+    proto = int(e0.provenance.metric_params.get("protocol", 1))
+    lines.append(r"\caption{" + _tex(f"{task} (version {version}, scoring protocol {proto}): {e0.aggregate} over the test items; "
                                     "95% bootstrap interval of the main score; oracle rows (marked ") + r"$^\dagger$"
                  + _tex(") use the references and are not ranked.") + "}")
     lines.append(r"\label{" + label + "}")
@@ -700,6 +736,7 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
         "Oracle rows use the references and are not ranked. Click a column to sort.") + "</p>")
     out.append('<p class="meta">' + esc(f"Task items sha256 {e0.provenance.items_sha256}, manifest sha256 "
                                          f"{e0.provenance.manifest_sha256}.") + "</p>")
+    out.append('<p class="meta">' + esc(protocol_note(e0)) + "</p>")
     out.append('<table class="lb"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in header)
                + "<th>Links</th><th>Provenance</th></tr></thead><tbody>")
     by_name = {e.name: e for e in entries}
@@ -892,6 +929,9 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
             probs.append(f"{where}: scored on other items than {task}@{version} pins")
         if pin and pin["manifest_sha256"] != pv.manifest_sha256:
             probs.append(f"{where}: reference manifest sha256 differs from the pinned one")
+        if pin and "metric_params" in pin and pin["metric_params"] != pv.metric_params:
+            probs.append(f"{where}: scored under other protocol parameters ({_params_diff(pin['metric_params'], pv.metric_params)}) "
+                         f"than {task}@{version}'s; re-score it (`avbench leaderboard rescore`)")
         if pv.task != task or pv.task_version != version:
             probs.append(f"{where}: provenance names {pv.task}@{pv.task_version}")
         if pv.git_commit:

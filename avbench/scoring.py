@@ -70,10 +70,19 @@ CHUNK = 8
 METRIC_PARAMS: dict[str, dict[str, object]] = {
     "separation": {"filter_length": None, "si_sdr_eps": None, "pes_eps": None,
                    "bss_eval": "v3", "compute_permutation": False, "silence": "exact zero", "zero_mean": False,
+                   # protocol 2 (docs/protocol.md)
+                   "protocol": None, "include_both_silent": None, "db_floor": None, "db_cap": None,
+                   "near_copy_db": None,
                    # read by the item builder (which clips are items), recorded with the protocol
-                   "min_active_fraction": None},
-    "classification": {"zero_division": 0.0, "ties": "(-score, class index)", "min_active_fraction": None},
+                   "min_active_fraction": None, "min_sources": None, "active_frame": None, "active_db": None},
+    "classification": {"zero_division": 0.0, "ties": "(-score, class index)", "min_active_fraction": None,
+                       "protocol": None, "active_frame": None, "active_db": None},
 }
+
+
+#: what every protocol-2 separation task records (and scoring reads)
+PROTOCOL2_KEYS = ("protocol", "include_both_silent", "db_floor", "db_cap", "near_copy_db", "pes_eps",
+                  "filter_length", "si_sdr_eps", "min_sources", "min_active_fraction", "active_frame", "active_db")
 
 
 def check_metric_params(spec) -> None:
@@ -88,22 +97,39 @@ def check_metric_params(spec) -> None:
         if known[k] is not None and v != known[k]:
             raise TaskError(f"{spec.key}: metric parameter {k}={v!r} is not what scoring does ({known[k]!r})",
                             fix="record the value scoring follows, or implement the other one")
+    if spec.family == "separation" and _protocol(spec.metric_params) >= 2:
+        need = [k for k in PROTOCOL2_KEYS if k not in spec.metric_params]
+        if need:
+            raise TaskError(f"{spec.key}: a protocol-2 task must record {', '.join(need)}",
+                            fix="record every protocol-2 parameter (docs/protocol.md)")
+
+
+def _protocol(p: dict) -> int:
+    return int(p.get("protocol", 1))
 
 
 def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) -> list[dict]:
-    """Rows (one per slot with a reference or an estimate) for one item.
+    """Rows for one item: one per slot with a reference or an estimate (protocol 1), or
+    one per slot of the task (protocol 2: every (item, slot) is scored; see
+    ``docs/protocol.md``).
 
     Shape: ``ref``, ``est`` are ``(n_slots, n_samples)``.
     """
     p = task.spec.metric_params
+    p2 = _protocol(p) >= 2
     codes = F.buckets(ref, est)
-    active = [k for k in range(ref.shape[0]) if codes[k] != BUCKETS["both_silent"]]
+    if p2:
+        active = list(range(ref.shape[0]))
+    else:
+        active = [k for k in range(ref.shape[0]) if codes[k] != BUCKETS["both_silent"]]
     present = [k for k in range(ref.shape[0]) if ref[k].any()]
     rows = []
     vals: dict[int, dict[str, float]] = {k: {m: np.nan for m in SEP_METRICS} for k in active}
     sdr_slots = [k for k in active if codes[k] == BUCKETS["sdr"]]
+    silenced = [k for k in active if codes[k] == BUCKETS["eps"]]
+    fl = p.get("filter_length", 512)
     if sdr_slots:
-        bss = F.bss_eval_sources(ref[present], est[present], p.get("filter_length", 512), check=False)
+        bss = F.bss_eval_sources(ref[present], est[present], fl, check=False)
         for pos, k in enumerate(present):
             if k in sdr_slots:
                 vals[k].update(sdr=float(bss.sdr[pos]), sir=float(bss.sir[pos]), sar=float(bss.sar[pos]))
@@ -111,30 +137,35 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
         sd = F.sd_sdr(ref[sdr_slots], est[sdr_slots], eps=p.get("si_sdr_eps", 0.0))
         for pos, k in enumerate(sdr_slots):
             vals[k].update(si_sdr=float(si[pos]), sd_sdr=float(sd[pos]))
-        # the input mixture scored as the estimate of every present source: improvements
+    # the input mixture scored as the estimate of every present source: improvements
+    need_in = sdr_slots + (silenced if p2 else [])
+    if need_in:
         mix = np.zeros(ref.shape[1], dtype=np.float32)  # the task's input: float32 sum in slot order
         for k in present:
             mix += ref[k].astype(np.float32)
         mix = mix.astype(np.float64)
         mix_est = np.broadcast_to(mix, (len(present), mix.shape[0]))
-        bss_in = F.bss_eval_sources(ref[present], mix_est, p.get("filter_length", 512), check=False)
+        bss_in = F.bss_eval_sources(ref[present], mix_est, fl, check=False)
         si_in = F.si_sdr(ref[present], mix_est, eps=p.get("si_sdr_eps", 0.0))
         for pos, k in enumerate(present):
-            if k in sdr_slots:
-                v = vals[k]
-                v.update(sdr_in=float(bss_in.sdr[pos]), si_sdr_in=float(si_in[pos]))
-                v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
-    pe = F.pes(ref, est, eps=p.get("pes_eps", 1e-8))
-    ep = F.eps(ref, est, eps=p.get("pes_eps", 1e-8))
+            if k in need_in:
+                vals[k].update(sdr_in=float(bss_in.sdr[pos]), si_sdr_in=float(si_in[pos]))
+    both = bool(p.get("include_both_silent", False))
+    pe = F.pes(ref, est, eps=p.get("pes_eps", 1e-8), include_both_silent=both)
+    ep = F.eps(ref, est, eps=p.get("pes_eps", 1e-8), include_both_silent=both)
     for k in active:
         flag = ""
-        if codes[k] == BUCKETS["pes"]:
-            vals[k]["pes"] = float(pe[k])
-        if codes[k] == BUCKETS["eps"]:
-            vals[k]["eps"] = float(ep[k])
-            flag = "silent"
         v = vals[k]
-        if codes[k] == BUCKETS["sdr"]:
+        code = int(codes[k])
+        if code in (BUCKETS["pes"], BUCKETS["both_silent"]) and not np.isnan(pe[k]):
+            v["pes"] = float(pe[k])
+        if code in (BUCKETS["eps"], BUCKETS["both_silent"]) and not np.isnan(ep[k]):
+            v["eps"] = float(ep[k])
+        if code == BUCKETS["eps"]:
+            flag = "silent"
+        if p2:
+            _protocol2_values(task, item, k, code, v, p)
+        elif code == BUCKETS["sdr"]:
             if np.array_equal(ref[k], est[k]) or any(not v[m] < NEAR_COPY_DB for m in _NEAR_COPY):
                 flag = "identical"
                 for m in _CAPPED:
@@ -144,17 +175,46 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
                 if not v[m] < IDENTICAL_CAP_DB:
                     v[m] = IDENTICAL_CAP_DB
             v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
-        bad = [m for m in _APPLICABLE[BUCKET_NAMES[int(codes[k])]] if np.isnan(v[m]) or v[m] == -np.inf]
+        applicable = (_APPLICABLE_P2 if p2 else _APPLICABLE)[BUCKET_NAMES[code]]
+        bad = [m for m in applicable if not np.isfinite(v[m]) and not (not p2 and v[m] == np.inf)]
         if bad:
-            from .errors import Problem, SubmissionError
-
-            raise SubmissionError([Problem(
-                "AVB473", f"estimates/{item.id}/{task.spec.slots[k]}",
-                f"{', '.join(bad)} undefined (NaN or -inf) for this estimate",
-                "check the estimate (scale, denormal values); every sounding source must get a score")], ".")
+            _refuse(task, item, k, "AVB473", f"{', '.join(bad)} undefined (NaN or infinite) for this estimate",
+                    "check the estimate (scale, denormal values); every sounding source must get a score")
         rows.append({"item": item.id, "slot": task.spec.slots[k], "group": item.group, "n_sources": item.n_sources,
-                     "bucket": BUCKET_NAMES[int(codes[k])], **vals[k], "flag": flag})
+                     "bucket": BUCKET_NAMES[code], **v, "flag": flag})
     return rows
+
+
+#: protocol 2: the metrics each bucket's rows carry, all finite
+_APPLICABLE_P2 = {"sdr": ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri"),
+                  "eps": ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri", "eps"),
+                  "pes": ("pes",), "both_silent": ("pes", "eps")}
+
+
+def _refuse(task: Task, item, k: int, code: str, what: str, fix: str):
+    from .errors import Problem, SubmissionError
+
+    raise SubmissionError([Problem(code, f"estimates/{item.id}/{task.spec.slots[k]}", what, fix)], ".")
+
+
+def _protocol2_values(task: Task, item, k: int, code: int, v: dict, p: dict) -> None:
+    """Protocol 2 on one slot's values, in place.  A silent estimate of a sounding source
+    takes ``db_floor`` in every SDR-family metric; every SDR-family value is clipped to
+    ``[db_floor, db_cap]`` (so silencing a source never raises a mean); an estimate at
+    ``near_copy_db`` or more in SDR, SI-SDR or SD-SDR is a copy of its reference and is
+    refused (AVB474), never capped into a mean."""
+    lo, hi = float(p["db_floor"]), float(p["db_cap"])
+    if code == BUCKETS["eps"]:
+        v.update({m: lo for m in _CAPPED})
+    if code in (BUCKETS["sdr"], BUCKETS["eps"]):
+        if code == BUCKETS["sdr"] and any(v[m] >= p["near_copy_db"] for m in _NEAR_COPY):
+            _refuse(task, item, k, "AVB474",
+                    f"a copy of its reference (SDR, SI-SDR or SD-SDR at {p['near_copy_db']:g} dB or more); "
+                    "protocol 2 scores no copies", "submit the model's own estimates")
+        for m in _CAPPED + ("sdr_in", "si_sdr_in"):
+            if not np.isnan(v[m]):
+                v[m] = float(min(max(v[m], lo), hi))
+        v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
 
 
 # --------------------------------------------------------------------------- workers
@@ -473,7 +533,8 @@ def _flag_problems(folder: str, df: pd.DataFrame) -> list:
         for r in df[df["flag"] != ""].itertuples():
             rel = f"{folder}/estimates/{r.item}/{r.slot}"
             if r.flag == "silent":
-                out.append(Problem("AVB451", rel, "silent where the source plays; scored by EPS, no SDR",
+                out.append(Problem("AVB451", rel, "silent where the source plays; scored by EPS (protocol 2: every "
+                                   "SDR-family metric takes the floor; protocol 1: no SDR)",
                                    "check the model's output for this item"))
             else:
                 out.append(Problem("AVB452", rel, f"identical or nearly identical to the reference (SDR, SI-SDR "

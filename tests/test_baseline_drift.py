@@ -1,5 +1,5 @@
-"""Published numbers cannot move unnoticed: the committed 1-mini oracle entries are
-re-scored from scratch and compared with a tolerance of 1e-6."""
+"""Published numbers cannot move unnoticed: the committed 1-mini and 2-mini oracle
+entries are re-scored from scratch and compared with a tolerance of 1e-6."""
 import shutil
 from pathlib import Path
 
@@ -32,3 +32,43 @@ def test_committed_mini_baselines_reproduce(oracle_subs, tmp_path, capsys):
     assert main(["leaderboard", "check", "--against", str(fresh), "--leaderboards", str(COMMITTED)]) == 1
     err = capsys.readouterr().err
     assert "oracle-ibm.json: sdr.mean moved" in err
+
+
+def test_committed_protocol2_mini_oracles_reproduce(mini, tmp_path):
+    import baselines
+
+    reg = baselines.registry()
+    fresh = tmp_path / "fresh"
+    for task, names in [("synth-ensembles-separation@2-mini", ("oracle-ibm", "oracle-irm", "oracle-mixture")),
+                        ("synth-ensembles-mix2@2-mini", ("oracle-ibm", "oracle-irm", "oracle-mixture")),
+                        ("synth-ensembles-classification@2-mini", ("oracle-label", "oracle-prior"))]:
+        for name in names:
+            dst = tmp_path / "subs" / f"{task}-{name}"
+            reg[name](task, dst, progress=False)
+            for r in score(dst, progress=False):
+                lb.add_entry(fresh, lb.entry_from(r, validate(dst).meta))
+    problems, n = lb.drift(COMMITTED, fresh, 1e-6)
+    assert not problems, "\n".join(problems)
+    assert n > 100
+
+
+def test_oracle_drift_script_passes_and_names_a_moved_value(mini, tmp_path, capsys):
+    """scripts/oracle_drift.py (which CI runs on the full versions) on the mini ones."""
+    import importlib.util
+
+    import pandas as pd
+
+    spec = importlib.util.spec_from_file_location("oracle_drift", COMMITTED.parent / "scripts" / "oracle_drift.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    args = ["--versions", "1-mini", "2-mini", "--sample", "3"]
+    assert mod.main(args + ["--leaderboards", str(COMMITTED)]) == 0
+    moved = tmp_path / "lb"
+    shutil.copytree(COMMITTED, moved)
+    f = moved / "synth-ensembles-mix2" / "2-mini" / "entries" / "oracle-irm.scores.parquet"
+    df = pd.read_parquet(f)
+    df.loc[df["bucket"] == "sdr", "sar"] += 1e-4
+    df.to_parquet(f, index=False)
+    capsys.readouterr()
+    assert mod.main(args + ["--leaderboards", str(moved)]) == 1
+    assert "synth-ensembles-mix2@2-mini oracle-irm" in capsys.readouterr().err

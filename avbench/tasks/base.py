@@ -65,6 +65,11 @@ class TaskSpec(Strict):
     def key(self) -> str:
         return f"{self.name}@{self.version}"
 
+    @property
+    def protocol_number(self) -> int:
+        """The scoring protocol this version follows (``docs/protocol.md``)."""
+        return int(self.metric_params.get("protocol", 1))
+
 
 def items_sha256(items: list[Item]) -> str:
     s = "".join(json.dumps(i.model_dump(), sort_keys=True, separators=(",", ":")) + "\n" for i in items)
@@ -72,10 +77,51 @@ def items_sha256(items: list[Item]) -> str:
 
 
 class Task(abc.ABC):
-    """A task bound to its data: its spec, its items, and how to read references/inputs."""
+    """A task bound to its data: its spec, its items, and how to read references/inputs.
+
+    Two sides.  What a model may read is :meth:`inputs` (or :meth:`input`): exactly the
+    inputs ``spec.inputs`` lists, keyed by name, for an item id from :attr:`ids`; any
+    other input raises :class:`~avbench.errors.TaskError`.  :attr:`items` (with their
+    clips, sources, labels and groups) and :meth:`reference` are the scorer's records:
+    the answers.  Only oracles read them.
+    """
 
     spec: TaskSpec
     items: list[Item]
+
+    @property
+    def ids(self) -> list[str]:
+        """The item ids, in the task's order.  Under protocol 2 they are opaque."""
+        return [i.id for i in self.items]
+
+    def n_samples(self, item: "Item | str") -> int:
+        """Samples of every estimate of an item (separation) or of its audio."""
+        it = self.item(item) if isinstance(item, str) else item
+        return it.clips[0].end - it.clips[0].start
+
+    def _offers(self, item: Item, *names: str) -> None:
+        if not any(n in self.spec.inputs for n in names):
+            from ..errors import TaskError
+
+            raise TaskError(f"{self.spec.key} does not offer {names[0]!r} as an input",
+                            fix=f"a model may read only: {', '.join(self.spec.inputs)}")
+
+    def input(self, item: "Item | str", name: str):
+        """One declared input of an item: ``mixture``/``audio`` (``(n_samples,)``),
+        ``labels`` (the instruments present, in class order) or ``frames``."""
+        it = self.item(item) if isinstance(item, str) else item
+        if name not in self.spec.inputs:
+            from ..errors import TaskError
+
+            raise TaskError(f"{self.spec.key} does not offer {name!r} as an input",
+                            fix=f"a model may read only: {', '.join(self.spec.inputs)}")
+        if name in ("mixture", "audio"):
+            return self.mixture(it)
+        return getattr(self, name)(it)
+
+    def inputs(self, item: "Item | str") -> dict:
+        """Every declared input of an item, keyed as in ``spec.inputs``."""
+        return {n: self.input(item, n) for n in self.spec.inputs}
 
     @abc.abstractmethod
     def item(self, item_id: str) -> Item:

@@ -13,7 +13,11 @@
   solo clips from audio, video or both; Hit@1, Hit@3, macro-F1, per-class F1 and the
   confusion matrix.
 
-Version ``1`` runs on the ``full`` data, ``1-mini`` on the ``mini`` data.
+Version ``1`` runs on the ``full`` data, ``1-mini`` on the ``mini`` data; both follow
+scoring protocol 1.  Versions ``2`` and ``2-mini`` (same data) follow protocol 2
+(``docs/protocol.md``): every (item, slot) scored, silent estimates at the floor, no
+trivial items (at least two sources sound in every separation item), opaque item ids,
+frames keyed by player position, and only the declared inputs.
 """
 from __future__ import annotations
 
@@ -39,8 +43,44 @@ ENSEMBLE_METRICS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdri
 ENSEMBLE_PARAMS = {"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
                    "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False}
 
+#: protocol 2: what every separation item must satisfy, and how scoring treats silence and copies
+ACTIVE_FRAME = 1024      #: samples per frame of the "sounds" test
+ACTIVE_DB = -60.0        #: a frame sounds when its RMS reaches this (dB re full scale)
+MIN_SOURCES = 2          #: sources that must sound in every separation item
+P2_SEED = 20261201       #: the shuffle that numbers the protocol-2 items (ids carry no content)
+P2_PARAMS = {"protocol": 2, "bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
+             "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False,
+             "include_both_silent": True, "db_floor": -80.0, "db_cap": 100.0, "near_copy_db": 60.0,
+             "min_sources": MIN_SOURCES, "min_active_fraction": MIN_ACTIVE, "active_frame": ACTIVE_FRAME,
+             "active_db": ACTIVE_DB}
+
 NAMES = ("synth-ensembles-separation", "synth-ensembles-mix2", "synth-ensembles-classification")
-VERSIONS = {"1": "full", "1-mini": "mini"}
+VERSIONS = {"1": "full", "1-mini": "mini", "2": "full", "2-mini": "mini"}
+
+
+def protocol_of(version: str) -> int:
+    return 2 if version.split("-")[0] == "2" else 1
+
+
+def active_fraction(x: np.ndarray, frame: int = ACTIVE_FRAME, db: float = ACTIVE_DB) -> float:
+    """The fraction of ``frame``-sample frames (the last, shorter one included) whose RMS
+    reaches ``db`` dB re full scale: how much of a clip a source sounds in."""
+    n = x.shape[-1]
+    k = -(-n // frame)
+    pad = np.zeros(k * frame, dtype=np.float64)
+    pad[:n] = x
+    e = (pad.reshape(k, frame) ** 2).sum(1)
+    lens = np.full(k, frame, dtype=np.float64)
+    lens[-1] = n - (k - 1) * frame
+    return float(np.mean(e / lens >= 10.0 ** (db / 10.0)))
+
+
+def opaque_ids(items: list, prefix: str, seed: int = P2_SEED) -> list:
+    """Renumber items in a seeded shuffled order: ``prefix-0000`` ... — an id says nothing
+    about the recording, work, composer or instrument."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    out = [items[int(j)].model_copy(update={"id": f"{prefix}-{pos:04d}"}) for pos, j in enumerate(order)]
+    return out
 
 
 class SynthTask(Task):
@@ -50,6 +90,7 @@ class SynthTask(Task):
         if version not in VERSIONS:
             raise TaskError(f"{name} has no version {version!r}", fix=f"use one of {', '.join(VERSIONS)}")
         self.name, self.version = name, version
+        self.protocol = protocol_of(version)
         self.root = Path(root) if root is not None else se.locate(VERSIONS[version])
         meta = __import__("json").loads((self.root / "dataset.json").read_text())
         self.rows = {r["id"]: r for r in se.read_manifest(self.root)}
@@ -71,11 +112,33 @@ class SynthTask(Task):
         for r in sorted(rows, key=lambda r: r["id"]):
             x = self._stem(r["id"], r["instruments"][0])
             for k, (s, e) in enumerate(au.segments(r["n_samples"], SEG)):
-                if np.count_nonzero(x[s:e]) >= MIN_ACTIVE * (e - s):
+                if self._sounds(x[s:e]):
                     out.append((r, Clip(recording=r["id"], start=s, end=e, instrument=r["instruments"][0])))
         return out
 
+    def _sounds(self, x: np.ndarray) -> bool:
+        """Protocol 1: non-zero in 25% of the samples; protocol 2: RMS of at least -60 dB in
+        25% of the 1024-sample frames."""
+        if self.protocol == 1:
+            return np.count_nonzero(x) >= MIN_ACTIVE * x.shape[0]
+        return active_fraction(x) >= MIN_ACTIVE
+
     def _build_items(self) -> list[Item]:
+        items = self._build_items_1()
+        if self.protocol == 1:
+            return items
+        if self.name == "synth-ensembles-separation":  # no trivial items: two sources or more sound
+            items = [i for i in items if sum(self._sounds(self._stem(i.clips[0].recording, s)[i.clips[0].start:i.clips[0].end])
+                                             for s in i.sources) >= MIN_SOURCES]
+            return sorted(opaque_ids(items, "seg"), key=lambda i: i.id)
+        if self.name == "synth-ensembles-mix2":  # players in a seeded order, not the class order
+            rng = np.random.default_rng(P2_SEED + 1)
+            items = [i.model_copy(update={"clips": [i.clips[j] for j in rng.permutation(2)]}) for i in items]
+            items = [i.model_copy(update={"sources": [c.instrument for c in i.clips]}) for i in items]
+            return sorted(opaque_ids(items, "pair"), key=lambda i: i.id)
+        return sorted(opaque_ids(items, "clip"), key=lambda i: i.id)
+
+    def _build_items_1(self) -> list[Item]:
         if self.name == "synth-ensembles-separation":
             items = []
             for r in sorted(self._test("ensemble"), key=lambda r: r["id"]):
@@ -113,31 +176,41 @@ class SynthTask(Task):
             manifest_sha256=manifest_sha, items_sha256=items_sha256(self.items), n_items=len(self.items),
             sample_rate=11025, segment_samples=SEG,
         )
+        p2 = self.protocol >= 2
+        rule2 = (f"protocol 2: every (item, slot) scored; a source sounds where its RMS reaches {ACTIVE_DB:g} dB "
+                 f"in {MIN_ACTIVE:.0%} of the {ACTIVE_FRAME}-sample frames; opaque ids; frames by player position")
         if self.name == "synth-ensembles-separation":
             return TaskSpec(
                 family="separation", description="Separate every instrument of chamber-ensemble mixtures (13 slots).",
-                protocol="test ensembles cut into non-overlapping 65535-sample segments at 11025 Hz; 13 slots; "
-                         "SDR family where reference and estimate are non-silent, PES/EPS otherwise",
+                protocol=("test ensembles cut into non-overlapping 65535-sample segments at 11025 Hz; 13 slots; " +
+                          (f"segments where {MIN_SOURCES} or more sources sound; " + rule2 if p2 else
+                           "SDR family where reference and estimate are non-silent, PES/EPS otherwise")),
                 slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=list(ENSEMBLE_METRICS), main_score="sdr", metric_params=dict(ENSEMBLE_PARAMS), **common)
+                metrics=list(ENSEMBLE_METRICS), main_score="sdr",
+                metric_params=dict(P2_PARAMS if p2 else ENSEMBLE_PARAMS), **common)
         if self.name == "synth-ensembles-mix2":
             return TaskSpec(
                 family="separation", description="Separate two-instrument mixtures of solo clips (mix-and-separate).",
                 protocol=f"pairs of 65535-sample test solo clips of different instruments and works, seed {MIX2_SEED}; "
-                         "mixture = exact sum; estimates named by instrument",
+                         "mixture = exact sum; estimates named by instrument" + ("; " + rule2 if p2 else ""),
                 slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=["sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri"], main_score="sdr",
-                metric_params={"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
-                               "min_active_fraction": MIN_ACTIVE, "si_sdr_eps": 0.0},
+                metrics=list(ENSEMBLE_METRICS) if p2 else ["sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri"],
+                main_score="sdr",
+                metric_params=dict(P2_PARAMS) if p2 else
+                {"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
+                 "min_active_fraction": MIN_ACTIVE, "si_sdr_eps": 0.0},
                 **common)
+        params = {"ties": "(-score, class index)", "zero_division": 0.0, "min_active_fraction": MIN_ACTIVE}
+        if p2:
+            params.update(protocol=2, active_frame=ACTIVE_FRAME, active_db=ACTIVE_DB)
         return TaskSpec(
             family="classification", description="Recognise the instrument of solo clips (13 classes).",
-            protocol="65535-sample test solo clips at 11025 Hz with sound in at least 25% of the samples; "
-                     "frames at 8 fps, 224x224",
+            protocol=("65535-sample test solo clips at 11025 Hz with sound in at least 25% of the " +
+                      (f"{ACTIVE_FRAME}-sample frames (RMS {ACTIVE_DB:g} dB); opaque ids" if p2 else "samples")) +
+                     "; frames at 8 fps, 224x224",
             classes=list(CLASSES), inputs=["audio", "frames"],
             metrics=["hit@1", "hit@3", "macro_f1", "micro_f1"], main_score="hit@1",
-            metric_params={"ties": "(-score, class index)", "zero_division": 0.0, "min_active_fraction": MIN_ACTIVE},
-            **common)
+            metric_params=params, **common)
 
     # -- audio ---------------------------------------------------------------------------
     @functools.lru_cache(maxsize=64)
@@ -147,7 +220,11 @@ class SynthTask(Task):
         return x
 
     def item(self, item_id: str) -> Item:
-        return self._by_id[item_id]
+        try:
+            return self._by_id[item_id]
+        except KeyError:
+            raise TaskError(f"{self.spec.key} has no item {str(item_id)[:80]!r}",
+                            fix=f"use the ids of task.ids ({len(self.items)} items)") from None
 
     # -- training data (for baselines) ---------------------------------------------------------
     def solo_clips(self, split: str) -> list[Clip]:
@@ -192,6 +269,7 @@ class SynthTask(Task):
     def mixture(self, item: Item) -> np.ndarray:
         """The model's input audio: the exact float32 sum of the references, added in slot
         order (for ensembles this equals the stored mixture).  Shape: ``(n_samples,)``."""
+        self._offers(item, "mixture", "audio")
         ref = self.reference(item)
         mix = np.zeros(ref.shape[1], dtype=np.float32)
         for k in range(ref.shape[0]):
@@ -199,8 +277,11 @@ class SynthTask(Task):
                 mix += ref[k]
         return mix
 
-    def frames(self, item: Item, fps: float = 8.0, size: int = 224) -> dict[str, np.ndarray]:
-        """Per-player frames ``(n_frames, size, size, 3)`` keyed by instrument."""
+    def frames(self, item: Item, fps: float = 8.0, size: int = 224):
+        """Frames of every player, ``(n_frames, size, size, 3)`` each.  Protocol 2: a list in
+        player position order (nothing says which instrument a player holds).  Protocol 1:
+        a dict keyed by instrument (which gives the classes away; kept as published)."""
+        self._offers(item, "frames")
         out = {}
         for c in item.clips:
             notes = se.load_notes(self.root, self.rows[c.recording])
@@ -208,12 +289,14 @@ class SynthTask(Task):
             for inst in insts:
                 n = int((c.end - c.start) / 11025 * fps)
                 out[inst] = player_frames(notes[inst], inst, c.start / 11025, n, fps, size)
-        return out
+        return list(out.values()) if self.protocol >= 2 else out
 
     def train_labels(self) -> list[str]:
         """The label of every training solo recording (for priors)."""
         return [r["instruments"][0] for r in self.rows.values() if r["split"] == "train" and r["kind"] == "solo"]
 
     def labels(self, item: Item) -> list[str]:
-        """The instruments present (conditioning information)."""
-        return list(item.sources) if item.sources else [item.label]
+        """The instruments present, in class order (conditioning information of the
+        separation tasks; a classification task does not offer it)."""
+        self._offers(item, "labels")
+        return sorted(item.sources, key=CLASSES.index)

@@ -65,6 +65,25 @@ META = {
 }
 
 
+def estimate(name: str, t, item) -> np.ndarray:
+    """The estimates of a separation oracle for one item.  Shape: ``(n_slots, n_samples)``."""
+    mix = t.mixture(item)
+    if name == "oracle-mixture":  # reads only its declared inputs
+        present = np.array([[s in t.labels(item)] for s in t.spec.slots])
+        return np.where(present, mix[None, :], 0.0)
+    return ideal_masks(t.reference(item), mix, name.split("-")[1])
+
+
+def prediction(name: str, t, item) -> list[float]:
+    """The class scores of a classification oracle for one item."""
+    classes = t.spec.classes
+    if name == "oracle-label":
+        return [1.0 if c == item.label else 0.0 for c in classes]
+    counts = Counter(t.train_labels())
+    total = sum(counts.values()) or 1
+    return [counts.get(c, 0) / total for c in classes]
+
+
 def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
     from tqdm import tqdm
 
@@ -80,22 +99,10 @@ def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
         w.add_task(t, inputs=META[name][1], omitted_slots="silence")
         if sep:
             for item in tqdm(t.items, desc=name, disable=not progress):
-                ref = t.reference(item)
-                mix = t.mixture(item)
-                if name == "oracle-mixture":
-                    est = np.where(ref.any(axis=1, keepdims=True), mix[None, :], 0.0)
-                else:
-                    est = ideal_masks(ref, mix, name.split("-")[1])
-                w.write_estimates(t, item.id, est)
+                w.write_estimates(t, item.id, estimate(name, t, item))
         else:
-            classes = t.spec.classes
-            if name == "oracle-prior":
-                counts = Counter(t.train_labels())
-                total = sum(counts.values()) or 1
-                prior = [counts.get(c, 0) / total for c in classes]
             for item in t.items:
-                w.write_scores(t, item.id, [1.0 if c == item.label else 0.0 for c in classes]
-                               if name == "oracle-label" else prior)
+                w.write_scores(t, item.id, prediction(name, t, item))
     return Path(out)
 
 

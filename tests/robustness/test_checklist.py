@@ -68,6 +68,25 @@ def test_identical_estimates_are_capped_and_flagged(tasks, tmp_path):
     assert json.loads((d / "leaderboard.json").read_text())["rows"][0]["warnings"] == r.warning_counts
 
 
+def test_copies_are_refused_under_protocol2(mini, tmp_path):
+    fx = ck.BY_ID["audio-copy"]
+    p = ck.make(fx, tmp_path / "sub", get_task(fx.task))
+    with pytest.raises(SubmissionError) as ei:
+        score(p, workers=1, progress=False)
+    assert {q.code for q in ei.value.problems} == {"AVB474"}
+    assert not (p / "results" / "synth-ensembles-separation@2-mini" / "summary.json").exists()
+
+
+def test_silent_estimates_score_the_floor_under_protocol2(mini, tmp_path):
+    t = get_task("synth-ensembles-separation@2-mini")
+    p = ck.make(ck.BY_ID["audio-silent"], tmp_path / "sub", t)
+    r = score(p, workers=1, progress=False)[0]
+    sounding = sum(int(t.reference(i).any(axis=1).sum()) for i in t.items)
+    assert r.warning_counts["AVB451"] == r.counts["eps"] == sounding == r.scores["sdr"].n
+    for m in ("sdr", "sir", "sar", "si_sdr", "sd_sdr"):
+        assert r.scores[m].mean == -80.0, m
+
+
 def test_every_code_is_documented_and_fixtured():
     fixtured = {f.code for f in ck.FIXTURES}
     assert set(CODES) - fixtured == set(), "codes without a fixture"

@@ -14,6 +14,11 @@ Two modes:
 signal is silent when every sample is exactly zero; ``eps = 1e-8`` so the floor is
 -80 dB.
 
+``include_both_silent=True`` (protocol 2, as Schulze-Forster et al. define them): PES
+over every signal whose reference is silent and EPS over every signal whose estimate is
+silent, both-silent ones included (they score the floor, ``10 log10(eps)``).  Without it,
+a both-silent signal is NaN in both.
+
 ``framewise`` (the original paper): frames of ``window`` samples every ``hop``;
 ``eps = 1e-12`` (floor -120 dB); a frame is silent when all its samples are zero; the
 last incomplete frame is dropped, or zero-padded with ``last_frame="pad"``.
@@ -65,7 +70,7 @@ def _energy_db(x: torch.Tensor, eps: float) -> torch.Tensor:
     return 10.0 * torch.log10((x * x).sum(-1) + eps)
 
 
-def _metric(which: str, reference, estimate, mode, eps, window, hop, last_frame):
+def _metric(which: str, reference, estimate, mode, eps, window, hop, last_frame, include_both_silent=False):
     ref, as_np = to_tensor(reference, "reference")
     est, _ = to_tensor(estimate, "estimate")
     est = est.to(ref.device)
@@ -84,32 +89,34 @@ def _metric(which: str, reference, estimate, mode, eps, window, hop, last_frame)
     est_silent = (est == 0).all(-1)
     if which == "pes":
         val = _energy_db(est, eps)
-        ok = ref_silent & ~est_silent
+        ok = ref_silent if include_both_silent else ref_silent & ~est_silent
     else:
         val = _energy_db(ref, eps)
-        ok = est_silent & ~ref_silent
+        ok = est_silent if include_both_silent else est_silent & ~ref_silent
     out = torch.where(ok, val, torch.full_like(val, math.nan))
     return back(out, as_np)
 
 
 def pes(reference: Any, estimate: Any, mode: str = "segment", eps: float | None = None,
-        window: int | None = None, hop: int | None = None, last_frame: str = "drop") -> Any:
+        window: int | None = None, hop: int | None = None, last_frame: str = "drop",
+        include_both_silent: bool = False) -> Any:
     """Predicted energy at silence, dB; NaN where the reference is not silent
-    (or the estimate is silent too).
+    (or the estimate is silent too, unless ``include_both_silent``).
 
     Shape: ``(..., n_samples)`` -> ``(...)`` (segment) or ``(..., n_frames)`` (framewise).
     """
-    return _metric("pes", reference, estimate, mode, eps, window, hop, last_frame)
+    return _metric("pes", reference, estimate, mode, eps, window, hop, last_frame, include_both_silent)
 
 
 def eps(reference: Any, estimate: Any, mode: str = "segment", eps: float | None = None,
-        window: int | None = None, hop: int | None = None, last_frame: str = "drop") -> Any:
+        window: int | None = None, hop: int | None = None, last_frame: str = "drop",
+        include_both_silent: bool = False) -> Any:
     """Energy at predicted silence, dB; NaN where the estimate is not silent
-    (or the reference is silent too).
+    (or the reference is silent too, unless ``include_both_silent``).
 
     Shape: ``(..., n_samples)`` -> ``(...)`` (segment) or ``(..., n_frames)`` (framewise).
     """
-    return _metric("eps", reference, estimate, mode, eps, window, hop, last_frame)
+    return _metric("eps", reference, estimate, mode, eps, window, hop, last_frame, include_both_silent)
 
 
 def buckets(reference: Any, estimate: Any) -> Any:
