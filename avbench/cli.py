@@ -432,10 +432,13 @@ def cmd_demo(args) -> int:
     from .scoring import score, scores_path
     from .submission import validate
 
+    from .tasks.synth import CURRENT
+
     t0 = time.time()
-    version = se.config_for(args.config).version
-    _print(args, f"[1/4] generating {se.NAME} {version} in {home()}")
+    cfg = se.config_for(args.config)
+    _print(args, f"[1/4] generating {se.NAME} {cfg.version} in {home()}")
     se.generate(args.config, progress=not args.quiet)
+    version = CURRENT[next(n for n, c in se.CONFIGS.items() if c is cfg)]  # the current protocol's version
     demo = home() / "demo" / version
     lbroot = demo / "leaderboards"
     shutil.rmtree(lbroot, ignore_errors=True)  # the demo's boards are rebuilt from scratch every run

@@ -512,6 +512,9 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
 def protocol_note(e: Entry) -> str:
     """The header line naming the scoring protocol a board's rows follow."""
     n = int(e.provenance.metric_params.get("protocol", 1))
+    if n >= 2 and e.family != "separation":
+        return (f"Scoring protocol {n} (docs/protocol.md): opaque item ids; a model reads only the declared "
+                "inputs, frames by player position.")
     if n >= 2:
         return (f"Scoring protocol {n} (docs/protocol.md): every (item, slot) is scored; a silent estimate of a "
                 "sounding source takes the floor in every SDR-family metric (column Silenced counts them); "

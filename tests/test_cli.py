@@ -7,8 +7,9 @@ from avbench.cli import main
 def test_demo_prints_leaderboards_with_ibm_5db_above_mixture(mini, capsys):
     assert main(["demo", "--workers", "2"]) == 0
     out = capsys.readouterr().out
-    assert "# synth-ensembles-separation — version 1-mini" in out
-    assert "# synth-ensembles-classification — version 1-mini" in out
+    assert "# synth-ensembles-separation — version 2-mini" in out
+    assert "# synth-ensembles-classification — version 2-mini" in out
+    assert "Scoring protocol 2 (docs/protocol.md)" in out
     rows = {}
     for line in out.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
@@ -33,6 +34,8 @@ def test_data_list_tasks_and_verify(mini, capsys):
     assert by_key[("urmp-separation", "thesis")]["n_items"] is None
     mini_sep = by_key[("synth-ensembles-separation", "1-mini")]
     assert mini_sep["inputs"] == ["mixture", "labels", "frames"] and len(mini_sep["items_sha256"]) == 64
+    assert mini_sep["protocol"] == 1 and by_key[("synth-ensembles-separation", "2-mini")]["protocol"] == 2
+    assert by_key[("urmp-separation", "thesis-2")]["protocol"] is None  # not pinned yet: no data, no list
     full = by_key[("synth-ensembles-separation", "1")]  # not generated: the pin still names its items
     assert full["data"] == "missing" and full["n_items"] == 212 and len(full["items_sha256"]) == 64
     assert main(["tasks"]) == 0

@@ -58,6 +58,10 @@ NAMES = ("synth-ensembles-separation", "synth-ensembles-mix2", "synth-ensembles-
 VERSIONS = {"1": "full", "1-mini": "mini", "2": "full", "2-mini": "mini"}
 
 
+#: the task version of the current scoring protocol on each data configuration
+CURRENT = {"mini": "2-mini", "full": "2"}
+
+
 def protocol_of(version: str) -> int:
     return 2 if version.split("-")[0] == "2" else 1
 
