@@ -77,9 +77,9 @@ def total_cap() -> int:
 class TaskEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str
-    version: str = "1"
+    version: str                #: required: the task version the estimates are for
     path: str | None = None
-    inputs: list[str] = Field(default_factory=list)
+    inputs: list[str]           #: required: what the model read, among the task's inputs ([] for none)
     omitted_slots: Literal["error", "silence"] = "error"
 
     @property
@@ -334,13 +334,29 @@ def parse_meta(data: bytes, rel: str = "submission.yaml") -> tuple[SubmissionMet
         for err in e.errors():
             loc = ".".join(str(x) for x in err["loc"])[:80]
             code = "AVB408" if err["type"] == "missing" else "AVB403"
-            fix = ("quote it: version: \"1\"" if loc.endswith("version") and "string" in err["msg"]
+            fix = ("quote it: version: \"2\"" if loc.endswith("version") and "string" in err["msg"]
                    else "see the README's submission format")
+            if err["type"] == "missing" and loc.endswith(".version"):
+                fix = _version_fix(obj, err["loc"])
+            elif err["type"] == "missing" and loc.endswith(".inputs"):
+                fix = ("list what the model read, among the task's inputs (avbench tasks), e.g. "
+                       "inputs: [mixture, labels]; inputs: [] for none")
             probs.append(Problem(code, rel, f"{loc}: {err['msg']}", fix))
         return None, probs
     except (RecursionError, ValueError, TypeError) as e:
         return None, [Problem("AVB403", rel, f"schema: {type(e).__name__}", "see the README's submission format")]
     return meta, _text_problems(meta, rel)
+
+
+def _version_fix(obj: dict, loc: tuple) -> str:
+    """Which versions the task named at ``loc`` has (a missing version is never guessed)."""
+    from .tasks import version_choices
+
+    try:
+        name = obj["tasks"][loc[1]]["name"]
+        return f"add version: \"...\" (a quoted string); {name} has {version_choices(str(name))}"
+    except Exception:  # noqa: BLE001 - a malformed entry: the general fix
+        return "add version: \"...\" (a quoted string, e.g. \"2\"); avbench tasks lists them"
 
 
 # ----------------------------------------------------------------------------- submissions
@@ -637,8 +653,10 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
     if task is not None:
         e = meta.task(task)
         if e is None:
-            problems.append(Problem("AVB404", "submission.yaml", f"task {task[:80]} is not declared",
-                                    "add it under tasks:"))
+            declared = ", ".join(t.key for t in meta.tasks)[:200] or "none"
+            problems.append(Problem("AVB404", "submission.yaml", f"task {task[:80]} is not declared "
+                                    f"(declared: {declared})",
+                                    "score a declared task, or declare this one under tasks: with its own estimates"))
             entries = []
         else:
             entries = [e]
@@ -656,7 +674,8 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
                                         "declare only inputs the task offers"))
             if not tree.under(e.folder):
                 problems.append(Problem("AVB405", e.folder, f"folder for {e.key} missing or empty",
-                                        "create it, or set path: in submission.yaml"))
+                                        f"create {e.folder}/ next to submission.yaml (or name another folder "
+                                        "with path: under the task)"))
                 continue
             if t.spec.family == "separation":
                 problems.extend(_validate_separation(sub, e, t, jobs))

@@ -266,7 +266,7 @@ def _parser_corpus(name: str, d: Path) -> None:
         (d / "ok.yaml").write_text("name: m\nmodel: M\nauthors: [A]\npaper_url: https://x.org\noracle: false\n"
                                    "n_parameters: 12\nnotes: |\n  two\n  lines\ntasks:\n  - name: t\n    version: '1'\n"
                                    "    inputs: [mixture]\n    omitted_slots: silence\n")
-        (d / "flow.yaml").write_text('{name: "m", model: "M", tasks: [{name: t, version: "1"}], avbench_version: "0"}\n')
+        (d / "flow.yaml").write_text('{name: "m", model: "M", tasks: [{name: t, version: "1", inputs: []}], avbench_version: "0"}\n')
     else:
         (d / "ok.npy").write_bytes(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", b"\0" * 16))
         (d / "v2.npy").write_bytes(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", b"\0" * 32,

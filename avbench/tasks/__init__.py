@@ -1,7 +1,8 @@
 """Task registry.
 
-A task is addressed as ``NAME`` or ``NAME@VERSION`` (default version ``1``; the real-data
-tasks of :mod:`avbench.tasks.real` name their protocol versions, e.g. ``urmp-separation@thesis``).  The item
+A task is addressed as ``NAME@VERSION`` (the real-data tasks of :mod:`avbench.tasks.real`
+name their protocol versions, e.g. ``urmp-separation@thesis-2``); a missing version is
+refused with the list of versions, never guessed.  The item
 lists of the built-in tasks are derived deterministically from the generated data and
 pinned by their sha256 in ``frozen.json``: data that would give other items is refused,
 so a task version always means the same evaluation items.
@@ -15,18 +16,42 @@ from pathlib import Path
 from ..errors import TaskError
 from .base import Clip, Item, Task, TaskSpec  # noqa: F401
 
-DEFAULT_VERSION = "1"
 _FROZEN = Path(__file__).parent / "frozen.json"
 _CACHE: dict[tuple[str, str, str], Task] = {}
 
 
 def parse_key(key: str) -> tuple[str, str]:
+    """``NAME@VERSION`` -> ``(NAME, VERSION)``.  A missing version is refused, never guessed:
+    the error lists the versions and which of them have their data here."""
     name, _, version = key.partition("@")
     if not version:
-        from . import real
-
-        version = next(iter(real.TASKS[name][2])) if name in real.TASKS else DEFAULT_VERSION
+        raise TaskError(f"task {name!r} needs a version: NAME@VERSION",
+                        fix=f"{name} has {version_choices(name)}")
     return name, version
+
+
+def version_choices(name: str) -> str:
+    """The versions of a task, newest protocol first, each with its protocol and whether its
+    data is here, e.g. ``2-mini (protocol 2, data here), 2 (protocol 2, data not generated)``."""
+    from . import real, synth
+
+    if name in synth.NAMES:
+        from ..data import synth_ensembles as se
+
+        out = []
+        for v in sorted(synth.VERSIONS, key=lambda v: (-synth.protocol_of(v), v.endswith("mini") is False, v)):
+            try:
+                se.locate(synth.VERSIONS[v])
+                state = "data here"
+            except Exception:  # noqa: BLE001 - not generated (or unreadable): say so
+                state = "data not generated"
+            out.append(f"{v} (protocol {synth.protocol_of(v)}, {state})")
+        return "versions " + ", ".join(out)
+    if name in real.TASKS:
+        vs = sorted(real.TASKS[name][2], key=lambda v: (v not in real.PROTOCOL2, v))
+        return "versions " + ", ".join(f"{v} (protocol {2 if v in real.PROTOCOL2 else 1})" for v in vs)
+    known = ", ".join(sorted({n for n, _ in available()}))
+    return f"no versions: it is not a task (tasks: {known})"
 
 
 def available() -> list[tuple[str, str]]:

@@ -188,7 +188,7 @@ def test_05_names_must_match_in_full(name):
 
 
 def test_05b_unpaired_surrogates_and_huge_counts_are_refused():
-    meta, probs = parse_meta(b'name: ok\nmodel: "bad \\ud800 text"\ntasks: [{name: t, version: "1"}]\n')
+    meta, probs = parse_meta(b'name: ok\nmodel: "bad \\ud800 text"\ntasks: [{name: t, version: "1", inputs: []}]\n')
     assert {p.code for p in probs} == {"AVB409"}
     meta, probs = parse_meta(_meta_bytes(n_parameters=10 ** 30))
     assert {p.code for p in probs} == {"AVB403"}
