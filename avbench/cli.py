@@ -217,7 +217,7 @@ def cmd_score(args) -> int:
             for w in render_problems(flags):
                 print(f"warning: {w}", file=sys.stderr)
         if args.update_leaderboard:
-            root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+            root = Path(args.leaderboards) if args.leaderboards else lb.default_root(write=True)
             d = lb.add_entry(root, lb.entry_from(r, sub.meta),
                              scores=scores_path(sub.root, f"{r.task}@{r.version}"), replace=args.replace)
             if not args.json:
@@ -266,7 +266,7 @@ def cmd_lb_rescore(args) -> int:
     from .scoring import rescore, scores_path
     from .submission import load_meta
 
-    root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+    root = Path(args.leaderboards) if args.leaderboards else lb.default_root(write=True)
     for path in args.submissions:
         r = rescore(path, args.task, args.from_version, args.to_version, workers=args.workers,
                     progress=not args.quiet)
@@ -550,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--update-leaderboard", action="store_true")
     s.add_argument("--replace", action="store_true",
                    help="replace an entry of the same name scored from other outputs (refused otherwise)")
-    s.add_argument("--leaderboards", default=None, help="leaderboards root (default: ./leaderboards of the checkout)")
+    s.add_argument("--leaderboards", default=None, help="where entries are written (default: $AVBENCH_HOME/leaderboards; name the checkout's leaderboards to change the committed boards)")
     s.set_defaults(func=cmd_score)
 
     cmp_ = common(sp.add_parser("compare", help="paired tests of two submissions on the items both scored"))
@@ -558,25 +558,25 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("b")
     cmp_.add_argument("--task", required=True, help="NAME or NAME@VERSION")
     cmp_.add_argument("--metric", default=None, help="default: the task's main score")
-    cmp_.add_argument("--leaderboards", default=None)
+    cmp_.add_argument("--leaderboards", default=None, help="leaderboards root to read (default: the checkout's committed leaderboards, else $AVBENCH_HOME/leaderboards)")
     cmp_.set_defaults(func=cmd_compare)
 
     rep = common(sp.add_parser("report", help="breakdowns and plots of a submission (or of a task's entries)"))
     rep.add_argument("target", help="a scored submission folder, an entry name, or the task name for every entry")
     rep.add_argument("--task", required=True, help="NAME or NAME@VERSION")
     rep.add_argument("--out", default=None, help="output folder (default: next to the scores)")
-    rep.add_argument("--leaderboards", default=None)
+    rep.add_argument("--leaderboards", default=None, help="leaderboards root to read (default: the checkout's committed leaderboards, else $AVBENCH_HOME/leaderboards)")
     rep.set_defaults(func=cmd_report)
 
     lbp = sp.add_parser("leaderboard", help="leaderboards").add_subparsers(dest="sub", required=True)
     b = common(lbp.add_parser("build", help="rebuild tables from the entries"))
-    b.add_argument("--leaderboards", default=None)
+    b.add_argument("--leaderboards", default=None, help="where entries are written (default: $AVBENCH_HOME/leaderboards; name the checkout's leaderboards to change the committed boards)")
     b.add_argument("--task", default=None)
     b.add_argument("--adopt", action="store_true",
                    help="accept files that differ from SHA256SUMS (after reviewing a hand-made change)")
     b.set_defaults(func=cmd_lb_build)
     vf = common(lbp.add_parser("verify", help="recompute every hash and score an entry claims; fail on a difference"))
-    vf.add_argument("--leaderboards", default=None)
+    vf.add_argument("--leaderboards", default=None, help="leaderboards root to read (default: the checkout's committed leaderboards, else $AVBENCH_HOME/leaderboards)")
     vf.add_argument("--submissions", nargs="*", default=[],
                     help="folders holding scored submissions (or one submission): their files are re-hashed "
                          "and their submission.yaml compared with the entry")
@@ -589,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--from", dest="from_version", required=True)
     rs.add_argument("--to", dest="to_version", required=True)
     rs.add_argument("--workers", type=int, default=None)
-    rs.add_argument("--leaderboards", default=None)
+    rs.add_argument("--leaderboards", default=None, help="where entries are written (default: $AVBENCH_HOME/leaderboards; name the checkout's leaderboards to change the committed boards)")
     rs.set_defaults(func=cmd_lb_rescore)
     ck = common(lbp.add_parser("check", help="fail when freshly scored entries differ from the committed ones"))
     ck.add_argument("--against", required=True, help="leaderboards root holding the fresh entries")
@@ -598,7 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.set_defaults(func=cmd_lb_check)
     sh = common(lbp.add_parser("show", help="print a leaderboard"))
     sh.add_argument("task", help="NAME or NAME@VERSION")
-    sh.add_argument("--leaderboards", default=None)
+    sh.add_argument("--leaderboards", default=None, help="leaderboards root to read (default: the checkout's committed leaderboards, else $AVBENCH_HOME/leaderboards)")
     sh.set_defaults(func=cmd_lb_show)
 
     bl = sp.add_parser("baseline", help="reference baselines").add_subparsers(dest="sub", required=True)

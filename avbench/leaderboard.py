@@ -77,8 +77,16 @@ class Entry(BaseModel):
         return None if v is None or v != v else v
 
 
-def default_root() -> Path:
-    """The checkout's ``leaderboards/`` when running from one, else ``$AVBENCH_HOME/leaderboards``."""
+def default_root(write: bool = False) -> Path:
+    """Where a command finds leaderboards when none is named.
+
+    Writing (``score --update-leaderboard``, ``leaderboard build``, ``rescore``): always
+    ``$AVBENCH_HOME/leaderboards``, so the committed boards of a checkout change only when
+    named (``--leaderboards leaderboards``).  Reading (``show``, ``compare``, ``report``,
+    ``verify``, ``check``): the checkout's committed ``leaderboards/`` when running from one,
+    else ``$AVBENCH_HOME/leaderboards``."""
+    if write:
+        return home() / "leaderboards"
     r = repo_root()
     return r / "leaderboards" if r is not None else home() / "leaderboards"
 
@@ -612,7 +620,7 @@ def build(root: Path | None = None, task: str | None = None, adopt: bool = False
 
     A board whose files differ from its ``SHA256SUMS`` is refused unless ``adopt``
     (after a review of the hand-made change, e.g. a merge of two pull requests)."""
-    root = Path(root) if root is not None else default_root()
+    root = Path(root) if root is not None else default_root(write=True)
     built = []
     if not root.exists():
         return built

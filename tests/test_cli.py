@@ -109,3 +109,17 @@ def test_show_json_quiet_score_and_json_errors(oracle_subs, copy_sub, tmp_path, 
     assert main(["validate", str(sub), "--json"]) == 2
     cap = capsys.readouterr()
     assert _json.loads(cap.out)["error"]["counts"] == {"AVB415": 1} and cap.err == ""
+
+
+def test_update_leaderboard_writes_under_avbench_home_unless_named(oracle_subs, copy_sub, avbench_home, capsys):
+    """The committed boards of the checkout change only when named with --leaderboards."""
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parent.parent / "leaderboards"
+    before = {p: p.stat().st_mtime_ns for p in committed.rglob("*") if p.is_file()}
+    sub = copy_sub(oracle_subs[("synth-ensembles-classification", "oracle-prior")])
+    assert main(["score", str(sub), "--update-leaderboard"]) == 0
+    assert f"leaderboard updated: {avbench_home / 'leaderboards'}" in capsys.readouterr().out
+    assert (avbench_home / "leaderboards" / "synth-ensembles-classification" / "1-mini" / "leaderboard.md").is_file()
+    assert main(["leaderboard", "build", "--quiet"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in committed.rglob("*") if p.is_file()} == before
