@@ -395,7 +395,7 @@ def _ray_map(args: list, address: str | None, workers: int):
 
 def _score_task(sub: Submission, entry: TaskEntry, task: Task, hashes: tuple[str, dict[str, str]], workers: int | None, progress: bool,
                 engine: str = "process", address: str | None = None) -> Result:
-    from tqdm import tqdm
+    from .progress import bar as tqdm
 
     spec = task.spec
     check_metric_params(spec)
@@ -631,7 +631,7 @@ def evaluate(task: str | Task, estimates, name: str = "in-memory", progress: boo
 
 
 def _evaluate(t: Task, estimates, name: str, progress: bool, h) -> Result:
-    from tqdm import tqdm
+    from .progress import bar as tqdm
 
     from .errors import SubmissionError
 

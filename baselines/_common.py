@@ -52,7 +52,7 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
     keys it adds are checkpointed (a curriculum, a learning-rate schedule).  Returns the final state (the model holding
     its best weights), or ``None`` when ``stop_after`` steps of this call ended it early.
     """
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     state = {"step": 0, "best": float("inf"), "best_state": None, "history": [], "seconds": 0.0, **(state or {})}
     if part.exists():

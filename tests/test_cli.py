@@ -123,3 +123,18 @@ def test_update_leaderboard_writes_under_avbench_home_unless_named(oracle_subs, 
     assert (avbench_home / "leaderboards" / "synth-ensembles-classification" / "1-mini" / "leaderboard.md").is_file()
     assert main(["leaderboard", "build", "--quiet"]) == 0
     assert {p: p.stat().st_mtime_ns for p in committed.rglob("*") if p.is_file()} == before
+
+
+def test_progress_in_a_log_is_plain_named_lines(capsys, monkeypatch):
+    """Not a terminal: no carriage returns or bar characters; every line names its step."""
+    from avbench import progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY", 0.0)
+    assert list(progress.bar(range(3), desc="score task@v", unit="chunk")) == [0, 1, 2]
+    lines = capsys.readouterr().err.splitlines()
+    assert "\r" not in "".join(lines) and len(lines) == 5
+    assert lines[0] == "score task@v: 0/3 chunk (0%, 0 s; start)" and lines[-1].endswith("; done)")
+    assert all(line.startswith("score task@v: ") for line in lines)
+    with progress.bar(total=2, desc="quiet", disable=True) as b:
+        b.update(2)
+    assert capsys.readouterr().err == ""

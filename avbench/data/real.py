@@ -426,7 +426,7 @@ def prepare(name: str, root: str | Path, version: str | None = None, splits: lis
     are skipped.  Items with missing or corrupt files are refused up front."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from tqdm import tqdm
+    from ..progress import bar as tqdm
 
     root = Path(root)
     version = version or info(name).default_version

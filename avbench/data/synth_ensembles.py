@@ -488,7 +488,7 @@ def generate(config: str = "mini", root: str | Path | None = None, workers: int 
     at another rate under the version ``<version>-<rate>``: same works, notes and
     splits, recordings of the same duration; the built-in tasks use 11025 Hz.
     """
-    from tqdm import tqdm
+    from ..progress import bar as tqdm
 
     cfg = config_for(config)
     if sample_rate is not None and sample_rate != cfg.sample_rate:
@@ -506,13 +506,13 @@ def generate(config: str = "mini", root: str | Path | None = None, workers: int 
     candidates = select_works(cfg)
     with _pool(workers) as pool:
         it = pool.imap(parse_work, candidates, chunksize=2)
-        parsed_all = list(tqdm(it, total=len(candidates), desc="parse scores", disable=not progress, unit="work"))
+        parsed_all = list(tqdm(it, total=len(candidates), desc=f"generate {NAME} {cfg.version}: parse scores", disable=not progress, unit="work"))
     parsed = [p for p in parsed_all if p is not None]
     plans = plan(cfg, parsed)
     by_work = {p["work"]: p["parts"] for p in parsed}
     jobs = [(cfg, r, by_work[r.work], str(root)) for r in plans]
     with _pool(workers) as pool:
-        rows = list(tqdm(pool.imap(_render_recording, jobs, chunksize=1), total=len(jobs), desc="render",
+        rows = list(tqdm(pool.imap(_render_recording, jobs, chunksize=1), total=len(jobs), desc=f"generate {NAME} {cfg.version}: render",
                          disable=not progress, unit="rec"))
     rows.sort(key=lambda r: ({"train": 0, "val": 1, "test": 2}[r["split"]], r["id"]))
     manifest = "".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in rows)

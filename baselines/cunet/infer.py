@@ -52,7 +52,7 @@ def item_context(cfg: tr.Config, t, item, trunk=None) -> torch.Tensor | None:
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     spec = tr.variants()[name]
     cfg = tr.Config.load(config or os.environ.get("AVBENCH_CUNET_CONFIG", "cpu"), name)

@@ -27,7 +27,7 @@ BETA, N_ITER, POWER = 1.0, 100, 2.0
 
 
 def run(task: str, out: str | Path, progress: bool = True, informed: bool = True) -> Path:
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     t = get_task(task)
     if t.spec.family != "separation":

@@ -34,7 +34,7 @@ def build(progress: bool = False) -> dict[str, np.ndarray]:
     if p.exists():
         with np.load(p) as z:
             return {k: z[k] for k in z.files}
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     snd = se.sounding_keys()
     out = {}

@@ -80,7 +80,7 @@ def seed_all(seed: int) -> None:
 
 # ----------------------------------------------------------------------------- data
 def clip_arrays(task, clips, k_max: int, size: int, progress: bool = False) -> dict[str, np.ndarray]:
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     audio = np.zeros((len(clips), 65535), np.float32)
     frames = np.zeros((len(clips), k_max, size, size, 3), np.uint8)
@@ -110,7 +110,7 @@ def uniform_frames(fr: np.ndarray, k: int, size: int) -> np.ndarray:
 def real_arrays(cfg: Config, version: str, split: str, progress: bool = False) -> dict[str, np.ndarray]:
     """Training arrays from a real dataset's prepared split (``avbench data prepare``): the
     central 65535 samples of each item's audio and ``k_max`` uniformly spaced frames."""
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     from avbench import audio as au
     from avbench.data import real
@@ -241,7 +241,7 @@ def _fit(cfg: Config, which: str, model: nn.Module, step, evaluate, n_train: int
     """Generic epoch loop with best-on-validation selection and resume.  ``stop_after``
     ends this call after that many epochs, leaving the partial checkpoint to resume from
     (returns ``None`` then)."""
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     state = {"epoch": 0, "best": -1.0, "best_state": None, "history": []}

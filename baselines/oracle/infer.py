@@ -85,7 +85,7 @@ def prediction(name: str, t, item) -> list[float]:
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     t = get_task(task)
     key = t.spec.key

@@ -23,7 +23,7 @@ MODELS = {"sound-of-pixels": ("sop", "Sound-of-Pixels (K-channel U-Net x visual 
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     kind, desc = MODELS[name]
     cfg = st.Config.load(config or os.environ.get("AVBENCH_SOP_CONFIG", "cpu"))

@@ -105,7 +105,7 @@ def mix_loss(model: Separator, d: dict, a: np.ndarray, b: np.ndarray, cfg: Confi
 def pretrain_classifier(cfg: Config, model: Separator, tr: dict, va: dict, progress: bool = False) -> float:
     """Object-Prior: the visual network as a 13-class classifier on single frames; returns
     the validation accuracy (k frames, max-pooled logits)."""
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     opt = torch.optim.Adam(model.visual.parameters(), lr=cfg.cls_lr)
     y = torch.from_numpy(tr["labels"]).long()

@@ -26,7 +26,7 @@ MODELS = {"exp-wave-u-net": ("exp", "Exp-Wave-U-Net (13 outputs, silent targets 
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
-    from tqdm import tqdm
+    from avbench.progress import bar as tqdm
 
     key, desc, inputs = MODELS[name]
     cfg = tr.Config.load(config or os.environ.get("AVBENCH_WUN_CONFIG", "cpu"))
