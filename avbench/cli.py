@@ -52,6 +52,13 @@ def cmd_data_list(args) -> int:
         else:
             counts, state = {}, "not generated"
         rows.append({"dataset": se.NAME, "version": cfg.version, "state": state, "unit": "recordings", "splits": counts})
+        # other sample rates (`data generate --sample-rate`): data for your own use, not a task
+        for other in sorted(root.parent.glob(f"{cfg.version}-*")):
+            if (other / "dataset.json").exists() and other.name.split("-")[-1].isdigit():
+                meta = json.loads((other / "dataset.json").read_text())
+                counts = {s: c["ensemble"] + c["solo"] for s, c in meta["counts"].items()}
+                rows.append({"dataset": se.NAME, "version": other.name, "unit": "recordings", "splits": counts,
+                             "state": f"generated at {other.name.split('-')[-1]} Hz (no task reads it)"})
     for name in real.DATASETS:
         for version in real.mf.versions(name) + ([] if name != "audioset" else ["recon-1"]):
             try:

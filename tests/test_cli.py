@@ -138,3 +138,26 @@ def test_progress_in_a_log_is_plain_named_lines(capsys, monkeypatch):
     with progress.bar(total=2, desc="quiet", disable=True) as b:
         b.update(2)
     assert capsys.readouterr().err == ""
+
+
+def test_other_rate_data_is_listed_and_named_by_the_task_error(mini, avbench_home, capsys):
+    import pytest
+
+    from avbench.errors import TaskError
+    from avbench.tasks import get_task
+
+    d = avbench_home / "data" / "synth-ensembles" / "1-mini-44100"
+    d.mkdir(parents=True, exist_ok=True)
+    meta = json.loads((mini / "dataset.json").read_text())
+    (d / "dataset.json").write_text(json.dumps({"counts": meta["counts"]}))
+    try:
+        assert main(["data", "list", "--json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        row = next(r for r in rows if r["version"] == "1-mini-44100")
+        assert row["state"].startswith("generated at 44100 Hz")
+        with pytest.raises(TaskError, match="11025 Hz"):
+            get_task("synth-ensembles-separation@1-mini-44100")
+    finally:
+        import shutil
+
+        shutil.rmtree(d)

@@ -92,7 +92,10 @@ class SynthTask(Task):
         if name not in NAMES:
             raise TaskError(f"unknown task {name!r}")
         if version not in VERSIONS:
-            raise TaskError(f"{name} has no version {version!r}", fix=f"use one of {', '.join(VERSIONS)}")
+            rate = version.rsplit("-", 1)[-1]
+            hint = (f"data generated at {rate} Hz is for your own use; the tasks read the 11025 Hz data: "
+                    if rate.isdigit() and len(rate) >= 4 else "")
+            raise TaskError(f"{name} has no version {version!r}", fix=f"{hint}use one of {', '.join(VERSIONS)}")
         self.name, self.version = name, version
         self.protocol = protocol_of(version)
         self.root = Path(root) if root is not None else se.locate(VERSIONS[version])
