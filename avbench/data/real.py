@@ -300,6 +300,8 @@ def load(name: str, root: str | Path, version: str | None = None, splits: list[s
     from datasets import Audio, Dataset, DatasetDict, List
 
     root = Path(root)
+    if not root.is_dir():  # the same error as `avbench data verify`
+        raise DataError(f"{root} is not a folder", path=root, fix=f"pass the top folder of your {info(name).title} copy")
     version = version or info(name).default_version
     by_split: dict[str, list[dict]] = {}
     lost = []

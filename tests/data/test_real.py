@@ -264,3 +264,8 @@ def test_hub_payload_has_no_media():
         assert not set(ds.column_names) & set(real.MEDIA_COLUMNS)
         assert not any("path" in c for c in ds.column_names)
     assert dd["test"].num_rows == 75
+
+
+def test_load_of_a_missing_folder_says_so(tmp_path):
+    with pytest.raises(DataError, match="is not a folder"):
+        real.load("urmp", tmp_path / "nonexistent")
