@@ -547,13 +547,38 @@ def _md(x: str) -> str:
 
 
 def render_csv(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
-    header, rows, _ = table(entries, d, sig)
+    """One row per entry with numeric columns a spreadsheet or pandas can sort: for every
+    metric ``<m>`` (the aggregate), ``<m>_ci_low``, ``<m>_ci_high`` and ``<m>_n``; empty
+    where a value does not exist.  Text cells from ``submission.yaml`` are neutralised."""
+    _, _, machine = table(entries, d, sig)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    if header:
-        w.writerow(header)
-        text = [i for i, h in enumerate(header) if h in ("Submission", "Model", "Inputs")]
-        w.writerows([[_csv_cell(c) if i in text else c for i, c in enumerate(r)] for r in rows])
+    if not machine:
+        return buf.getvalue()
+    agg = entries[0].aggregate
+    cols = [c for c in _columns(entries[0].family) if any(c in e.scores for e in entries)]
+    sep = entries[0].family == "separation"
+    head = ["rank", "submission", "model", "inputs"]
+    for c in cols:
+        head += [c, f"{c}_ci_low", f"{c}_ci_high", f"{c}_n"]
+    head += (["silenced"] if sep else []) + ["vs_top", "n_parameters", "oracle", "flags"]
+    w.writerow(head)
+
+    def num(x) -> str:
+        return "" if x is None else repr(round(float(x), 6))
+
+    for m in machine:
+        row = ["" if m["rank"] is None else str(m["rank"]), _csv_cell(m["name"]), _csv_cell(m["model"]),
+               _csv_cell(" ".join(m["inputs"]))]
+        for c in cols:
+            st = m["scores"].get(c)
+            row += ["", "", "", ""] if st is None else [num(st.get(agg)), num(st.get("ci_low")), num(st.get("ci_high")),
+                                                       str(st.get("n", ""))]
+        flags = " ".join(f"{k}x{n}" for k, n in m["warnings"].items())
+        row += ([str(m.get("silenced", "")) if m.get("silenced") is not None else ""] if sep else []) + [
+            m["vs_top"] or "", "" if m["n_parameters"] is None else str(m["n_parameters"]),
+            "yes" if m["oracle"] else "no", flags]
+        w.writerow(row)
     return buf.getvalue()
 
 

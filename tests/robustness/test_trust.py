@@ -206,7 +206,7 @@ def test_05c_csv_cells_cannot_hold_formulas(oracle_subs, tmp_path):
     import csv
 
     rows = list(csv.reader(io.StringIO((d / "leaderboard.csv").read_text())))
-    col = rows[0].index("Model")
+    col = rows[0].index("model")
     for row in rows[1:]:
         assert row[col][:1] not in ("=", "+", "-", "@", "\t"), row[col]
 
