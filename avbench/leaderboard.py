@@ -363,6 +363,10 @@ def load_entries(d: Path, task: str, version: str) -> list[Entry]:
     return entries
 
 
+#: main scores equal to this many decimals rank as a tie, broken by name
+RANK_DECIMALS = 6
+
+
 def rank(entries: list[Entry]) -> list[tuple[int | None, Entry]]:
     if not entries:
         return []
@@ -372,7 +376,8 @@ def rank(entries: list[Entry]) -> list[tuple[int | None, Entry]]:
     def key(e: Entry):
         v = e.main_value
         missing = v is None
-        return (missing, -(v or 0.0) if hib else (v or 0.0), e.name)
+        v = round(v or 0.0, RANK_DECIMALS)  # equal to 1e-6 (the published tolerance): a tie, broken by name
+        return (missing, -v if hib else v, e.name)
 
     ranked = sorted([e for e in entries if not e.oracle], key=key)
     oracles = sorted([e for e in entries if e.oracle], key=key)

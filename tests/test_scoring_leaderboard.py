@@ -333,3 +333,16 @@ def test_recorded_metric_parameters_are_the_ones_used(mini, oracle_subs, copy_su
             score(sub, workers=1, progress=False)
     finally:
         task.spec = old
+
+
+def test_ties_to_six_decimals_break_by_name(scored):
+    """Floating-point noise (1e-10) never orders two rows: they tie and sort by name."""
+    path, res = scored[("synth-ensembles-separation", "oracle-mixture")]
+    e = lb.entry_from(res, validate(path).meta).model_copy(update={"oracle": False})
+    s = e.scores["sdr"]
+    a = e.model_copy(update={"name": "zz-first-by-noise", "scores": {**e.scores, "sdr": s.model_copy(
+        update={"mean": s.mean + 1e-10})}})
+    b = e.model_copy(update={"name": "aa-second-by-noise"})
+    c = e.model_copy(update={"name": "mm-better", "scores": {**e.scores, "sdr": s.model_copy(
+        update={"mean": s.mean + 2e-6})}})
+    assert [x.name for _, x in lb.rank([a, b, c])] == ["mm-better", "aa-second-by-noise", "zz-first-by-noise"]
