@@ -243,8 +243,12 @@ def cmd_score(args) -> int:
 def cmd_lb_build(args) -> int:
     from . import leaderboard as lb
 
-    for d in lb.build(Path(args.leaderboards) if args.leaderboards else None, args.task, adopt=args.adopt):
+    report: list[str] = []
+    for d in lb.build(Path(args.leaderboards) if args.leaderboards else None, args.task, adopt=args.adopt,
+                      report=report):
         _print(args, f"built {d}")
+    for line in report:  # what --adopt did with each hand-made change (printed with --quiet too)
+        print(f"adopted: {line}", file=sys.stderr)
     return 0
 
 

@@ -600,10 +600,28 @@ def render_json(task: str, version: str, entries: list[Entry], d: Path | None = 
                       allow_nan=False, ensure_ascii=False) + "\n"
 
 
-def _build_locked(d: Path, task: str, version: str, adopt: bool = False) -> None:
+def _build_locked(d: Path, task: str, version: str, adopt: bool = False, report: list | None = None) -> None:
     recover(d)
+    if adopt and report is not None:
+        report += [f"{d}: {m}" for m in adoption(d)]
     _refuse_hand_edits(d, adopt)
     _write_board(d, task, version, load_entries(d, task, version), {})
+
+
+def adoption(d: Path) -> list[str]:
+    """What ``build --adopt`` does with each hand-made change of a board: an entry (or its
+    per-item scores) is accepted and the tables are rendered from it; a table is rendered
+    again from the entries, so an edit made in a table itself is replaced."""
+    out = []
+    for p in integrity_problems(d):
+        rel = p.split(":", 1)[0]
+        if rel.startswith("entries/"):
+            out.append(f"{p}: accepted (the tables are rendered from it)")
+        elif rel.startswith("leaderboard.") or rel == SUMS:
+            out.append(f"{p}: rendered again from the entries (a table is never edited by hand; edit the entry)")
+        else:
+            out.append(f"{p}: accepted")
+    return out
 
 
 def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[str], int]:
@@ -645,11 +663,13 @@ def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[s
     return problems, n
 
 
-def build(root: Path | None = None, task: str | None = None, adopt: bool = False) -> list[Path]:
+def build(root: Path | None = None, task: str | None = None, adopt: bool = False,
+          report: list | None = None) -> list[Path]:
     """Rebuild every leaderboard under ``root`` (or only ``task``) from its entries.
 
     A board whose files differ from its ``SHA256SUMS`` is refused unless ``adopt``
-    (after a review of the hand-made change, e.g. a merge of two pull requests)."""
+    (after a review of the hand-made change, e.g. a merge of two pull requests); with
+    ``report``, what adopting did with each changed file is appended to it (:func:`adoption`)."""
     root = Path(root) if root is not None else default_root(write=True)
     built = []
     if not root.exists():
@@ -661,7 +681,7 @@ def build(root: Path | None = None, task: str | None = None, adopt: bool = False
             if not (vdir / "entries").is_dir():
                 continue
             with _lock(vdir):
-                _build_locked(vdir, tdir.name, vdir.name, adopt)
+                _build_locked(vdir, tdir.name, vdir.name, adopt, report)
             built.append(vdir)
     return built
 

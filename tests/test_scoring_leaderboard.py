@@ -346,3 +346,25 @@ def test_ties_to_six_decimals_break_by_name(scored):
     c = e.model_copy(update={"name": "mm-better", "scores": {**e.scores, "sdr": s.model_copy(
         update={"mean": s.mean + 2e-6})}})
     assert [x.name for _, x in lb.rank([a, b, c])] == ["mm-better", "aa-second-by-noise", "zz-first-by-noise"]
+
+
+def test_adopt_says_what_it_does_with_each_hand_edit(scored, tmp_path, capsys):
+    """An edited entry is accepted (the tables follow it); an edited table is rendered again,
+    and the command says so instead of dropping the edit silently."""
+    from avbench.cli import main
+
+    for e in _entries(scored, "synth-ensembles-classification"):
+        lb.add_entry(tmp_path, e)
+    d = lb.board_dir(tmp_path, "synth-ensembles-classification", "1-mini")
+    md = d / "leaderboard.md"
+    md.write_text(md.read_text() + "\nhand-written note\n")
+    f = next((d / "entries").glob("*.json"))
+    raw = json.loads(f.read_text())
+    raw["model"] = "renamed by a reviewer"
+    f.write_text(json.dumps(raw))
+    capsys.readouterr()
+    assert main(["leaderboard", "build", "--leaderboards", str(tmp_path), "--adopt", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert f"entries/{f.name}: changed since avbench wrote it: accepted" in err
+    assert "leaderboard.md: changed since avbench wrote it: rendered again from the entries" in err
+    assert "hand-written note" not in md.read_text() and "renamed by a reviewer" in md.read_text()
