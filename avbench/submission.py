@@ -475,8 +475,13 @@ def load_meta(root: str | Path) -> tuple[Path, SubmissionMeta | None, list[Probl
     """Read and check ``submission.yaml`` and the declared task folders' paths."""
     root = Path(root)
     if not root.is_dir():
-        return root, None, [Problem("AVB401", str(root), "submission folder not found",
-                                    "pass the folder that holds submission.yaml")]
+        archive = root.is_file() and root.name.lower().endswith((".zip", ".tar", ".tar.gz", ".tgz", ".7z"))
+        if archive:
+            return root, None, [Problem("AVB401", str(root), "an archive, not a submission folder",
+                                        "unzip (or untar) it first and pass the folder that holds submission.yaml; "
+                                        "avbench never extracts archives itself")]
+        return root, None, [Problem("AVB401", str(root), "submission folder not found" if not root.exists()
+                                    else "not a folder", "pass the folder that holds submission.yaml")]
     y = root / "submission.yaml"
     try:
         st = os.lstat(y)

@@ -186,3 +186,16 @@ def test_negative_zero_is_never_printed():
 
     assert _fmt(-0.001, "sdr") == "0.00" and _fmt(-0.0, "sdr") == "0.00" and _fmt(-0.01, "sdr") == "-0.01"
     assert _fmt(-0.0004, "hit@1") == "0.000"
+
+
+def test_an_archive_is_named_and_left_unextracted(tmp_path):
+    import zipfile
+
+    z = tmp_path / "my-model.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("my-model/submission.yaml", "name: x\n")
+    with pytest.raises(SubmissionError) as ei:
+        validate(z)
+    p = ei.value.problems[0]
+    assert p.code == "AVB401" and "archive" in p.message and "unzip" in p.fix
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["my-model.zip"]
