@@ -191,17 +191,27 @@ def report(problems: list[Problem], root: str | Path | None = None) -> dict:
 
 
 def render_problems(problems: list[Problem]) -> list[str]:
-    """Human lines: capped per code, with a count of what was left out."""
-    counts = _counts(problems)
-    shown: dict[str, int] = {}
-    lines = []
+    """Human lines.  Problems of one code that all say the same (the same message and
+    fix) become one grouped line, ``[AVB420] 104 files: ... (fix: ...); first: a, b, c``;
+    otherwise each is a line, capped per code, with a count of what was left out."""
+    by_code: dict[str, list[Problem]] = {}
     for p in problems:
-        if p.repeat == 1 and shown.get(p.code, 0) < CAP_PER_CODE:
-            shown[p.code] = shown.get(p.code, 0) + 1
-            lines.append(str(p))
-    for code, c in sorted(counts.items()):
-        if c > shown.get(code, 0):
-            lines.append(f"[{code}] ... and {c - shown.get(code, 0)} more ({CODES.get(code, ('', ''))[1]})")
+        by_code.setdefault(p.code, []).append(p)
+    lines = []
+    for code, ps in by_code.items():
+        listed = [p for p in ps if p.repeat == 1]
+        tally = sum(p.repeat for p in ps if p.repeat > 1)
+        total = len(listed) + tally
+        if listed and total >= 3 and len({(p.message, p.fix) for p in listed}) == 1:
+            p0 = listed[0]
+            first = ", ".join(p.where() for p in listed[:3]) + (", ..." if total > 3 else "")
+            lines.append(f"[{code}] {total} files: {p0.message}" + (f" (fix: {p0.fix})" if p0.fix else "")
+                         + f"; first: {first}")
+            continue
+        lines += [str(p) for p in listed[:CAP_PER_CODE]]
+        if total > min(len(listed), CAP_PER_CODE):
+            lines.append(f"[{code}] ... and {total - min(len(listed), CAP_PER_CODE)} more "
+                         f"({CODES.get(code, ('', ''))[1]})")
     return lines
 
 
