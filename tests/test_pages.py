@@ -33,6 +33,8 @@ def board(oracle_subs, tmp_path_factory):
 def test_latex_table(board):
     tex = (board / "leaderboard.tex").read_text()
     assert r"\toprule" in tex and r"\bottomrule" in tex and r"\begin{tabular}" in tex
+    assert r"\resizebox{\textwidth}{!}{%" in tex and r"\end{tabular}}" in tex and "p{14em}" in tex
+    assert "in brackets the 95\\% bootstrap interval over works" in tex
     assert r"Worse \& <b>bold</b> 100\% model" in tex  # escaped
     assert r"oracle-ibm$^\dagger$" in tex
     body = tex.split(r"\midrule", 1)[1]
