@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 from filelock import FileLock
@@ -745,6 +746,10 @@ table{border-collapse:collapse;font-size:.92rem} th,td{padding:.35rem .6rem;bord
 th{cursor:pointer;background:#f4f4f4;position:sticky;top:0;user-select:none}
 th.sorted-asc::after{content:" ▲"} th.sorted-desc::after{content:" ▼"}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap} td{vertical-align:top} tr.oracle td{color:#666;font-style:italic}
+span.ci{font-size:.75rem;color:#666} td.model{min-width:13rem;max-width:18rem;font-size:.82rem;line-height:1.25}
+div.wrap{overflow-x:auto;max-width:100%} table.lb{font-size:.86rem}
+table.lb td:nth-child(2){white-space:nowrap;position:sticky;left:0;background:#fff}
+table.lb th:nth-child(2){left:0;z-index:2}
 details{font-size:.8rem;color:#444} code{font-size:.8rem}
 """
 
@@ -759,6 +764,8 @@ document.querySelectorAll('table.lb th').forEach(function(th, col){
     rows.sort(function(a, b){
       var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
       var nx = parseFloat(x), ny = parseFloat(y);
+      var mx = (x === ''), my = (y === '');
+      if (mx !== my) return mx ? 1 : -1;  // a row without a value goes last, in both directions
       var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : String(x).localeCompare(String(y));
       if (isNaN(nx) !== isNaN(ny)) c = isNaN(nx) ? 1 : -1;
       return asc ? c : -c;
@@ -767,9 +774,11 @@ document.querySelectorAll('table.lb th').forEach(function(th, col){
   });
 });
 (function(){
-  var m = /sort=(\d+)(:desc)?/.exec(window.location.hash || '');
+  var m = /sort=([^:&]+)(:desc)?/.exec(window.location.hash || '');
   if (!m) return;
-  var th = document.querySelectorAll('table.lb th')[parseInt(m[1], 10)];
+  var key = decodeURIComponent(m[1]), ths = document.querySelectorAll('table.lb th');
+  var th = /^\d+$/.test(key) ? ths[parseInt(key, 10)] :
+    Array.prototype.find.call(ths, function(h){ return h.dataset.key === key; });
   if (!th) return;
   th.click();
   if (m[2]) th.click();
@@ -777,11 +786,26 @@ document.querySelectorAll('table.lb th').forEach(function(th, col){
 """
 
 
+def _column_key(header: str) -> str:
+    """The name ``#sort=`` takes for a column: the metric key (``sdr``, ``hit@1``) or the
+    header in lower case with dashes (``rank``, ``vs-1``, ``params``)."""
+    for k, lab in LABELS.items():
+        if header == lab or header.startswith(lab + " "):
+            return k
+    return re.sub(r"[^a-z0-9@]+", "-", header.lower()).strip("-")
+
+
 def render_html(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
     """A self-contained page (no network): sortable table, intervals, provenance per row."""
     import html
 
     header, rows, machine = table(entries, d, sig)
+    if header:  # the main score, its test and the counts first: the other metrics may scroll
+        main_at = next((i for i, h in enumerate(header) if _column_key(h) == entries[0].main_score), 4)
+        first = [i for i in range(4)] + [main_at] + [i for i, h in enumerate(header) if h in ("vs #1", "Silenced", "Params")]
+        order = first + [i for i in range(len(header)) if i not in first]
+        header = [header[i] for i in order]
+        rows = [[r[i] for i in order] for r in rows]
     esc = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{esc(task)} — version {esc(version)} — avbench</title>",
@@ -800,8 +824,10 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
     out.append('<p class="meta">' + esc(f"Task items sha256 {e0.provenance.items_sha256}, manifest sha256 "
                                          f"{e0.provenance.manifest_sha256}.") + "</p>")
     out.append('<p class="meta">' + esc(protocol_note(e0)) + "</p>")
-    out.append('<table class="lb"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in header)
-               + "<th>Links</th><th>Provenance</th></tr></thead><tbody>")
+    keys = [_column_key(h) for h in header]
+    out.append('<div class="wrap"><table class="lb"><thead><tr>'
+               + "".join(f'<th data-key="{esc(k)}">{esc(h)}</th>' for h, k in zip(header, keys))
+               + '<th data-key="links">Links</th><th data-key="provenance">Provenance</th></tr></thead><tbody>')
     by_name = {e.name: e for e in entries}
     agg = e0.aggregate
     for r, m in zip(rows, machine):
@@ -813,7 +839,11 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
             if key is not None and key in e.scores:
                 v = e.scores[key].get(agg)
                 val = "" if v is None else repr(float(v))
-                cells.append(f'<td class="num" data-v="{esc(val)}">{esc(c)}</td>')
+                main_, _, ci = c.partition(" [")  # the interval on a second, smaller line
+                shown = esc(main_) + (f'<br><span class="ci">[{esc(ci)}</span>' if ci else "")
+                cells.append(f'<td class="num" data-v="{esc(val)}">{shown}</td>')
+            elif h == "Model":
+                cells.append(f'<td class="model" data-v="{esc(c)}" title="{esc(c)}">{esc(c)}</td>')
             elif h == "Rank":
                 cells.append(f'<td class="num" data-v="{m["rank"] if m["rank"] is not None else 1e9}">{esc(c)}</td>')
             elif h == "Params":
@@ -827,8 +857,8 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
                 f"submission sha256 <code>{esc(p.submission_sha256)}</code><br>"
                 f"metric parameters <code>{esc(json.dumps(p.metric_params, sort_keys=True))}</code><br>"
                 f"libraries <code>{esc(json.dumps(p.libraries, sort_keys=True))}</code></details>")
-        out.append(f"<tr{cls}>" + "".join(cells) + f'<td data-v="">{links}</td><td data-v="">{prov}</td></tr>')
-    out.append("</tbody></table>")
+        out.append(f"<tr{cls}>" + "".join(cells) + f'<td data-v="">{links}</td><td data-v="">{prov}</td></tr>')  # noqa: E501
+    out.append("</tbody></table></div>")
     plots = sorted((d / "report").glob("**/*.svg")) if d is not None and (d / "report").is_dir() else []
     if plots:
         out.append("<h2>Plots</h2>")
