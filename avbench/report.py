@@ -18,6 +18,25 @@ import pandas as pd
 
 from .instruments import CLASSES
 
+#: one fixed colour per instrument, the same in every plot (13 distinct colours)
+COLOURS = dict(zip(CLASSES, ["#1f77b4", "#aec7e8", "#17becf", "#393b79", "#2ca02c", "#98df8a", "#bcbd22",
+                             "#8c564b", "#9467bd", "#d62728", "#ff7f0e", "#e377c2", "#7f7f7f"]))
+
+
+def _file(name: str) -> str:
+    """A file name without characters that need quoting (``hit@1`` -> ``hit_at_1``)."""
+    return name.replace("@", "_at_")
+
+
+def _label(metric: str) -> str:
+    """``SDR [dB]``, ``Hit@1``: the metric's display label and unit."""
+    from .metrics import METRICS
+    from .leaderboard import LABELS
+
+    info = METRICS.get(metric)
+    unit = f" [{info.unit}]" if info is not None and info.unit else ""
+    return LABELS.get(metric, metric) + unit
+
 
 def _plt():
     import matplotlib
@@ -35,23 +54,40 @@ def _save(fig, out: Path, name: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ("png", "svg"):
-        p = out / f"{name}.{ext}"
+        p = out / f"{_file(name)}.{ext}"
         fig.savefig(p, dpi=120, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
         paths.append(p)
     _plt().close(fig)
     return paths
 
 
-def _box(df: pd.DataFrame, metric: str, by: str, order: list, title: str, ylabel: str, out: Path, name: str):
+def _box(df: pd.DataFrame, metric: str, by: str, order: list, title: str, ylabel: str, out: Path, name: str,
+         xlabel: str = ""):
+    """Box plots of ``metric`` per value of ``by`` in ``order`` (means marked), with the
+    number of values under each box; boxes of instruments take their fixed colour."""
     plt = _plt()
     groups = [(k, df.loc[df[by] == k, metric].replace([np.inf, -np.inf], np.nan).dropna().to_numpy()) for k in order]
     groups = [(k, v) for k, v in groups if v.size]
     if not groups:
         return []
     fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(groups) + 2), 4))
-    ax.boxplot([v for _, v in groups], showmeans=True)
-    ax.set_xticks(range(1, len(groups) + 1), [str(k) for k, _ in groups], rotation=45, ha="right")
+    bp = ax.boxplot([v for _, v in groups], showmeans=True, patch_artist=True)
+    for patch, (k, _) in zip(bp["boxes"], groups):
+        patch.set_facecolor(COLOURS.get(str(k), "#dddddd"))
+        patch.set_alpha(0.6)
+    ax.set_xticks(range(1, len(groups) + 1), [f"{k}\nn={v.size}" for k, v in groups], rotation=45, ha="right",
+                  fontsize=8)
+    allv = np.concatenate([v for _, v in groups])
+    lo, hi = np.percentile(allv, [1, 99])
+    pad = max(1.0, 0.1 * (hi - lo))
+    outside = int(((allv < lo - pad) | (allv > hi + pad)).sum())
+    if outside:  # a few extreme values must not flatten every box: they are counted instead
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.text(0.99, 0.98, f"{outside} value(s) beyond the axis", transform=ax.transAxes, ha="right", va="top",
+                fontsize=7, color="#555")
     ax.set_ylabel(ylabel)
+    if xlabel:
+        ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, out, name)
@@ -66,7 +102,7 @@ def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
             written += _box(df, metric, "slot", order, f"{title}: {label} per instrument", label, out,
                             f"{metric}_per_instrument")
     written += _box(df, "sdr", "n_sources", sorted(set(df["n_sources"])), f"{title}: SDR per number of sources",
-                    "SDR [dB]", out, "sdr_per_n_sources")
+                    "SDR [dB]", out, "sdr_per_n_sources", xlabel="sources in the mixture")
     if "si_sdr_in" in df and df["si_sdri"].notna().any():
         plt = _plt()
         d = df[np.isfinite(df["si_sdr_in"]) & np.isfinite(df["si_sdri"])]
@@ -74,8 +110,12 @@ def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
         for inst in order:
             s = d[d["slot"] == inst]
             if len(s):
-                ax.scatter(s["si_sdr_in"], s["si_sdri"], s=10, label=inst, alpha=0.7)
+                ax.scatter(s["si_sdr_in"], s["si_sdri"], s=10, label=inst, alpha=0.7, color=COLOURS.get(inst))
         ax.axhline(0, color="k", lw=0.8)
+        lo, hi = ax.get_ylim()
+        if hi - lo < 2.0:  # never magnify floating-point noise: at least 2 dB of axis
+            mid = (hi + lo) / 2
+            ax.set_ylim(mid - 1.0, mid + 1.0)
         ax.set_xlabel("input SI-SDR [dB]")
         ax.set_ylabel("SI-SDR improvement [dB]")
         ax.set_title(f"{title}: improvement vs input")
@@ -120,14 +160,21 @@ def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title
     fig.colorbar(im, ax=ax, fraction=0.046)
     written = _save(fig, out, "confusion_matrix")
     per = f1(y, p, len(classes), average=None)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.bar(range(len(classes)), per)
+    support = np.bincount(y, minlength=len(classes))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    has = support > 0
+    colours = [COLOURS.get(c, "#4c72b0") for c in classes]
+    ax.bar(np.flatnonzero(has), per[has], color=[colours[k] for k in np.flatnonzero(has)])
+    ax.bar(np.flatnonzero(~has), np.ones(int((~has).sum())), color="none", edgecolor="#bbbbbb", hatch="//")
+    for k in range(len(classes)):  # support above every bar; classes without items say so
+        ax.text(k, (per[k] if has[k] else 1.0) + 0.02, f"n={support[k]}" if has[k] else "no items",
+                ha="center", va="bottom", fontsize=6, rotation=90 if not has[k] else 0)
     ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.25)
     ax.set_ylabel("F1")
-    ax.set_title(f"{title}: per-class F1")
+    ax.set_title(f"{title}: per-class F1 (n = test items of the class)")
     written += _save(fig, out, "per_class_f1")
-    pd.DataFrame({"class": classes, "f1": per, "support": np.bincount(y, minlength=len(classes))}).to_csv(
+    pd.DataFrame({"class": classes, "f1": per, "support": support}).to_csv(
         out / "per_class.csv", index=False)
     written.append(out / "per_class.csv")
     return written
@@ -147,11 +194,16 @@ def task_report(frames: dict[str, pd.DataFrame], metric: str, out: Path, title: 
         return []
     out = Path(out)
     d = pd.concat(rows, ignore_index=True)
-    written = _box(d, metric, "submission", sorted(frames), f"{title}: {metric} per submission", metric, out,
-                   f"{metric}_per_submission")
+    from .metrics import METRICS
+
+    hib = METRICS[metric].higher_is_better if metric in METRICS else True
+    means = d.replace([np.inf, -np.inf], np.nan).groupby("submission")[metric].mean()
+    ranked = sorted(frames, key=lambda n: (-(means.get(n, -np.inf)) if hib else means.get(n, np.inf), n))
+    written = _box(d, metric, "submission", ranked, f"{title}: {_label(metric)} per submission (best first)",
+                   _label(metric), out, f"{metric}_per_submission")
     kinds = sorted(set(d["conditioning"]))
-    written += _box(d, metric, "conditioning", kinds, f"{title}: {metric} per conditioning type", metric, out,
-                    f"{metric}_per_conditioning")
+    written += _box(d, metric, "conditioning", kinds, f"{title}: {_label(metric)} per conditioning type",
+                    _label(metric), out, f"{metric}_per_conditioning", xlabel="inputs the submission declares")
     v = d.replace([np.inf, -np.inf], np.nan)
     table = (v.groupby(["conditioning", "submission"])[metric].agg(["mean", "median", "count"]).reset_index())
     out.mkdir(parents=True, exist_ok=True)
