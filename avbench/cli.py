@@ -449,7 +449,7 @@ def cmd_demo(args) -> int:
     cfg = se.config_for(args.config)
     _print(args, f"[1/4] generating {se.NAME} {cfg.version} in {home()}")
     se.generate(args.config, progress=not args.quiet)
-    version = CURRENT[next(n for n, c in se.CONFIGS.items() if c is cfg)]  # the current protocol's version
+    version = CURRENT[args.config]  # the task version of the current protocol on this data
     demo = home() / "demo" / version
     lbroot = demo / "leaderboards"
     shutil.rmtree(lbroot, ignore_errors=True)  # the demo's boards are rebuilt from scratch every run

@@ -72,6 +72,13 @@ class Entry(BaseModel):
     provenance: Provenance
 
     @property
+    def protocol(self) -> int:
+        """The scoring protocol the entry was scored under."""
+        from .tasks.base import protocol_number
+
+        return protocol_number(self.provenance.metric_params)
+
+    @property
     def main_value(self) -> float | None:
         s = self.scores.get(self.main_score)
         v = s.get(self.aggregate) if s else None
@@ -259,7 +266,7 @@ def add_entry(root: Path, entry: Entry, scores: Path | None = None, replace: boo
             raise LeaderboardError(f"{entry.task}@{entry.version} already has an entry named {entry.name!r} from "
                                    "other outputs", path=d / "entries" / f"{entry.name}.json", code="AVB504",
                                    fix="rename the submission, or pass --replace to replace that entry")
-        _refuse_other_items(entry, [e for e in old if e.name != entry.name], d)
+        _refuse_other_items_or_protocol(entry, [e for e in old if e.name != entry.name], d)
         entries = [e for e in old if e.name != entry.name]
         entry = keep_first_date(d / "entries" / f"{entry.name}.json", entry)
         entries.append(entry)
@@ -277,7 +284,7 @@ def _params_diff(want: dict, got: dict) -> str:
                      if want.get(k) != got.get(k))[:300]
 
 
-def _refuse_other_items(entry: Entry, others: list[Entry], d: Path) -> None:
+def _refuse_other_items_or_protocol(entry: Entry, others: list[Entry], d: Path) -> None:
     """One item list per board: the pinned one of the task version, or (unpinned) the
     one the board's entries were scored on (AVB505); and the task version's protocol
     parameters (AVB506)."""
@@ -525,7 +532,7 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
 
 def protocol_note(e: Entry) -> str:
     """The header line naming the scoring protocol a board's rows follow."""
-    n = int(e.provenance.metric_params.get("protocol", 1))
+    n = e.protocol
     if n >= 2 and e.family != "separation":
         return (f"Scoring protocol {n} (docs/protocol.md): opaque item ids; a model reads only the declared "
                 "inputs, frames by player position.")
@@ -596,7 +603,7 @@ def _csv_cell(x: str) -> str:
 
 def render_json(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
     _, _, machine = table(entries, d, sig)
-    proto = int(entries[0].provenance.metric_params.get("protocol", 1)) if entries else None
+    proto = entries[0].protocol if entries else None
     return json.dumps({"task": task, "version": version, "protocol": proto, "rows": machine}, indent=2, sort_keys=True,
                       allow_nan=False, ensure_ascii=False) + "\n"
 
@@ -711,7 +718,7 @@ def render_latex(task: str, version: str, entries: list[Entry], d: Path | None =
     keep = [i for i, h in enumerate(header) if h not in ("Inputs", "Oracle")]
     cols = "".join("l" if header[i] == "Submission" else "p{14em}" if header[i] == "Model" else
                    ("c" if header[i] == "Rank" else "r") for i in keep)
-    proto = int(e0.provenance.metric_params.get("protocol", 1))
+    proto = e0.protocol
     lines.append(r"\caption{" + _tex(f"{task} (version {version}, scoring protocol {proto}): {e0.aggregate} over the test items; "
                                     "in brackets the 95% bootstrap interval over works; oracle rows (marked ") + r"$^\dagger$"
                  + _tex(") use the references and are not ranked.") + "}")

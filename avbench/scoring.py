@@ -42,7 +42,7 @@ from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump
                       keep_first_date, library_versions, now)
 from .submission import Submission, TaskEntry, submission_hashes, validate
 from .tasks import get_task
-from .tasks.base import Task
+from .tasks.base import Task, protocol_number
 
 SEP_METRICS = ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdr_in", "si_sdr_in", "sdri", "si_sdri")
 #: a (near-)copy of its reference scores at most this (dB); flagged AVB452
@@ -97,15 +97,11 @@ def check_metric_params(spec) -> None:
         if known[k] is not None and v != known[k]:
             raise TaskError(f"{spec.key}: metric parameter {k}={v!r} is not what scoring does ({known[k]!r})",
                             fix="record the value scoring follows, or implement the other one")
-    if spec.family == "separation" and _protocol(spec.metric_params) >= 2:
+    if spec.family == "separation" and protocol_number(spec.metric_params) >= 2:
         need = [k for k in PROTOCOL2_KEYS if k not in spec.metric_params]
         if need:
             raise TaskError(f"{spec.key}: a protocol-2 task must record {', '.join(need)}",
                             fix="record every protocol-2 parameter (docs/protocol.md)")
-
-
-def _protocol(p: dict) -> int:
-    return int(p.get("protocol", 1))
 
 
 def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) -> list[dict]:
@@ -116,7 +112,7 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
     Shape: ``ref``, ``est`` are ``(n_slots, n_samples)``.
     """
     p = task.spec.metric_params
-    p2 = _protocol(p) >= 2
+    p2 = protocol_number(p) >= 2
     codes = F.buckets(ref, est)
     if p2:
         active = list(range(ref.shape[0]))

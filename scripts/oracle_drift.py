@@ -53,7 +53,8 @@ def check_separation(key: str, board: Path, sample: int, tol: float) -> tuple[li
             item = t.items[int(k)]
             est = estimate(name, t, item).astype(np.float32).astype(np.float64)  # what the WAV holds
             ref = t.reference(item).astype(np.float64)
-            for row in score_separation_item(t, ref, est, item):
+            rows = score_separation_item(t, ref, est, item)
+            for row in rows:
                 where = f"{key} {name} {row['item']}/{row['slot']}"
                 if (row["item"], row["slot"]) not in committed.index:
                     probs.append(f"{where}: not in the committed per-item scores")
@@ -67,7 +68,7 @@ def check_separation(key: str, board: Path, sample: int, tol: float) -> tuple[li
                         if not _same(c[m], row[m], tol):
                             probs.append(f"{where}: {m} moved from {c[m]} to {row[m]}")
             n_rows = int((committed.index.get_level_values("item") == item.id).sum())
-            if n_rows != len(score_separation_item(t, ref, est, item)):
+            if n_rows != len(rows):
                 probs.append(f"{key} {name} {item.id}: {n_rows} committed rows")
     return probs, n
 

@@ -68,7 +68,13 @@ class TaskSpec(Strict):
     @property
     def protocol_number(self) -> int:
         """The scoring protocol this version follows (``docs/protocol.md``)."""
-        return int(self.metric_params.get("protocol", 1))
+        return protocol_number(self.metric_params)
+
+
+def protocol_number(metric_params: dict) -> int:
+    """The scoring protocol recorded metric parameters follow (``docs/protocol.md``): 1 unless
+    they say otherwise."""
+    return int(metric_params.get("protocol", 1))
 
 
 def items_sha256(items: list[Item]) -> str:
