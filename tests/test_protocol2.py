@@ -178,10 +178,15 @@ def test_input_surface_of_every_protocol2_synth_task(mini, name):
 
 
 def test_frame_positions_carry_no_class_order(mini):
-    """mix2: the first player is not always the first label (the class order)."""
+    """The players' positions (the order of the frames) are not the class order of the
+    labels, in mix2 and in the ensembles (whose manifest lists instruments in class order)."""
     t = get_task(MIX2, "2-mini")
     first_is_first = [it.clips[0].instrument == t.labels(it)[0] for it in t.items]
     assert 0 < sum(first_is_first) < len(first_is_first)
+    sep = get_task(SEP, "2-mini")
+    in_class_order = [it.sources == sep.labels(it) for it in sep.items]
+    assert sum(in_class_order) < len(in_class_order) / 2, in_class_order
+    assert all(sorted(it.sources) == sorted(sep.labels(it)) for it in sep.items)
     # one frame stack per player
     it = next(i for i, f in zip(t.items, first_is_first) if not f)
     fr = t.frames(it, size=32)

@@ -137,6 +137,11 @@ class SynthTask(Task):
         if self.name == "synth-ensembles-separation":  # no trivial items: two sources or more sound
             items = [i for i in items if sum(self._sounds(self._stem(i.clips[0].recording, s)[i.clips[0].start:i.clips[0].end])
                                              for s in i.sources) >= MIN_SOURCES]
+            # players in a seeded order: the manifest lists an ensemble's instruments in class
+            # order, so frames in that order would tell each player's class by position
+            rng = np.random.default_rng(P2_SEED + 2)
+            items = [i.model_copy(update={"sources": [i.sources[j] for j in rng.permutation(len(i.sources))]})
+                     for i in items]
             return sorted(opaque_ids(items, "seg"), key=lambda i: i.id)
         if self.name == "synth-ensembles-mix2":  # players in a seeded order, not the class order
             rng = np.random.default_rng(P2_SEED + 1)
