@@ -487,6 +487,8 @@ def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | Non
             st = e.scores.get(c)
             if c in with_ci and st is not None and st.ci_low is not None:
                 cell += f" [{_fmt(st.ci_low, c)}, {_fmt(st.ci_high, c)}]"
+                if st.n_groups is not None and st.n_groups < FEW_GROUPS:
+                    cell += FEW_MARK
             cells.append(cell)
         shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "")
         n_sil = e.counts.get("eps")
@@ -514,7 +516,7 @@ def render_markdown(task: str, version: str, entries: list[Entry], d: Path | Non
     lines.append(f"Ranked by {e0.aggregate} {LABELS.get(e0.main_score, e0.main_score)} over "
                  f"{_n_range(entries)} scored sources/items; "
                  "↑ higher is better, ↓ lower is better; oracle rows use the references and are not ranked. "
-                 "Intervals: 95% percentile bootstrap over works (1000 resamples, seed 0). "
+                 f"{interval_note(entries)} "
                  "vs #1: paired test against the top row on the items both scored (Wilcoxon signed-rank on "
                  "the per-work mean differences, Holm-corrected over the rows); ≈ marks no significant "
                  "difference at 0.05.")
@@ -545,6 +547,25 @@ def protocol_note(e: Entry) -> str:
     return text if e.family == "separation" else "Scoring protocol 1 (docs/protocol.md): item ids name the class."
 
 
+#: an interval resampling fewer works than this is marked :data:`FEW_MARK` (read it as rough)
+FEW_GROUPS = 10
+FEW_MARK = "‡"
+
+
+def interval_note(entries: list[Entry]) -> str:
+    """What the brackets are: the bootstrap, and the number of works (groups) it resamples,
+    with the mark of an interval over fewer than :data:`FEW_GROUPS` works."""
+    ns = sorted({st.n_groups for e in entries for st in e.scores.values()
+                 if st.ci_low is not None and st.n_groups is not None})
+    text = "Intervals: 95% percentile bootstrap over works (1000 resamples, seed 0)"
+    if ns:
+        text += f", {ns[0]} works" if len(ns) == 1 else f", {ns[0]}–{ns[-1]} works (by row)"
+    if ns and ns[0] < FEW_GROUPS:
+        text += (f"; {FEW_MARK} marks an interval over fewer than {FEW_GROUPS} works, too few for the "
+                 "interval to be more than a rough guide")
+    return text + "."
+
+
 def _n_range(entries: list[Entry]) -> str:
     """The number of scored values behind the main score: one number, or the range over the rows."""
     ns = sorted({e.scores[e.main_score].n if e.main_score in e.scores else 0 for e in entries})
@@ -561,7 +582,8 @@ def _md(x: str) -> str:
 
 def render_csv(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
     """One row per entry with numeric columns a spreadsheet or pandas can sort: for every
-    metric ``<m>`` (the aggregate), ``<m>_ci_low``, ``<m>_ci_high`` and ``<m>_n``; empty
+    metric ``<m>`` (the aggregate), ``<m>_ci_low``, ``<m>_ci_high``, ``<m>_n`` (values) and
+    ``<m>_n_groups`` (the works the interval resamples); empty
     where a value does not exist.  Text cells from ``submission.yaml`` are neutralised."""
     _, _, machine = table(entries, d, sig)
     buf = io.StringIO()
@@ -573,7 +595,7 @@ def render_csv(entries: list[Entry], d: Path | None = None, sig: dict[str, str] 
     sep = entries[0].family == "separation"
     head = ["rank", "submission", "model", "inputs"]
     for c in cols:
-        head += [c, f"{c}_ci_low", f"{c}_ci_high", f"{c}_n"]
+        head += [c, f"{c}_ci_low", f"{c}_ci_high", f"{c}_n", f"{c}_n_groups"]
     head += (["silenced"] if sep else []) + ["vs_top", "n_parameters", "oracle", "flags"]
     w.writerow(head)
 
@@ -585,8 +607,9 @@ def render_csv(entries: list[Entry], d: Path | None = None, sig: dict[str, str] 
                _csv_cell(" ".join(m["inputs"]))]
         for c in cols:
             st = m["scores"].get(c)
-            row += ["", "", "", ""] if st is None else [num(st.get(agg)), num(st.get("ci_low")), num(st.get("ci_high")),
-                                                       str(st.get("n", ""))]
+            row += [""] * 5 if st is None else [num(st.get(agg)), num(st.get("ci_low")), num(st.get("ci_high")),
+                                                str(st.get("n", "")), "" if st.get("n_groups") is None else
+                                                str(st["n_groups"])]
         flags = " ".join(f"{k}x{n}" for k, n in m["warnings"].items())
         row += ([str(m.get("silenced", "")) if m.get("silenced") is not None else ""] if sep else []) + [
             m["vs_top"] or "", "" if m["n_parameters"] is None else str(m["n_parameters"]),
@@ -701,7 +724,8 @@ _TEX_ESCAPE = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": 
 def _tex(s: str) -> str:
     out = "".join(_TEX_ESCAPE.get(ch, ch) for ch in s)
     return (out.replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$").replace("≈", r"$\approx$")
-            .replace("–", "--").replace("+inf", r"$+\infty$").replace("-inf", r"$-\infty$"))
+            .replace("–", "--").replace("+inf", r"$+\infty$").replace("-inf", r"$-\infty$")
+            .replace(FEW_MARK, r"$^\ddagger$"))
 
 
 def render_latex(task: str, version: str, entries: list[Entry], d: Path | None = None, sig: dict[str, str] | None = None) -> str:
@@ -721,7 +745,7 @@ def render_latex(task: str, version: str, entries: list[Entry], d: Path | None =
     proto = e0.protocol
     lines.append(r"\caption{" + _tex(f"{task} (version {version}, scoring protocol {proto}): {e0.aggregate} over the test items; "
                                     "in brackets the 95% bootstrap interval over works; oracle rows (marked ") + r"$^\dagger$"
-                 + _tex(") use the references and are not ranked.") + "}")
+                 + _tex(") use the references and are not ranked. " + interval_note(entries)) + "}")
     lines.append(r"\label{" + label + "}")
     lines.append(r"\resizebox{\textwidth}{!}{%")
     lines.append(r"\begin{tabular}{" + cols + "}")
@@ -824,7 +848,7 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
     e0 = entries[0]
     out.append('<p class="meta">' + esc(
         f"Ranked by {e0.aggregate} {LABELS.get(e0.main_score, e0.main_score)}; ↑ higher is better, ↓ lower is "
-        "better. Intervals: 95% percentile bootstrap over works. vs #1: paired test against the top row "
+        f"better. {interval_note(entries)} vs #1: paired test against the top row "
         "(Wilcoxon signed-rank on the per-work mean differences, Holm-corrected over the rows); "
         "≈ = not significantly different at 0.05. "
         "Oracle rows use the references and are not ranked. Click a column to sort.") + "</p>")
@@ -881,7 +905,10 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
 
 # ----------------------------------------------------------------------------- verification
 def _stat_equal(a: Stat, b: Stat, tol: float = 1e-9) -> bool:
-    for f in ("mean", "median", "std", "n", "n_posinf", "n_neginf", "ci_low", "ci_high"):
+    """``a`` (re-derived) equals ``b`` (stored); ``b.n_groups`` is compared when it was recorded
+    (entries scored before it existed do not record it)."""
+    fields = ("mean", "median", "std", "n", "n_posinf", "n_neginf", "ci_low", "ci_high")
+    for f in fields + (("n_groups",) if b.n_groups is not None else ()):
         x, y = getattr(a, f), getattr(b, f)
         if (x is None) != (y is None) or (x is not None and abs(x - y) > tol * max(1.0, abs(x))):
             return False

@@ -39,6 +39,8 @@ class Stat(Strict):
     #: 95% percentile bootstrap interval of the mean (groups resampled), when computed
     ci_low: float | None = None
     ci_high: float | None = None
+    #: number of groups (works) the interval resamples; an interval over few is rough
+    n_groups: int | None = None
 
     @classmethod
     def of(cls, values: Any, groups: Any = None, ci: bool = False) -> "Stat":
@@ -51,13 +53,15 @@ class Stat(Strict):
         fin = v[fin_mask]
         if fin.size == 0:
             return cls(n=0, n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()))
-        lo = hi = None
+        lo = hi = n_groups = None
         if ci:
             from .metrics.functional.stats import bootstrap_ci
 
             _, lo, hi = bootstrap_ci(fin, "mean", CI_BOOT, CI_SEED, CI_LEVEL, None if g is None else g[fin_mask])
+            n_groups = int(fin.size if g is None else len(np.unique(g[fin_mask])))
         return cls(mean=float(fin.mean()), median=float(np.median(fin)), std=float(fin.std()), n=int(fin.size),
-                   n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()), ci_low=lo, ci_high=hi)
+                   n_posinf=int(np.isposinf(v).sum()), n_neginf=int(np.isneginf(v).sum()), ci_low=lo, ci_high=hi,
+                   n_groups=n_groups)
 
     def get(self, aggregate: str) -> float | None:
         return self.mean if aggregate == "mean" else self.median

@@ -562,7 +562,8 @@ def f1_stats(df: pd.DataFrame, classes: list[str]) -> dict[str, Stat]:
         boots = [_f1_resampled(labels[ix], pred[ix], len(classes), avg) for ix in
                  F.stats.bootstrap_indices(len(df), CI_BOOT, CI_SEED, groups)]
         lo, hi = np.quantile(boots, [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
-        out[name] = Stat(mean=value, median=value, n=len(df), ci_low=float(lo), ci_high=float(hi))
+        out[name] = Stat(mean=value, median=value, n=len(df), ci_low=float(lo), ci_high=float(hi),
+                         n_groups=len(set(groups)))
     return out
 
 

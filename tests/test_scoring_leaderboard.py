@@ -368,3 +368,33 @@ def test_adopt_says_what_it_does_with_each_hand_edit(scored, tmp_path, capsys):
     assert f"entries/{f.name}: changed since avbench wrote it: accepted" in err
     assert "leaderboard.md: changed since avbench wrote it: rendered again from the entries" in err
     assert "hand-written note" not in md.read_text() and "renamed by a reviewer" in md.read_text()
+
+
+def test_every_interval_names_its_works_and_few_are_marked(scored, tmp_path):
+    """An interval records how many works it resamples (counted here from the task's items);
+    the tables say it, and an interval over fewer than 10 works carries the mark."""
+    path, res = scored[("synth-ensembles-separation", "oracle-ibm")]
+    works = {i.group for i in get_task("synth-ensembles-separation", res.version).items}
+    assert res.scores["sdr"].n_groups == len(works) < lb.FEW_GROUPS
+    assert res.breakdown["instrument"]["violin"]["sdr"].n_groups is None  # no interval there
+    from avbench.results import Stat
+
+    st = Stat.of([1.0, 2.0, np.nan, 4.0, 5.0], ["a", "a", "b", "c", "c"], ci=True)
+    assert st.n_groups == 2  # the NaN's work has no value left
+    e = lb.entry_from(res, validate(path).meta)
+    lb.add_entry(tmp_path, e, scores=path / "results" / f"{res.task}@{res.version}" / "scores.parquet")
+    d = lb.board_dir(tmp_path, e.task, e.version)
+    md = (d / "leaderboard.md").read_text()
+    assert f"{len(works)} works; ‡ marks an interval over fewer than 10 works" in md
+    assert f"{res.scores['sdr'].ci_high:.2f}]‡" in md
+    row = pd.read_csv(d / "leaderboard.csv").iloc[0]
+    assert row["sdr_n_groups"] == len(works) and row["sdr_n"] == res.scores["sdr"].n
+    assert r"$^\ddagger$" in (d / "leaderboard.tex").read_text()
+    many = e.model_copy(update={"scores": {m: s.model_copy(update={"n_groups": 12}) for m, s in e.scores.items()}})
+    assert "‡" not in lb.render_markdown(e.task, e.version, [many])
+    f = d / "entries" / f"{e.name}.json"
+    raw = json.loads(f.read_text())
+    raw["scores"]["sdr"]["n_groups"] = 40
+    f.write_text(json.dumps(raw))
+    problems = lb.verify(tmp_path)[0]
+    assert any("score sdr is not what its per-item scores give" in p for p in problems), problems
