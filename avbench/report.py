@@ -138,13 +138,13 @@ def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
 
 
 def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title: str) -> list[Path]:
-    from .metrics import confusion_matrix, f1
+    from .metrics import confusion, f1_score
 
     plt = _plt()
     out = Path(out)
     y = np.array([classes.index(c) for c in df["label"]])
     p = np.array([classes.index(c) for c in df["pred"]])
-    C = confusion_matrix(y, p, len(classes))
+    C = confusion(p, y, len(classes))
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     im = ax.imshow(C, cmap="Blues")
     ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
@@ -159,7 +159,7 @@ def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title
     ax.set_title(f"{title}: confusion matrix")
     fig.colorbar(im, ax=ax, fraction=0.046)
     written = _save(fig, out, "confusion_matrix")
-    per = f1(y, p, len(classes), average=None)
+    per = f1_score(p, y, len(classes), average=None)
     support = np.bincount(y, minlength=len(classes))
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     has = support > 0

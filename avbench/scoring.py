@@ -543,8 +543,8 @@ def _f1_resampled(y: np.ndarray, pred: np.ndarray, n_classes: int, average: str)
     """F1 of a bootstrap resample.  Macro-F1 averages over the classes the resample holds:
     a class that resampling happened to leave out has F1 0/0, which must not count as 0."""
     if average != "macro":
-        return F.f1(y, pred, n_classes, average)
-    per = F.f1(y, pred, n_classes, None)
+        return F.f1_score(pred, y, n_classes, average)
+    per = F.f1_score(pred, y, n_classes, None)
     return float(per[np.bincount(y, minlength=n_classes) > 0].mean())
 
 
@@ -558,7 +558,7 @@ def f1_stats(df: pd.DataFrame, classes: list[str]) -> dict[str, Stat]:
     groups = df["group"].to_numpy()
     out = {}
     for name, avg in (("macro_f1", "macro"), ("micro_f1", "micro")):
-        value = float(F.f1(labels, pred, len(classes), avg))
+        value = float(F.f1_score(pred, labels, len(classes), avg))
         boots = [_f1_resampled(labels[ix], pred[ix], len(classes), avg) for ix in
                  F.stats.bootstrap_indices(len(df), CI_BOOT, CI_SEED, groups)]
         lo, hi = np.quantile(boots, [(1 - CI_LEVEL) / 2, 1 - (1 - CI_LEVEL) / 2])
@@ -588,7 +588,7 @@ def _classification_frame(task: Task, preds: dict[str, np.ndarray]) -> tuple[pd.
     groups = df["group"].to_numpy()
     stats = {"hit@1": Stat.of(df["hit@1"], groups, ci=True), "hit@3": Stat.of(df["hit@3"], groups, ci=True)}
     stats.update(f1_stats(df, classes))
-    p, r, f = F.precision_recall_f1(labels, top[:, 0], len(classes), None)
+    p, r, f = F.precision_recall_f1_score(top[:, 0], labels, len(classes), None)
     per_class = {c: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]),
                      "support": float((labels == k).sum())} for k, c in enumerate(classes)}
     return df, {"scores": stats, "per_class": per_class, "confusion_matrix": ev["confusion_matrix"].tolist(),

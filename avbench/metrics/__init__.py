@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from .functional import (  # noqa: F401
     bootstrap_ci, bss_eval_images, bss_eval_images_framewise, bss_eval_sources, bss_eval_sources_framewise,
-    bss_eval_v4, buckets, confusion_matrix, eps, f1,
-    hit_at_k, mcnemar, paired_bootstrap, pes, precision, precision_recall_f1, recall, sd_sdr, si_sdr,
-    snr, topk, wilcoxon,
+    bss_eval_v4, buckets, confusion, confusion_matrix, eps, f1, f1_score,
+    hit_at_k, mcnemar, paired_bootstrap, pes, precision, precision_recall_f1, precision_recall_f1_score,
+    precision_score, recall, recall_score, sd_sdr, si_sdr, snr, topk, wilcoxon,
 )
 
 

@@ -31,7 +31,7 @@ RESULTS = Path(__file__).parent / "results"
 def _scores(p: np.ndarray, y: np.ndarray) -> dict:
     pred = p.argmax(1)
     return {"hit@1": float(C.hit_at_k(p, y, 1)), "hit@3": float(C.hit_at_k(p, y, 3)),
-            "macro_f1": float(C.f1(y, pred, len(CLASSES)))}
+            "macro_f1": float(C.f1_score(pred, y, len(CLASSES)))}
 
 
 def run(config: str = "cpu", version: str = "1") -> dict:
@@ -44,7 +44,7 @@ def run(config: str = "cpu", version: str = "1") -> dict:
     models = ("mm-audio-choi", "mm-audio-han", "mm-video", "mm-av")
     probs = {m: predict(m, cfg, paths, d) for m in models}
     out["models"] = {m: _scores(p, y) for m, p in probs.items()}
-    out["per_class_f1"] = {m: dict(zip(CLASSES, map(float, C.f1(y, p.argmax(1), len(CLASSES), average=None))))
+    out["per_class_f1"] = {m: dict(zip(CLASSES, map(float, C.f1_score(p.argmax(1), y, len(CLASSES), average=None))))
                            for m, p in probs.items()}
     out["frames"] = {k: _scores(predict("mm-video", cfg, paths, d, k=k), y)
                      for k in sorted({1, 3, 5, 10, cfg.k_max}) if k <= cfg.k_max}

@@ -1,7 +1,8 @@
 """Pure, batched metric kernels (numpy arrays or torch tensors in, same out)."""
 from .bss import bss_eval_sources, bss_eval_sources_framewise
 from .bss_images import bss_eval_images, bss_eval_images_framewise, bss_eval_v4
-from .classification import confusion_matrix, f1, hit_at_k, precision, precision_recall_f1, recall, topk
+from .classification import (confusion, confusion_matrix, f1, f1_score, hit_at_k, precision, precision_recall_f1,
+                             precision_recall_f1_score, precision_score, recall, recall_score, topk)
 from .scale_invariant import sd_sdr, si_sdr, snr
 from .silence import buckets, eps, pes
 from .stats import bootstrap_ci, mcnemar, paired_bootstrap, wilcoxon
@@ -9,6 +10,8 @@ from .stats import bootstrap_ci, mcnemar, paired_bootstrap, wilcoxon
 __all__ = [
     "bss_eval_sources", "bss_eval_sources_framewise", "bss_eval_images", "bss_eval_images_framewise",
     "bss_eval_v4", "si_sdr", "sd_sdr", "snr", "pes", "eps",
-    "buckets", "hit_at_k", "topk", "f1", "precision", "recall", "precision_recall_f1",
-    "confusion_matrix", "bootstrap_ci", "paired_bootstrap", "wilcoxon", "mcnemar",
+    "buckets", "hit_at_k", "topk", "f1_score", "precision_score", "recall_score", "precision_recall_f1_score",
+    "confusion", "bootstrap_ci", "paired_bootstrap", "wilcoxon", "mcnemar",
+    # deprecated (labels first)
+    "f1", "precision", "recall", "precision_recall_f1", "confusion_matrix",
 ]

@@ -1,7 +1,12 @@
 """Classification metrics: Hit@k, precision, recall, F1, confusion matrix.
 
-Scores are ``(n_items, n_classes)``; labels are class indices ``(n_items,)`` or a
-multi-hot matrix ``(n_items, n_classes)`` (Hit@k only).  Ranking is by
+Every function takes the predictions first and the true labels second, as
+``hit_at_k(scores, labels, k)``: predictions are scores ``(n_items, n_classes)`` or (for
+precision, recall, F1 and the confusion matrix) class indices ``(n_items,)``; labels are
+class indices ``(n_items,)`` or a multi-hot matrix ``(n_items, n_classes)`` (Hit@k only).
+``n_classes`` is optional: the width of the scores, else one more than the largest index.
+The labels-first ``confusion_matrix``, ``precision_recall_f1``, ``precision``, ``recall``
+and ``f1`` are deprecated aliases.  Ranking is by
 ``(-score, class index)``: among equal scores the lower class index ranks first, so
 results never depend on a sort's tie handling.  Precision/recall/F1 follow the
 scikit-learn definitions (``average`` in ``micro``, ``macro``, ``weighted`` or ``None``
@@ -13,19 +18,25 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["hit_at_k", "topk", "confusion_matrix", "precision_recall_f1", "precision", "recall", "f1",
-           "validate", "evaluate"]
+__all__ = ["hit_at_k", "topk", "confusion", "precision_recall_f1_score", "precision_score", "recall_score",
+           "f1_score", "validate", "evaluate",
+           # deprecated: labels first
+           "confusion_matrix", "precision_recall_f1", "precision", "recall", "f1"]
 
 
-def _scores(scores: Any) -> np.ndarray:
+def _numpy(x: Any) -> np.ndarray:
     try:
         import torch
 
-        if isinstance(scores, torch.Tensor):
-            scores = scores.detach().cpu().numpy()
+        if isinstance(x, torch.Tensor):
+            x = x.detach().cpu().numpy()
     except ImportError:  # pragma: no cover
         pass
-    s = np.asarray(scores, dtype=np.float64)
+    return np.asarray(x)
+
+
+def _scores(scores: Any) -> np.ndarray:
+    s = np.asarray(_numpy(scores), dtype=np.float64)
     if s.ndim != 2:
         raise ValueError(f"scores must be (n_items, n_classes), got shape {s.shape}")
     if not np.isfinite(s).all():
@@ -80,16 +91,38 @@ def hit_at_k(scores: Any, labels: Any, k: int = 1, reduction: str = "mean") -> A
     return float(hits.mean()) if hits.size else float("nan")
 
 
-def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int) -> np.ndarray:
-    """``C[i, j]`` = number of items of true class ``i`` predicted as ``j``."""
-    t = np.asarray(y_true, dtype=np.int64)
-    p = np.asarray(y_pred, dtype=np.int64)
-    if t.shape != p.shape or t.ndim != 1:
-        raise ValueError(f"y_true and y_pred must be 1-D of equal length, got {t.shape} and {p.shape}")
-    for name, v in (("y_true", t), ("y_pred", p)):
+def _preds_labels(preds: Any, labels: Any, n_classes: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Class indices of the predictions and labels, and the number of classes.
+
+    ``preds`` is a score matrix ``(n_items, n_classes)`` (its top-1 class is the
+    prediction, ties to the lower index) or class indices ``(n_items,)``.  Without
+    ``n_classes``: the width of the score matrix, else one more than the largest index."""
+    p = _numpy(preds)
+    if p.ndim == 2:
+        if n_classes is not None and n_classes != p.shape[1]:
+            raise ValueError(f"scores have {p.shape[1]} classes, n_classes is {n_classes}")
+        n_classes = p.shape[1]
+        p = topk(p, 1)[:, 0]
+    t = _numpy(labels)
+    for name, v in (("preds", p), ("labels", t)):
+        if v.ndim != 1 or (v.size and not np.issubdtype(v.dtype, np.integer)):
+            raise ValueError(f"{name} must be class indices (n_items,) of integers, got shape {v.shape} "
+                             f"and dtype {v.dtype}")
+    if t.shape != p.shape:
+        raise ValueError(f"preds and labels must have equal length, got {p.shape} and {t.shape}")
+    p, t = p.astype(np.int64), t.astype(np.int64)
+    if n_classes is None:
+        n_classes = int(max(p.max(initial=-1), t.max(initial=-1))) + 1
+    for name, v in (("preds", p), ("labels", t)):
         if v.size and (v.min() < 0 or v.max() >= n_classes):
             raise ValueError(f"{name} has a class outside [0, {n_classes})")
-    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return p, t, int(n_classes)
+
+
+def confusion(preds: Any, labels: Any, n_classes: int | None = None) -> np.ndarray:
+    """``C[i, j]`` = number of items of true class ``i`` predicted as ``j``."""
+    p, t, n = _preds_labels(preds, labels, n_classes)
+    return np.bincount(t * n + p, minlength=n * n).reshape(n, n)
 
 
 def _div(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray:
@@ -100,10 +133,13 @@ def _div(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray:
     return out
 
 
-def precision_recall_f1(y_true: Any, y_pred: Any, n_classes: int, average: str | None = "macro",
-                        zero_division: float = 0.0) -> tuple[Any, Any, Any]:
-    """Precision, recall and F1 (scikit-learn definitions, single-label)."""
-    C = confusion_matrix(y_true, y_pred, n_classes)
+def precision_recall_f1_score(preds: Any, labels: Any, n_classes: int | None = None,
+                              average: str | None = "macro", zero_division: float = 0.0) -> tuple[Any, Any, Any]:
+    """Precision, recall and F1 (scikit-learn definitions, single-label) of ``preds``
+    (scores or class indices) against ``labels``.  ``average``: ``micro``, ``macro``
+    (over all ``n_classes``; a class with neither items nor predictions counts as
+    ``zero_division``), ``weighted``, or ``None`` for per-class arrays."""
+    C = confusion(preds, labels, n_classes)
     tp = np.diag(C).astype(np.float64)
     pred = C.sum(0).astype(np.float64)
     true = C.sum(1).astype(np.float64)
@@ -125,16 +161,58 @@ def precision_recall_f1(y_true: Any, y_pred: Any, n_classes: int, average: str |
     raise ValueError(f"average must be 'micro', 'macro', 'weighted' or None, got {average!r}")
 
 
+def precision_score(preds: Any, labels: Any, n_classes: int | None = None, average: str | None = "macro",
+                    zero_division: float = 0.0) -> Any:
+    return precision_recall_f1_score(preds, labels, n_classes, average, zero_division)[0]
+
+
+def recall_score(preds: Any, labels: Any, n_classes: int | None = None, average: str | None = "macro",
+                 zero_division: float = 0.0) -> Any:
+    return precision_recall_f1_score(preds, labels, n_classes, average, zero_division)[1]
+
+
+def f1_score(preds: Any, labels: Any, n_classes: int | None = None, average: str | None = "macro",
+             zero_division: float = 0.0) -> Any:
+    return precision_recall_f1_score(preds, labels, n_classes, average, zero_division)[2]
+
+
+# ------------------------------------------------------------------ deprecated (labels first)
+def _deprecated(old: str, new: str) -> None:
+    import warnings
+
+    warnings.warn(f"{old}(y_true, y_pred, n_classes) is deprecated: use {new}(preds, labels, n_classes=None), "
+                  "predictions first as in hit_at_k", DeprecationWarning, stacklevel=3)
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int) -> np.ndarray:
+    """Deprecated: :func:`confusion` (predictions first)."""
+    _deprecated("confusion_matrix", "confusion")
+    return confusion(y_pred, y_true, n_classes)
+
+
+def precision_recall_f1(y_true: Any, y_pred: Any, n_classes: int, average: str | None = "macro",
+                        zero_division: float = 0.0) -> tuple[Any, Any, Any]:
+    """Deprecated: :func:`precision_recall_f1_score` (predictions first)."""
+    _deprecated("precision_recall_f1", "precision_recall_f1_score")
+    return precision_recall_f1_score(y_pred, y_true, n_classes, average, zero_division)
+
+
 def precision(y_true, y_pred, n_classes, average="macro", zero_division=0.0):
-    return precision_recall_f1(y_true, y_pred, n_classes, average, zero_division)[0]
+    """Deprecated: :func:`precision_score` (predictions first)."""
+    _deprecated("precision", "precision_score")
+    return precision_recall_f1_score(y_pred, y_true, n_classes, average, zero_division)[0]
 
 
 def recall(y_true, y_pred, n_classes, average="macro", zero_division=0.0):
-    return precision_recall_f1(y_true, y_pred, n_classes, average, zero_division)[1]
+    """Deprecated: :func:`recall_score` (predictions first)."""
+    _deprecated("recall", "recall_score")
+    return precision_recall_f1_score(y_pred, y_true, n_classes, average, zero_division)[1]
 
 
 def f1(y_true, y_pred, n_classes, average="macro", zero_division=0.0):
-    return precision_recall_f1(y_true, y_pred, n_classes, average, zero_division)[2]
+    """Deprecated: :func:`f1_score` (predictions first)."""
+    _deprecated("f1", "f1_score")
+    return precision_recall_f1_score(y_pred, y_true, n_classes, average, zero_division)[2]
 
 
 def evaluate(scores: Any, labels: Any, ks: tuple[int, ...] = (1, 3)) -> dict:
@@ -144,8 +222,8 @@ def evaluate(scores: Any, labels: Any, ks: tuple[int, ...] = (1, 3)) -> dict:
     n_classes = s.shape[1]
     out = {f"hit@{k}": hit_at_k(s, y, k) for k in ks if k <= n_classes}
     pred = topk(s, 1)[:, 0]
-    out["macro_f1"] = f1(y, pred, n_classes, "macro")
-    out["micro_f1"] = f1(y, pred, n_classes, "micro")
-    out["per_class_f1"] = f1(y, pred, n_classes, None)
-    out["confusion_matrix"] = confusion_matrix(y, pred, n_classes)
+    out["macro_f1"] = f1_score(pred, y, n_classes, "macro")
+    out["micro_f1"] = f1_score(pred, y, n_classes, "micro")
+    out["per_class_f1"] = f1_score(pred, y, n_classes, None)
+    out["confusion_matrix"] = confusion(pred, y, n_classes)
     return out
