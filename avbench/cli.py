@@ -225,6 +225,11 @@ def cmd_score(args) -> int:
                 print(f"warning: {w}", file=sys.stderr)
         if args.update_leaderboard:
             root = Path(args.leaderboards) if args.leaderboards else lb.default_root(write=True)
+            if not args.leaderboards:  # your board starts with the published rows beside yours
+                n = lb.seed_from_published(root, r.task, r.version)
+                if n and not args.json:
+                    _print(args, f"started {lb.board_dir(root, r.task, r.version)} from the published board "
+                                 f"({n} entries)")
             d = lb.add_entry(root, lb.entry_from(r, sub.meta),
                              scores=scores_path(sub.root, f"{r.task}@{r.version}"), replace=args.replace)
             if not args.json:
@@ -308,8 +313,8 @@ def cmd_lb_show(args) -> int:
     from .tasks import parse_key
 
     name, version = parse_key(args.task)
-    root = Path(args.leaderboards) if args.leaderboards else lb.default_root()
-    p = lb.board_dir(root, name, version) / ("leaderboard.json" if args.json else "leaderboard.md")
+    d = lb.reading_board(Path(args.leaderboards) if args.leaderboards else None, name, version)
+    p = d / ("leaderboard.json" if args.json else "leaderboard.md")
     if not p.exists():
         raise AvbenchError("no leaderboard there", path=p, fix="score a submission with --update-leaderboard")
     print(p.read_text(), end="" if args.json else "\n")
@@ -329,13 +334,17 @@ def _spec(name: str, version: str, lbroot: Path | None):
 
         from .instruments import CLASSES
 
-        d = lb.board_dir(lbroot or lb.default_root(), name, version)
+        d = lb.reading_board(lbroot, name, version)
         entries = lb.load_entries(d, name, version) if (d / "entries").is_dir() else []
         if not entries:
             raise
         return SimpleNamespace(key=f"{name}@{version}", family=entries[0].family, main_score=entries[0].main_score,
                                classes=list(CLASSES),
                                metrics=[c for c in lb._columns(entries[0].family) if c in entries[0].scores])
+
+
+READ_HELP = ("leaderboards root to read (default, per board: yours under $AVBENCH_HOME/leaderboards once you "
+             "have added an entry to it, else the checkout's published one)")
 
 
 def cmd_compare(args) -> int:
@@ -379,17 +388,18 @@ def cmd_report(args) -> int:
     from .tasks import parse_key
 
     name, version = parse_key(args.task)
-    lbroot = Path(args.leaderboards) if args.leaderboards else lb.default_root()
+    lbroot = Path(args.leaderboards) if args.leaderboards else None
     spec = _spec(name, version, lbroot)
+    board = lb.reading_board(lbroot, name, version)
     if args.target in (name, spec.key):  # the whole task: every entry with per-item scores
-        d = lb.board_dir(lbroot, name, version) / "entries"
+        d = board / "entries"
         frames = {p.name[: -len(".scores.parquet")]: __import__("pandas").read_parquet(p)
                   for p in sorted(d.glob("*.scores.parquet"))}
         if not frames:
             raise AvbenchError("no per-item scores on this leaderboard", path=d,
                                fix="add entries with `avbench score ... --update-leaderboard`")
-        out = Path(args.out or (lbroot / name / version / "report"))
-        entries = {e.name: e for e in lb.load_entries(lb.board_dir(lbroot, name, version), name, version)}
+        out = Path(args.out or (board / "report"))
+        entries = {e.name: e for e in lb.load_entries(board, name, version)}
         cond = {n: ("oracle" if e.oracle else (", ".join(e.inputs) or "none")) for n, e in entries.items()}
         written = report.task_report(frames, spec.main_score, out, spec.key, cond)
     else:
@@ -569,14 +579,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("b")
     cmp_.add_argument("--task", required=True, help="NAME or NAME@VERSION")
     cmp_.add_argument("--metric", default=None, help="default: the task's main score")
-    cmp_.add_argument("--leaderboards", default=None, help="leaderboards root to read (default: the checkout's committed leaderboards, else $AVBENCH_HOME/leaderboards)")
+    cmp_.add_argument("--leaderboards", default=None, help=READ_HELP)
     cmp_.set_defaults(func=cmd_compare)
 
     rep = common(sp.add_parser("report", help="breakdowns and plots of a submission (or of a task's entries)"))
     rep.add_argument("target", help="a scored submission folder, an entry name, or the task name for every entry")
     rep.add_argument("--task", required=True, help="NAME or NAME@VERSION")
     rep.add_argument("--out", default=None, help="output folder (default: next to the scores)")
-    rep.add_argument("--leaderboards", default=None, help="leaderboards root to read (default: the checkout's committed leaderboards, else $AVBENCH_HOME/leaderboards)")
+    rep.add_argument("--leaderboards", default=None, help=READ_HELP)
     rep.set_defaults(func=cmd_report)
 
     lbp = sp.add_parser("leaderboard", help="leaderboards").add_subparsers(dest="sub", required=True)
@@ -609,7 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.set_defaults(func=cmd_lb_check)
     sh = common(lbp.add_parser("show", help="print a leaderboard"))
     sh.add_argument("task", help="NAME or NAME@VERSION")
-    sh.add_argument("--leaderboards", default=None, help="leaderboards root to read (default: the checkout's committed leaderboards, else $AVBENCH_HOME/leaderboards)")
+    sh.add_argument("--leaderboards", default=None, help=READ_HELP)
     sh.set_defaults(func=cmd_lb_show)
 
     bl = sp.add_parser("baseline", help="reference baselines").add_subparsers(dest="sub", required=True)

@@ -83,8 +83,7 @@ def load_scores(ref: str, task_key: str, leaderboards: Path | None) -> tuple[str
         if not f.exists():
             raise AvbenchError("no scores for this task", path=f, fix=f"run `avbench score {p} --task {name}@{version}`")
         return p.name, pd.read_parquet(f)
-    root = leaderboards or lb.default_root()
-    f = lb.board_dir(root, name, version) / "entries" / f"{ref}.scores.parquet"
+    f = lb.reading_board(leaderboards, name, version) / "entries" / f"{ref}.scores.parquet"
     if not f.exists():
         raise AvbenchError(f"no per-item scores for entry {ref!r}", path=f,
                            fix="pass a scored submission folder, or an entry added with --update-leaderboard")

@@ -24,6 +24,8 @@ import io
 import json
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from filelock import FileLock
@@ -90,9 +92,10 @@ def default_root(write: bool = False) -> Path:
 
     Writing (``score --update-leaderboard``, ``leaderboard build``, ``rescore``): always
     ``$AVBENCH_HOME/leaderboards``, so the committed boards of a checkout change only when
-    named (``--leaderboards leaderboards``).  Reading (``show``, ``compare``, ``report``,
-    ``verify``, ``check``): the checkout's committed ``leaderboards/`` when running from one,
-    else ``$AVBENCH_HOME/leaderboards``."""
+    named (``--leaderboards leaderboards``).  Checking the whole set (``verify``,
+    ``check``): the checkout's committed ``leaderboards/`` when running from one, else
+    ``$AVBENCH_HOME/leaderboards``.  ``show``, ``compare`` and ``report`` resolve one board
+    at a time (:func:`reading_board`)."""
     if write:
         return home() / "leaderboards"
     r = repo_root()
@@ -101,6 +104,65 @@ def default_root(write: bool = False) -> Path:
 
 def board_dir(root: Path, task: str, version: str) -> Path:
     return Path(root) / task / version
+
+
+def published_root() -> Path | None:
+    """The committed boards of the checkout avbench runs from, if it runs from one."""
+    r = repo_root()
+    return r / "leaderboards" if r is not None and (r / "leaderboards").is_dir() else None
+
+
+def reading_board(root: Path | None, task: str, version: str) -> Path:
+    """The board a reading command (``show``, ``compare``, ``report``) uses for one task
+    version: under ``root`` when one is named; else your own board under
+    ``$AVBENCH_HOME/leaderboards`` when you have written one (it began as a copy of the
+    published board, :func:`seed_from_published`), else the published one of the checkout."""
+    if root is not None:
+        return board_dir(root, task, version)
+    mine = board_dir(default_root(write=True), task, version)
+    pub = published_root()
+    if (mine / "entries").is_dir() or pub is None:
+        return mine
+    return board_dir(pub, task, version)
+
+
+def seed_from_published(root: Path, task: str, version: str) -> int:
+    """Start the board ``task@version`` under ``root`` as a copy of the published one (the
+    reference rows, so that a new entry is ranked beside them), when ``root`` has no such
+    board yet and the checkout has one.  The copy is verified against its ``SHA256SUMS``
+    and moved into place whole.  Returns the number of entries copied (0: nothing done)."""
+    pub = published_root()
+    dst = board_dir(root, task, version)
+    if pub is None or Path(root).resolve() == pub.resolve() or dst.exists():
+        return 0
+    src = board_dir(pub, task, version)
+    if not (src / "entries").is_dir():
+        return 0
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.seed-", dir=dst.parent))
+    try:
+        for f in sorted(src.rglob("*")):
+            if any(part.startswith(".") for part in f.relative_to(src).parts):
+                continue  # the lock file
+            if f.is_symlink() or not (f.is_file() or f.is_dir()):
+                raise LeaderboardError(f"{f}: not a regular file; the published board is damaged")
+            t = tmp / f.relative_to(src)
+            if f.is_dir():
+                t.mkdir(parents=True, exist_ok=True)
+            else:
+                t.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, t)
+        bad = integrity_problems(tmp)
+        if bad:
+            raise LeaderboardError(f"{src}: the published board does not match its SHA256SUMS ({bad[0]})")
+        try:
+            os.rename(tmp, dst)
+        except OSError:  # another writer seeded it first
+            return 0
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return len(list((dst / "entries").glob("*.json")))
 
 
 def entry_from(result: Result, meta: SubmissionMeta) -> Entry:
