@@ -956,6 +956,14 @@ def render_html(task: str, version: str, entries: list[Entry], d: Path | None = 
     if plots:
         out.append("<h2>Plots</h2>")
         out.append('<p class="meta">Written by <code>avbench report</code> (per-item scores of the entries).</p>')
+        from .report import PLOT_ORDER
+
+        rank_of = {m["name"]: k for k, m in enumerate(machine)}
+        kind = {n: k for k, n in enumerate(PLOT_ORDER)}
+        # the board's own plots first, then each entry's in rank order, the main score's first
+        plots.sort(key=lambda p: (p.parent != d / "report", rank_of.get(p.parent.name, len(rank_of)),
+                                  p.parent.name, not p.stem.endswith("_per_submission"),
+                                  kind.get(p.stem, len(kind)), p.stem))
         for p in plots:
             rel = p.relative_to(d).as_posix()
             cap = p.relative_to(d / "report").with_suffix("").as_posix().replace("/", ": ").replace("_", " ")

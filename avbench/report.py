@@ -23,6 +23,11 @@ COLOURS = dict(zip(CLASSES, ["#1f77b4", "#aec7e8", "#17becf", "#393b79", "#2ca02
                              "#8c564b", "#9467bd", "#d62728", "#ff7f0e", "#e377c2", "#7f7f7f"]))
 
 
+#: the order in which pages show a submission's plots: the main score first
+PLOT_ORDER = ["sdr_per_instrument", "sdr_per_n_sources", "si_sdri_vs_input", "si_sdr_per_instrument",
+              "pes_per_instrument", "hit_at_1_per_submission", "confusion_matrix", "per_class_f1"]
+
+
 def _file(name: str) -> str:
     """A file name without characters that need quoting (``hit@1`` -> ``hit_at_1``)."""
     return name.replace("@", "_at_")
@@ -75,8 +80,9 @@ def _box(df: pd.DataFrame, metric: str, by: str, order: list, title: str, ylabel
     for patch, (k, _) in zip(bp["boxes"], groups):
         patch.set_facecolor(COLOURS.get(str(k), "#dddddd"))
         patch.set_alpha(0.6)
-    ax.set_xticks(range(1, len(groups) + 1), [f"{k}\nn={v.size}" for k, v in groups], rotation=45, ha="right",
-                  fontsize=8)
+    many = len(groups) > 6
+    ax.set_xticks(range(1, len(groups) + 1), [f"{k}\nn={v.size}" for k, v in groups], rotation=45 if many else 0,
+                  ha="right" if many else "center", fontsize=8)
     allv = np.concatenate([v for _, v in groups])
     lo, hi = np.percentile(allv, [1, 99])
     pad = max(1.0, 0.1 * (hi - lo))
@@ -90,7 +96,28 @@ def _box(df: pd.DataFrame, metric: str, by: str, order: list, title: str, ylabel
         ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    ax.legend(handles=[Line2D([], [], color=bp["medians"][0].get_color(), label="median"),
+                       Line2D([], [], ls="", marker=bp["means"][0].get_marker(), color=bp["means"][0].get_markerfacecolor(),
+                              label="mean")], fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return _save(fig, out, name)
+
+
+def _binned_median(x: np.ndarray, y: np.ndarray, width: float = 3.0, min_n: int = 5):
+    """Median of ``y`` in bins of ``x`` ``width`` dB wide (bins with at least ``min_n`` points):
+    the trend a scatter of many points hides."""
+    if x.size < 2 * min_n:
+        return None
+    edges = np.arange(np.floor(x.min() / width) * width, x.max() + width, width)
+    k = np.digitize(x, edges)
+    cx, cy = [], []
+    for b in np.unique(k):
+        m = k == b
+        if m.sum() >= min_n:
+            cx.append(float(np.median(x[m])))
+            cy.append(float(np.median(y[m])))
+    return (cx, cy) if len(cx) >= 2 else None
 
 
 def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
@@ -107,11 +134,16 @@ def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
         plt = _plt()
         d = df[np.isfinite(df["si_sdr_in"]) & np.isfinite(df["si_sdri"])]
         fig, ax = plt.subplots(figsize=(5, 4))
+        fig.set_size_inches(6.5, 4)
         for inst in order:
             s = d[d["slot"] == inst]
             if len(s):
-                ax.scatter(s["si_sdr_in"], s["si_sdri"], s=10, label=inst, alpha=0.7, color=COLOURS.get(inst))
-        ax.axhline(0, color="k", lw=0.8)
+                ax.scatter(s["si_sdr_in"], s["si_sdri"], s=10, label=inst, alpha=0.6, color=COLOURS.get(inst),
+                           linewidths=0)
+        trend = _binned_median(d["si_sdr_in"].to_numpy(), d["si_sdri"].to_numpy())
+        if trend is not None:  # the median improvement per 3 dB of input, over every instrument
+            ax.plot(*trend, color="k", lw=1.6, marker="o", ms=3, label="median (3 dB bins)")
+        ax.axhline(0, color="#555", lw=0.8, ls="--")
         lo, hi = ax.get_ylim()
         if hi - lo < 2.0:  # never magnify floating-point noise: at least 2 dB of axis
             mid = (hi + lo) / 2
@@ -119,7 +151,9 @@ def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
         ax.set_xlabel("input SI-SDR [dB]")
         ax.set_ylabel("SI-SDR improvement [dB]")
         ax.set_title(f"{title}: improvement vs input")
-        ax.legend(fontsize=7, ncol=2)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, markerscale=2,
+                  title=f"n = {len(d)}", title_fontsize=7)
         written += _save(fig, out, "si_sdri_vs_input")
     rows = []
     for by in ("slot", "n_sources"):
