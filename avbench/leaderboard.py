@@ -507,8 +507,9 @@ def _disk_parquet(d: Path):
 
 def _fmt(v: float | None, metric: str, stat: Stat | None = None) -> str:
     if v is None:
-        if stat is not None and stat.n == 0 and (stat.n_posinf or stat.n_neginf):
-            return "+inf" if stat.n_posinf >= stat.n_neginf else "-inf"
+        if stat is not None and stat.n == 0 and (stat.n_posinf or stat.n_neginf):  # protocol 1 only
+            k = stat.n_posinf + stat.n_neginf
+            return ("+inf" if stat.n_posinf >= stat.n_neginf else "-inf") + f" (all {k})"
         return "–"
     text = f"{v:.3f}" if METRICS.get(metric) and METRICS[metric].unit == "" else f"{v:.2f}"
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # never "-0.00"
@@ -551,6 +552,8 @@ def table(entries: list[Entry], d: Path | None = None, sig: dict[str, str] | Non
                 cell += f" [{_fmt(st.ci_low, c)}, {_fmt(st.ci_high, c)}]"
                 if st.n_groups is not None and st.n_groups < FEW_GROUPS:
                     cell += FEW_MARK
+            if st is not None and st.n and (st.n_posinf or st.n_neginf):  # protocol 1: left out of the mean
+                cell += f" (+{st.n_posinf + st.n_neginf} inf)"
             cells.append(cell)
         shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "")
         n_sil = e.counts.get("eps")
@@ -605,7 +608,8 @@ def protocol_note(e: Entry) -> str:
                 "sounding source takes the floor in every SDR-family metric (column Silenced counts them); "
                 "both-silent slots score PES and EPS at the floor.")
     text = ("Scoring protocol 1 (docs/protocol.md): silent estimates are left out of the SDR family and "
-            "both-silent slots are not scored; kept as published, superseded by protocol 2.")
+            "both-silent slots are not scored; an infinite value is left out of the mean and counted "
+            "(\"+3 inf\"; \"+inf (all n)\" when every value is); kept as published, superseded by protocol 2.")
     return text if e.family == "separation" else "Scoring protocol 1 (docs/protocol.md): item ids name the class."
 
 

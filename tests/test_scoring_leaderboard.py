@@ -398,3 +398,17 @@ def test_every_interval_names_its_works_and_few_are_marked(scored, tmp_path):
     f.write_text(json.dumps(raw))
     problems = lb.verify(tmp_path)[0]
     assert any("score sdr is not what its per-item scores give" in p for p in problems), problems
+
+
+def test_infinite_values_of_protocol_1_are_counted_in_the_cell(scored):
+    """Protocol 1 leaves an infinite value out of a mean: the cell says how many, and a
+    metric infinite everywhere shows the count instead of a bare +inf."""
+    path, res = scored[("synth-ensembles-separation", "oracle-mixture")]
+    e = lb.entry_from(res, validate(path).meta)
+    sar = e.scores["sar"]
+    assert sar.mean is None and sar.n_posinf == res.scores["sdr"].n  # an exact sum of the references
+    header, rows, _ = lb.table([e])
+    assert rows[0][header.index("SAR ↑ [dB]")] == f"+inf (all {sar.n_posinf})"
+    sdr = e.scores["sdr"].model_copy(update={"n_posinf": 3})
+    header, rows, _ = lb.table([e.model_copy(update={"scores": {**e.scores, "sdr": sdr}})])
+    assert rows[0][header.index("SDR ↑ [dB] (95% CI)")].endswith(" (+3 inf)")
