@@ -59,3 +59,38 @@ def test_images_equal_matlab(case):
         np.testing.assert_array_equal(np.isinf(got), np.isinf(want[key]))
         np.testing.assert_allclose(got, want[key], rtol=0, atol=TOL_DB)
     assert list(r.perm) == want["Source permutation"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sources_framewise_equal_matlab(case):
+    """mir_eval's framewise semantics (no permutation; a window with a silent source is
+    NaN), case 09's 500-sample windows, shorter than the 512-tap filter, included."""
+    from avbench.metrics.functional.bss import bss_eval_sources_framewise
+
+    want = json.loads((DATA / f"output{case}.json").read_text())["Framewise"]
+    r = bss_eval_sources_framewise(_load(f"ref{case}"), _load(f"est{case}"), want["win"], want["hop"])
+    for got, key in zip(r[:3], ("Source to Distortion", "Source to Interference", "Source to Artifact")):
+        w = np.asarray(want[key], dtype=float)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(w))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(w))
+        fin = np.isfinite(w)
+        np.testing.assert_allclose(np.asarray(got)[fin], w[fin], rtol=0, atol=TOL_DB)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_images_framewise_equal_matlab(case):
+    """Framewise images (mir_eval: no permutation), on the singular Gram matrices of
+    repeated channels: within the same tolerance as the whole-signal cases."""
+    from avbench.metrics.functional.bss_images import bss_eval_images_framewise
+
+    want = json.loads((DATA / f"output{case}.json").read_text())["Images Framewise"]
+    ref = _images(_load(f"ref{case}"), want["nchan"])
+    est = _images(_load(f"est{case}"), want["nchan"], want["gain"], want["reverse"])
+    r = bss_eval_images_framewise(ref, est, want["win"], want["hop"])
+    for got, key in zip(r[:4], ("Source to Distortion", "Image to Spatial", "Source to Interference",
+                                "Source to Artifact")):
+        w = np.asarray(want[key], dtype=float)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(w))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(w))
+        fin = np.isfinite(w)
+        np.testing.assert_allclose(np.asarray(got)[fin], w[fin], rtol=0, atol=TOL_DB)

@@ -76,7 +76,8 @@ def validate(reference: Any, estimate: Any, filter_length: int = 512) -> None:
     _validate(ref, est, filter_length, check_silent=True)
 
 
-def _validate(ref: torch.Tensor, est: torch.Tensor, filter_length: int, check_silent: bool) -> None:
+def _validate(ref: torch.Tensor, est: torch.Tensor, filter_length: int, check_silent: bool,
+              short_ok: bool = False) -> None:
     if ref.shape != est.shape:
         raise ValueError(
             f"reference and estimate shapes differ: {tuple(ref.shape)} vs {tuple(est.shape)}; "
@@ -86,7 +87,7 @@ def _validate(ref: torch.Tensor, est: torch.Tensor, filter_length: int, check_si
         raise ValueError("inputs are empty; expected (..., n_src, n_samples)")
     if filter_length < 1:
         raise ValueError(f"filter_length must be >= 1, got {filter_length}")
-    if ref.shape[-1] < filter_length:
+    if ref.shape[-1] < filter_length and not short_ok:
         raise ValueError(
             f"signals have {ref.shape[-1]} samples, fewer than the {filter_length}-tap "
             "distortion filter; use longer signals or a shorter filter_length"
@@ -194,12 +195,35 @@ def _gram(cref: torch.Tensor, L: int) -> torch.Tensor:
     return G.reshape(B, n * L, n * L)
 
 
+def _psd_solve(G: np.ndarray, D: np.ndarray) -> np.ndarray | None:
+    """A solution of ``G X = D`` for a singular positive semi-definite ``G`` whose range
+    holds ``D`` (normal equations), by Cholesky with complete pivoting (LAPACK ``pstrf``):
+    ``P^T G P = L L^T`` with ``L`` of the numerical rank ``r``, and the basic solution on
+    the ``r`` pivoted unknowns.  Every solution gives the same projection (``X^T D`` and
+    ``G X`` are unique), at the cost of one Cholesky of rank ``r``, not an SVD.  Returns
+    ``None`` when the factorisation does not reproduce ``G X = D`` to working accuracy."""
+    from scipy.linalg import lapack, solve_triangular
+
+    c, piv, rank, info = lapack.dpstrf(G, lower=1)
+    if info < 0 or rank == 0:
+        return None
+    p = piv[:rank] - 1
+    L11 = np.tril(c[:rank, :rank])
+    y = solve_triangular(L11, D[p], lower=True)
+    X = np.zeros_like(D)
+    X[p] = solve_triangular(L11.T, y, lower=False)
+    res = np.abs(G @ X - D).max()
+    scale = np.abs(D).max() + 1e-300
+    return X if res <= 1e-8 * scale else None
+
+
 def _chol_solve(G: torch.Tensor, D: torch.Tensor, return_factor: bool = False):
     """Solve ``G X = D`` for SPD ``G``; also return ``||C^{-1} D||^2`` per column.
 
     Items whose Cholesky fails (a singular Gram matrix: references that are delayed or
     scaled copies of one another, such as the identical channels of a mono image) fall
-    back to a rank-revealing least-squares solve (SVD, ``gelsd``): its minimum-norm
+    back to a pivoted Cholesky of the numerical rank (:func:`_psd_solve`), checked by its
+    residual, then to a rank-revealing least-squares solve (SVD, ``gelsd``): any exact
     solution gives the unique projection.  (An LU solve of a singular system returns
     coefficients whose quadratic forms are dominated by rounding.)  With
     ``return_factor`` the Cholesky factor is returned too (``None`` if any item failed).
@@ -210,7 +234,10 @@ def _chol_solve(G: torch.Tensor, D: torch.Tensor, return_factor: bool = False):
     P = (Y * Y).sum(-2)
     bad = (info != 0).nonzero().flatten().tolist()
     for b in bad:
-        Xb = torch.linalg.lstsq(G[b].cpu(), D[b].cpu(), driver="gelsd").solution.to(G.device)
+        Xb = _psd_solve(G[b].cpu().numpy(), D[b].cpu().numpy())
+        if Xb is None:  # not positive semi-definite to working accuracy: SVD least squares
+            Xb = torch.linalg.lstsq(G[b].cpu(), D[b].cpu(), driver="gelsd").solution
+        Xb = torch.as_tensor(Xb).to(G.device)
         X[b] = Xb
         P[b] = (Xb * D[b]).sum(-2)
     if return_factor:
@@ -351,6 +378,7 @@ def bss_eval_sources(
     *,
     check: bool = True,
     solver: str = "auto",
+    _short_ok: bool = False,
 ) -> BSSEvalSources:
     """BSS Eval v3 SDR, SIR and SAR of every estimated source.
 
@@ -394,7 +422,7 @@ def bss_eval_sources(
         squeeze = True
     else:
         squeeze = False
-    _validate(ref, est, filter_length, check_silent=check)
+    _validate(ref, est, filter_length, check_silent=check, short_ok=_short_ok)
     lead = ref.shape[:-2]
     n, N = ref.shape[-2:]
     L = filter_length
@@ -439,7 +467,9 @@ def bss_eval_sources_framewise(
     Windows of ``window`` samples every ``hop`` samples; ``n_win = floor((n_samples -
     window + hop) / hop)``.  A window in which *any* reference or estimate is silent
     gets NaN for every source (and NaN ``perm``).  With fewer than two windows the
-    whole-signal result is returned with a trailing axis of length 1.
+    whole-signal result is returned with a trailing axis of length 1.  A window shorter
+    than the filter is computed as mir_eval computes it (the delayed copies of a short
+    signal are still independent), not refused.
 
     Shape: ``(..., n_src, n_samples)`` -> ``(..., n_src, n_win)`` for each score.
     """
@@ -448,7 +478,7 @@ def bss_eval_sources_framewise(
     est = est.to(ref.device)
     if ref.ndim == 1:
         ref, est = ref[None], est[None]
-    _validate(ref, est, min(filter_length, ref.shape[-1]), check_silent=False)
+    _validate(ref, est, filter_length, check_silent=False, short_ok=True)
     n, N = ref.shape[-2:]
     nwin = int(math.floor((N - window + hop) / hop))
     if nwin < 2:
@@ -463,7 +493,8 @@ def bss_eval_sources_framewise(
     out = [torch.full((nwin, rw.shape[1], n), math.nan, dtype=torch.float64, device=ref.device) for _ in range(4)]
     ok = (~silent).nonzero()
     if ok.numel():
-        res = bss_eval_sources(rw[ok[:, 0], ok[:, 1]], ew[ok[:, 0], ok[:, 1]], filter_length, compute_permutation, check=False)
+        res = bss_eval_sources(rw[ok[:, 0], ok[:, 1]], ew[ok[:, 0], ok[:, 1]], filter_length, compute_permutation,
+                               check=False, _short_ok=True)
         for o, r in zip(out, res):
             o[ok[:, 0], ok[:, 1]] = r.to(torch.float64)
     out = [o.reshape(nwin, *lead, n).movedim(0, -1) for o in out]
