@@ -1,21 +1,7 @@
-"""The command line: the demo, data and task listings, leaderboard commands."""
+"""The command line: data and task listings, leaderboard commands (the demo: tests/test_first_day.py)."""
 import json
 
 from avbench.cli import main
-
-
-def test_demo_prints_leaderboards_with_ibm_5db_above_mixture(mini, capsys):
-    assert main(["demo", "--workers", "2"]) == 0
-    out = capsys.readouterr().out
-    assert "# synth-ensembles-separation — version 2-mini" in out
-    assert "# synth-ensembles-classification — version 2-mini" in out
-    assert "Scoring protocol 2 (docs/protocol.md)" in out
-    rows = {}
-    for line in out.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) > 5 and cells[1] in ("oracle-ibm", "oracle-mixture") and "SDR" not in line:
-            rows.setdefault(cells[1], float(cells[4].split()[0]))
-    assert rows["oracle-ibm"] >= rows["oracle-mixture"] + 5
 
 
 def test_data_list_tasks_and_verify(mini, capsys):

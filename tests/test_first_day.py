@@ -40,6 +40,16 @@ def test_readme_first_day_path_runs_as_written(mini, tmp_path):
         assert p.returncode == 0, f"{c}\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}"
         assert "Traceback" not in p.stderr, c
         out[c.split()[1]] = p.stdout + p.stderr
+    demo = out["demo"]  # the demo's claim: the ideal binary mask 5 dB above the mixture
+    for task in ("separation", "mix2", "classification"):
+        assert f"# synth-ensembles-{task} — version 2-mini" in demo
+    assert "Scoring protocol 2 (docs/protocol.md)" in demo
+    rows = {}
+    for line in demo.split("# synth-ensembles-mix2")[0].splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 5 and cells[1] in ("oracle-ibm", "oracle-mixture"):
+            rows.setdefault(cells[1], float(cells[4].split()[0]))
+    assert rows["oracle-ibm"] >= rows["oracle-mixture"] + 5
     assert "valid" in out["validate"].lower()
     m = re.search(r"my-model on synth-ensembles-separation@2-mini: mean sdr = (-?\d+\.\d+)", out["score"])
     assert m, out["score"]
