@@ -258,6 +258,13 @@ def _ratio_db(num: torch.Tensor, den: torch.Tensor, scale: torch.Tensor) -> torc
     return torch.where(den == 0, torch.full_like(out, math.inf), out)
 
 
+def _levinson_wins(solver: str, device: torch.device, n: int, L: int) -> bool:
+    """Whether the block-Levinson recursion solves: asked for, or (``auto``) on the CPU once
+    the dense factorisation is large (3 or more sources at 512 taps); the recursion's cost
+    is dominated by a Python loop over taps."""
+    return solver == "levinson" or (solver == "auto" and device.type == "cpu" and n * L >= 1536)
+
+
 def _solve_all(cref: torch.Tensor, dre: torch.Tensor, L: int, solver: str):
     """Filter coefficients of every estimate on all references and ``||P e||^2``.
 
@@ -265,10 +272,7 @@ def _solve_all(cref: torch.Tensor, dre: torch.Tensor, L: int, solver: str):
     matrix and its Cholesky factor when the dense path built them (else ``None``).
     """
     B, n, m = dre.shape[0], dre.shape[1], dre.shape[2]
-    # the recursion's cost is dominated by a Python loop over taps: it wins on the CPU
-    # once the dense factorisation is large (3 or more sources at 512 taps)
-    use_levinson = solver == "levinson" or (solver == "auto" and cref.device.type == "cpu" and n * L >= 1536)
-    if use_levinson:
+    if _levinson_wins(solver, cref.device, n, L):
         from . import _toeplitz
 
         d = dre.permute(0, 3, 1, 2).cpu().numpy()  # (B, L, n, m), tap-major
@@ -406,19 +410,42 @@ def _bss_core(ref: torch.Tensor, est: torch.Tensor, L: int, permutation: bool, s
     cref, dre = _auto_correlations(ref, est, L)
     diag = torch.arange(n, device=ref.device)
     E = (est * est).sum(-1)  # (B, m)
+    if solver not in ("auto", "dense", "levinson"):
+        raise ValueError(f"solver must be 'auto', 'dense' or 'levinson', got {solver!r}")
+    C = None
+    if not _levinson_wins(solver, cref.device, n, L):  # one dense factor for every solve
+        C, info = torch.linalg.cholesky_ex(_gram(cref, L))
+        if bool((info != 0).any()):
+            C = None  # a singular Gram matrix: the generic solve and its fall-backs
     # filters of every estimate on each reference alone: (B, n ref, m est, L) and energies
-    Gjj = _toeplitz_blocks(cref[:, diag, diag], L).contiguous()  # (B, n, L, L)
     if permutation:
-        rhs = dre.permute(0, 1, 3, 2).reshape(B * n, L, m)  # e_j against reference i
+        rhs = dre.permute(0, 1, 3, 2)  # (B, n, L, m): e_j against reference i
     else:
-        rhs = dre[:, diag, diag].reshape(B * n, L, 1)  # e_i against reference i
-    cown, Pown = _chol_solve(Gjj.reshape(B * n, L, L), rhs)
-    k = m if permutation else 1
-    own = cown.reshape(B, n, L, k).permute(0, 1, 3, 2)  # (B, ref i, est, L)
-    Pown = Pown.reshape(B, n, k)
+        rhs = dre[:, diag, diag].unsqueeze(-1)  # (B, n, L, 1): e_i against reference i
+    k = rhs.shape[-1]
+    cown = torch.empty_like(rhs)
+    Pown = rhs.new_empty((B, n, k))
+    first = 0
+    if C is not None:  # the leading block of the full factor is the factor of G_00
+        y0 = torch.linalg.solve_triangular(C[:, :L, :L], rhs[:, 0], upper=False)
+        cown[:, 0] = torch.linalg.solve_triangular(C[:, :L, :L].mT, y0, upper=True)
+        Pown[:, 0] = (y0 * y0).sum(-2)
+        first = 1
+    if n > first:
+        Gjj = _toeplitz_blocks(cref[:, diag[first:], diag[first:]], L).contiguous()  # (B, n - first, L, L)
+        c_rest, P_rest = _chol_solve(Gjj.reshape(-1, L, L), rhs[:, first:].reshape(-1, L, k))
+        cown[:, first:] = c_rest.reshape(B, n - first, L, k)
+        Pown[:, first:] = P_rest.reshape(B, n - first, k)
+    own = cown.permute(0, 1, 3, 2)  # (B, ref i, est, L)
     defl = _deflated(cref, dre, own, L, permutation)
     both = torch.cat([dre, defl], dim=2)
-    call4, Pboth, _, _ = _solve_all(cref, both, L, solver)  # (B, n, L, m + ...), (B, m + ...)
+    if C is not None:
+        Dall = both.permute(0, 1, 3, 2).reshape(B, n * L, both.shape[2])
+        Y = torch.linalg.solve_triangular(C, Dall, upper=False)
+        call4 = torch.linalg.solve_triangular(C.mT, Y, upper=True).reshape(B, n, L, both.shape[2])
+        Pboth = (Y * Y).sum(-2)
+    else:
+        call4, Pboth, _, _ = _solve_all(cref, both, L, solver)  # (B, n, L, m + ...), (B, m + ...)
     Pall = Pboth[:, :m]
     artif = _artifacts(ref, est, call4, E, Pall.clone(), L)
     sar = _ratio_db(Pall, artif, E)
