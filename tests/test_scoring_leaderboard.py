@@ -412,3 +412,29 @@ def test_infinite_values_of_protocol_1_are_counted_in_the_cell(scored):
     sdr = e.scores["sdr"].model_copy(update={"n_posinf": 3})
     header, rows, _ = lb.table([e.model_copy(update={"scores": {**e.scores, "sdr": sdr}})])
     assert rows[0][header.index("SDR ↑ [dB] (95% CI)")].endswith(" (+3 inf)")
+
+
+def test_input_mixture_metrics_are_kept_per_task_and_never_trusted_blindly(mini):
+    """SDR_in and SI-SDR_in depend on the task alone: computed once, kept under
+    AVBENCH_HOME, equal to mir_eval's on the mixture; a damaged record is recomputed."""
+    from avbench import scoring
+    from avbench.config import home
+
+    task = get_task("synth-ensembles-separation@2-mini")
+    item = task.items[0]
+    ref = task.reference(item).astype(np.float64)
+    present = [k for k in range(ref.shape[0]) if ref[k].any()]
+    got = scoring.input_mixture_metrics(task, item, ref, present)
+    mix = ref[present].astype(np.float32).sum(0, dtype=np.float32).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sdr, _, _, _ = mir_sep.bss_eval_sources(ref[present], np.tile(mix, (len(present), 1)),
+                                                compute_permutation=False)
+    np.testing.assert_allclose([got[task.spec.slots[k]][0] for k in present], sdr, atol=1e-9)
+    files = list((home() / "scoring" / "mixture" / task.spec.key).rglob("*.json"))
+    rec = next(f for f in files if json.loads(f.read_text())["item"] == item.id)
+    rec.write_text(json.dumps({"item": item.id, "values": {"violin": [99.0, 99.0]}}))  # foreign record
+    assert scoring.input_mixture_metrics(task, item, ref, present) == got
+    rec.write_text("{damaged")
+    assert scoring.input_mixture_metrics(task, item, ref, present) == got
+    assert json.loads(rec.read_text())["item"] == item.id  # written again
