@@ -335,6 +335,12 @@ def _deflated(cref: torch.Tensor, dre: torch.Tensor, own: torch.Tensor, L: int, 
     return torch.cat(cols, dim=2)
 
 
+def _synth(Rf: torch.Tensor, filters: torch.Tensor, nfft: int, M: int) -> torch.Tensor:
+    """``sum_i c_i * r_i`` (length ``M = N + L - 1``) from the references' spectra ``Rf``
+    (n, F) and the filters ``c`` (n, L), by FFTs of ``nfft >= M`` points."""
+    return torch.fft.irfft((Rf * torch.fft.rfft(filters, n=nfft)).sum(0), n=nfft)[:M]
+
+
 def _artifacts(ref: torch.Tensor, est: torch.Tensor, call4: torch.Tensor, E: torch.Tensor, Pall: torch.Tensor,
                L: int) -> torch.Tensor:
     """``||e - P e||^2`` per estimate: ``E - Pall`` where that keeps its digits, else the
@@ -350,16 +356,14 @@ def _artifacts(ref: torch.Tensor, est: torch.Tensor, call4: torch.Tensor, E: tor
     items = sorted({b for b, _ in close})
     Rf = {b: torch.fft.rfft(ref[b], n=nfft) for b in items}  # (n, F)
     for b, j in close:
-        Cf = torch.fft.rfft(call4[b, :, :, j], n=nfft)  # (n, F)
-        proj = torch.fft.irfft((Rf[b] * Cf).sum(0), n=nfft)[:M]
-        res = -proj
+        res = -_synth(Rf[b], call4[b, :, :, j], nfft, M)
         res[:N] += est[b, j]
         artif[b, j] = (res * res).sum()
     return artif
 
 
 def _refine_interference(ref: torch.Tensor, est: torch.Tensor, cref: torch.Tensor, own: torch.Tensor,
-                         x: torch.Tensor, interf: torch.Tensor, E: torch.Tensor, L: int, solver: str,
+                         x: torch.Tensor, interf: torch.Tensor, L: int, solver: str,
                          pairs: list[tuple[int, int]]) -> torch.Tensor:
     """Interference energies of a high SIR, refined once from their residual signal.
 
@@ -370,10 +374,10 @@ def _refine_interference(ref: torch.Tensor, est: torch.Tensor, cref: torch.Tenso
     correction solved and added, and the interference taken as ``||A x||^2`` of the
     synthesised signal.  ``pairs``: (item, column) with column ``i * q + j`` of ``x``
     (B, n, L, cols) for reference ``i``; ``own`` (B, n, q, L) as :func:`_deflated`."""
-    B, n, N = ref.shape
+    N = ref.shape[-1]
     q = own.shape[2]
     M = N + L - 1
-    nfft = _next_fast_len(M + L - 1)
+    nfft = _next_fast_len(M + L - 1)  # A^T w: lags up to L - 1 of a length-M signal
     out = interf.clone()
     for b in sorted({p[0] for p in pairs}):
         cols = [c for bb, c in pairs if bb == b]
@@ -382,9 +386,7 @@ def _refine_interference(ref: torch.Tensor, est: torch.Tensor, cref: torch.Tenso
         for c in cols:
             i, jq = divmod(c, q)
             j = jq if q > 1 else i  # the estimate of this column
-            target = torch.fft.irfft(Rf[i] * torch.fft.rfft(own[b, i, jq], n=nfft), n=nfft)[:M]
-            proj = torch.fft.irfft((Rf * torch.fft.rfft(x[b, :, :, c], n=nfft)).sum(0), n=nfft)[:M]
-            w = -target - proj
+            w = -_synth(Rf[i : i + 1], own[b, i, jq][None], nfft, M) - _synth(Rf, x[b, :, :, c], nfft, M)
             w[:N] += est[b, j]
             W.append(w)
             keys.append(c)
@@ -392,8 +394,7 @@ def _refine_interference(ref: torch.Tensor, est: torch.Tensor, cref: torch.Tenso
         g = torch.fft.irfft(Rf.conj()[:, None] * Wf[None], n=nfft)[..., :L]  # (n, k, L): A^T w
         dx, _, _, _ = _solve_all(cref[b : b + 1], g[None], L, solver)  # (1, n, L, k)
         for t, c in enumerate(keys):
-            xc = x[b, :, :, c] + dx[0, :, :, t]
-            v = torch.fft.irfft((Rf * torch.fft.rfft(xc, n=nfft)).sum(0), n=nfft)[:M]
+            v = _synth(Rf, x[b, :, :, c] + dx[0, :, :, t], nfft, M)
             out[b, c] = (v * v).sum()
     return out
 
@@ -453,7 +454,7 @@ def _bss_core(ref: torch.Tensor, est: torch.Tensor, L: int, permutation: bool, s
     Ecol = E[:, torch.arange(interf_all.shape[1], device=E.device) % m] if permutation else E
     high = (interf_all < SYNTH_BELOW * Ecol).nonzero().tolist()
     if high:
-        interf_all = _refine_interference(ref, est, cref, own, call4[..., m:], interf_all, E, L, solver,
+        interf_all = _refine_interference(ref, est, cref, own, call4[..., m:], interf_all, L, solver,
                                           [tuple(p) for p in high])
     artif_c = artif.clamp_min(0)
     if not permutation:
