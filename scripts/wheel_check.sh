@@ -27,19 +27,44 @@ ep = next(n for n in names if n.endswith("entry_points.txt"))
 assert "[avbench.baselines]" in zipfile.ZipFile(sys.argv[1]).read(ep).decode(), "no avbench.baselines entry point"
 print(f"wheel: {len(names)} files, top-level {top}: ok")
 PY
+# The fresh environment takes its dependencies from the running one (a .pth line after its own
+# site-packages): a second copy of torch is several GB. avbench itself comes only from the wheel,
+# and every requirement the wheel declares is checked against what that environment provides.
 python3 -m venv "$work/venv"
 pipq() { "$work/venv/bin/python" -m pip install -q "$@" > "$work/pip.log" 2>&1 || { cat "$work/pip.log"; exit 1; }; }
-pipq --upgrade pip
-pipq "$whl"
-pipq --no-deps "tinysoundfont==0.3.7"
+pipq --no-deps "$whl"
+deps=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+own=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$deps" > "$own/zz_wheel_check_deps.pth"
+"$work/venv/bin/python" - "$own" <<'PY'
+import sys
+from importlib import metadata
+from packaging.requirements import Requirement
+own = sys.argv[1]
+dist = next(d for d in metadata.distributions(path=[own]) if d.metadata["Name"] == "avbench")
+bad = []
+for line in dist.requires or []:
+    req = Requirement(line)
+    if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+        continue  # an optional extra
+    try:
+        have = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        bad.append(f"{req} (not installed)")
+        continue
+    if have not in req.specifier:
+        bad.append(f"{req} (have {have})")
+assert not bad, f"the wheel's requirements are not met: {bad}"
+print(f"wheel requirements: {len(dist.requires or [])} declared, all met")
+PY
 cd "$work"  # nothing of the checkout on sys.path
 export AVBENCH_HOME="$work/home"
 "$work/venv/bin/avbench" demo --quiet > "$work/demo.txt"
 grep -q "oracle-ibm" "$work/demo.txt"
 "$work/venv/bin/python" - <<'PY'
-import avbench, avbench.tasks as t
+import sys, avbench, avbench.tasks as t
 from pathlib import Path
-assert "site-packages" in avbench.__file__, avbench.__file__
+assert avbench.__file__.startswith(sys.prefix), avbench.__file__  # the wheel, not the checkout
 pins = t.frozen()
 assert "synth-ensembles-separation@1-mini" in pins, "task pins missing in the installed package"
 from avbench.scoring import score
