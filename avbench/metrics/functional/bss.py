@@ -51,6 +51,7 @@ import scipy.optimize
 import torch
 
 from ._backend import back, check_finite, item_label, to_tensor
+from ..registry import Metric, register
 
 #: energies below this fraction of the estimate's energy count as zero
 REL_TOL = 1e-12
@@ -621,3 +622,23 @@ def evaluate(reference: Any, estimate: Any, filter_length: int = 512, compute_pe
     """All BSS Eval v3 source metrics under stable keys (``sdr``, ``sir``, ``sar``, ``perm``)."""
     r = bss_eval_sources(reference, estimate, filter_length, compute_permutation)
     return {"sdr": r.sdr, "sir": r.sir, "sar": r.sar, "perm": r.perm}
+
+
+# ----------------------------------------------------------------------------- registry
+def _item_scores(ref: np.ndarray, est: np.ndarray, present: list[int], slots: list[int], params: dict) -> dict:
+    """SDR, SIR and SAR of the estimates of ``slots``, each against all ``present`` references."""
+    out = bss_eval_sources(ref[present], est[present], params.get("filter_length", 512), check=False)
+    at = {k: pos for pos, k in enumerate(present)}
+    return {m: np.array([float(getattr(out, m)[at[k]]) for k in slots]) for m in ("sdr", "sir", "sar")}
+
+
+_V3 = {"filter_length": None, "bss_eval": "v3", "compute_permutation": False, "zero_mean": False}
+register(
+    Metric("sdr", "separation", True, "dB", "SDR", "BSS Eval v3 signal-to-distortion ratio (512 taps)", 1,
+           bucket="sdr", sdr_family=True, params=_V3, compute=_item_scores),
+    Metric("sir", "separation", True, "dB", "SIR", "BSS Eval v3 signal-to-interference ratio", 2,
+           bucket="sdr", sdr_family=True, params=_V3, compute=_item_scores),
+    Metric("sar", "separation", True, "dB", "SAR", "BSS Eval v3 signal-to-artefact ratio", 3,
+           bucket="sdr", sdr_family=True, params=_V3, compute=_item_scores),
+    Metric("sdri", "separation", True, "dB", "SDRi", "SDR improvement over the input mixture", 6, bucket="sdr"),
+)

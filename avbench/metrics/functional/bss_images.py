@@ -34,6 +34,7 @@ import torch
 
 from ._backend import back, check_finite, item_label, to_tensor
 from .bss import _auto_correlations, _best_permutation, _chol_solve, _gram, _quad, _ratio_db, _solve_all
+from ..registry import Metric, register
 
 __all__ = ["BSSEvalImages", "bss_eval_images", "bss_eval_images_framewise", "bss_eval_v4", "validate", "evaluate"]
 
@@ -297,3 +298,11 @@ def bss_eval_v4(reference: Any, estimate: Any, window: float = 2 * 44100, hop: f
 def evaluate(reference: Any, estimate: Any, **kwargs) -> dict:
     r = bss_eval_images(reference, estimate, **kwargs)
     return {"sdr": r.sdr, "isr": r.isr, "sir": r.sir, "sar": r.sar, "perm": r.perm}
+
+
+# ----------------------------------------------------------------------------- registry
+register(
+    Metric("isr", "separation", True, "dB", "ISR", "BSS Eval image-to-spatial distortion ratio", 3.5),
+    Metric("sdr_v4", "separation", True, "dB", "SDR v4", "BSS Eval v4 (museval) framewise SDR, whole-signal filters",
+           3.7),
+)

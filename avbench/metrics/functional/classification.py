@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from ..registry import Metric, register
 
 __all__ = ["hit_at_k", "topk", "confusion", "precision_recall_f1_score", "precision_score", "recall_score",
            "f1_score", "validate", "evaluate",
@@ -227,3 +228,22 @@ def evaluate(scores: Any, labels: Any, ks: tuple[int, ...] = (1, 3)) -> dict:
     out["per_class_f1"] = f1_score(pred, y, n_classes, None)
     out["confusion_matrix"] = confusion(pred, y, n_classes)
     return out
+
+
+# ----------------------------------------------------------------------------- registry
+def _item_scores(scores: np.ndarray, labels: np.ndarray, params: dict) -> dict:
+    """Per item: 1 where the true class is among the 1 (3) best-scored, ties by class index."""
+    return {f"hit@{k}": hit_at_k(scores, labels, k, reduction="none").astype(float) for k in (1, 3)}
+
+
+_TIES = {"ties": "(-score, class index)"}
+register(
+    Metric("hit@1", "classification", True, "", "Hit@1", "top-1 accuracy", 1, params=_TIES, floor=0.0,
+           ceiling=1.0, compute=_item_scores),
+    Metric("hit@3", "classification", True, "", "Hit@3", "a true label among the 3 best classes", 2, params=_TIES,
+           floor=0.0, ceiling=1.0, compute=_item_scores),
+    Metric("macro_f1", "classification", True, "", "Macro-F1", "unweighted mean of per-class F1", 3,
+           params={"zero_division": 0.0}, floor=0.0, ceiling=1.0),
+    Metric("micro_f1", "classification", True, "", "Micro-F1", "F1 over all decisions", 4,
+           params={"zero_division": 0.0}, floor=0.0, ceiling=1.0),
+)

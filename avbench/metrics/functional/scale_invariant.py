@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
+from ..registry import Metric, register
 from ._backend import back, check_finite, to_tensor
 
 __all__ = ["si_sdr", "sd_sdr", "snr", "validate", "evaluate"]
@@ -89,3 +91,22 @@ def evaluate(reference: Any, estimate: Any, eps: float = 0.0, zero_mean: bool = 
         "sd_sdr": sd_sdr(reference, estimate, eps, zero_mean),
         "snr": snr(reference, estimate, eps, zero_mean),
     }
+
+
+# ----------------------------------------------------------------------------- registry
+def _item_scores(ref: np.ndarray, est: np.ndarray, present: list[int], slots: list[int], params: dict) -> dict:
+    """SI-SDR and SD-SDR of the estimates of ``slots`` against their own references."""
+    eps = params.get("si_sdr_eps", 0.0)
+    return {"si_sdr": np.asarray(si_sdr(ref[slots], est[slots], eps=eps), dtype=np.float64),
+            "sd_sdr": np.asarray(sd_sdr(ref[slots], est[slots], eps=eps), dtype=np.float64)}
+
+
+_SI = {"si_sdr_eps": None, "zero_mean": False}
+register(
+    Metric("si_sdr", "separation", True, "dB", "SI-SDR", "scale-invariant SDR (Le Roux et al. 2019)", 4,
+           bucket="sdr", sdr_family=True, params=_SI, compute=_item_scores),
+    Metric("sd_sdr", "separation", True, "dB", "SD-SDR", "scale-dependent SDR (Le Roux et al. 2019)", 5,
+           bucket="sdr", sdr_family=True, params=_SI, compute=_item_scores),
+    Metric("si_sdri", "separation", True, "dB", "SI-SDRi", "SI-SDR improvement over the input mixture", 7,
+           bucket="sdr"),
+)

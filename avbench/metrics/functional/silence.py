@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from ._backend import back, check_finite, to_tensor
+from ..registry import Metric, register
 
 __all__ = ["pes", "eps", "buckets", "BUCKETS", "frames", "validate", "evaluate"]
 
@@ -135,3 +136,13 @@ def buckets(reference: Any, estimate: Any) -> Any:
 def evaluate(reference: Any, estimate: Any, **kwargs) -> dict:
     return {"pes": pes(reference, estimate, **kwargs), "eps": eps(reference, estimate, **kwargs),
             "bucket": buckets(reference, estimate)}
+
+
+# ----------------------------------------------------------------------------- registry
+_SILENCE = {"pes_eps": None, "silence": "exact zero", "include_both_silent": None}
+register(
+    Metric("pes", "separation", False, "dB", "PES", "predicted energy at silence (eps 1e-8)", 8, bucket="pes",
+           params=_SILENCE, floor=-80.0),
+    Metric("eps", "separation", False, "dB", "EPS", "energy at predicted silence (eps 1e-8)", 9, bucket="eps",
+           params=_SILENCE, floor=-80.0),
+)
