@@ -340,7 +340,7 @@ def _spec(name: str, version: str, lbroot: Path | None):
             raise
         return SimpleNamespace(key=f"{name}@{version}", family=entries[0].family, main_score=entries[0].main_score,
                                classes=list(CLASSES),
-                               metrics=[c for c in lb._columns(entries[0].family) if c in entries[0].scores])
+                               metrics=[c for c in lb.columns(entries[0].family) if c in entries[0].scores])
 
 
 READ_HELP = ("leaderboards root to read (default, per board: yours under $AVBENCH_HOME/leaderboards once you "
@@ -348,7 +348,8 @@ READ_HELP = ("leaderboards root to read (default, per board: yours under $AVBENC
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare_frames, format_report, load_scores
+    from .compare import compare_frames, format_report
+    from .leaderboard import load_scores
     from .tasks import parse_key
 
     name, version = parse_key(args.task)
@@ -369,10 +370,10 @@ def _metric_arg(metric: str, spec, a, b) -> str:
     """A metric both per-item frames hold, named as the tables name it (``SDR``, ``SI-SDR``,
     ``si_sdr``, ``Hit@1`` ...); anything else is a one-line error listing the valid names."""
     from .errors import ConfigError
-    from .leaderboard import LABELS
+    from .leaderboard import label
 
     per_item = [m for m in spec.metrics if m in a.columns and m in b.columns]
-    by_label = {LABELS.get(m, m).lower(): m for m in per_item} | {m.lower(): m for m in per_item}
+    by_label = {label(m).lower(): m for m in per_item} | {m.lower(): m for m in per_item}
     key = metric.strip().lower()
     if key in by_label:
         return by_label[key]
@@ -384,7 +385,7 @@ def _metric_arg(metric: str, spec, a, b) -> str:
 def cmd_report(args) -> int:
     from . import leaderboard as lb
     from . import report
-    from .compare import load_scores
+    from .leaderboard import load_scores
     from .tasks import parse_key
 
     name, version = parse_key(args.task)

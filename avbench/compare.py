@@ -15,8 +15,6 @@ for their number with Holm's step-down method (:func:`holm`).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -67,27 +65,6 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adj[i] = running
     return adj
-
-
-def load_scores(ref: str, task_key: str, leaderboards: Path | None) -> tuple[str, pd.DataFrame]:
-    """Per-item scores of ``ref``: a submission folder (its results) or an entry name."""
-    from . import leaderboard as lb
-    from .tasks import parse_key
-
-    from .scoring import scores_path
-
-    p = Path(ref)
-    name, version = parse_key(task_key)
-    if p.is_dir():
-        f = scores_path(p, f"{name}@{version}")
-        if not f.exists():
-            raise AvbenchError("no scores for this task", path=f, fix=f"run `avbench score {p} --task {name}@{version}`")
-        return p.name, pd.read_parquet(f)
-    f = lb.reading_board(leaderboards, name, version) / "entries" / f"{ref}.scores.parquet"
-    if not f.exists():
-        raise AvbenchError(f"no per-item scores for entry {ref!r}", path=f,
-                           fix="pass a scored submission folder, or an entry added with --update-leaderboard")
-    return ref, pd.read_parquet(f)
 
 
 def format_report(name_a: str, name_b: str, task_key: str, r: dict) -> str:

@@ -36,11 +36,11 @@ def _file(name: str) -> str:
 def _label(metric: str) -> str:
     """``SDR [dB]``, ``Hit@1``: the metric's display label and unit."""
     from .metrics import METRICS
-    from .leaderboard import LABELS
+    from .leaderboard import label
 
     info = METRICS.get(metric)
     unit = f" [{info.unit}]" if info is not None and info.unit else ""
-    return LABELS.get(metric, metric) + unit
+    return label(metric) + unit
 
 
 def _plt():

@@ -85,29 +85,43 @@ class Provenance(Strict):
     files: dict[str, str] | None = None
 
 
-class Result(Strict):
-    schema_version: int = 1
-    submission: str
+class Scored(Strict):
+    """What scoring found on one task version: shared by a :class:`Result` and a
+    leaderboard entry (:class:`avbench.leaderboard.Entry`)."""
     task: str
     version: str
     family: str
     main_score: str
     aggregate: str
-    n_items: int
     scores: dict[str, Stat]
     breakdown: dict[str, dict[str, dict[str, Stat]]] = Field(default_factory=dict)
     counts: dict[str, int] = Field(default_factory=dict)
+    provenance: Provenance
+
+    @property
+    def main_value(self) -> float | None:
+        """The main score's aggregate; ``None`` where there is none (no finite value)."""
+        s = self.scores.get(self.main_score)
+        v = s.get(self.aggregate) if s else None
+        return None if v is None or v != v else v
+
+    @property
+    def protocol(self) -> int:
+        """The scoring protocol the scores follow."""
+        from .tasks.base import protocol_number
+
+        return protocol_number(self.provenance.metric_params)
+
+
+class Result(Scored):
+    schema_version: int = 1
+    submission: str
+    n_items: int
     per_class: dict[str, dict[str, float]] = Field(default_factory=dict)
     confusion_matrix: list[list[int]] | None = None
     #: warnings of the run (at most 20 per code listed) and their counts by code
     warnings: list[dict] = Field(default_factory=list)
     warning_counts: dict[str, int] = Field(default_factory=dict)
-    provenance: Provenance
-
-    @property
-    def main_value(self) -> float | None:
-        s = self.scores.get(self.main_score)
-        return s.get(self.aggregate) if s else None
 
 
 def git_info() -> tuple[str | None, bool | None]:

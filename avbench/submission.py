@@ -91,8 +91,9 @@ class TaskEntry(BaseModel):
         return self.path or self.name
 
 
-class SubmissionMeta(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class SubmissionInfo(BaseModel):
+    """What a submission says of itself and a leaderboard shows (the fields an entry
+    carries from ``submission.yaml``)."""
     name: str
     model: str
     authors: list[str] = Field(default_factory=list)
@@ -101,6 +102,10 @@ class SubmissionMeta(BaseModel):
     oracle: bool = False
     extra_training_data: str = "none"
     n_parameters: int | None = None
+
+
+class SubmissionMeta(SubmissionInfo):
+    model_config = ConfigDict(extra="forbid", strict=True)
     notes: str = ""
     avbench_version: str | None = None
     tasks: list[TaskEntry]

@@ -573,7 +573,7 @@ def kill(n: int = 200, seed: int = 0) -> bool:
             p.join()
             mid = _state(d)
             journal = (d / ".journal.json").exists()
-            with lb._lock(d):
+            with lb.lock(d):
                 recover(d)
             after = _state(d)
             if after == old and not journal:

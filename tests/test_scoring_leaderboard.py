@@ -195,7 +195,8 @@ def test_compare_on_the_full_task_finds_the_oracle_gap():
     """The committed version-1 entries (many works): the IBM beats the mixture."""
     from pathlib import Path
 
-    from avbench.compare import compare_frames, load_scores
+    from avbench.compare import compare_frames
+    from avbench.leaderboard import load_scores
 
     root = Path(__file__).resolve().parent.parent / "leaderboards"
     _, a = load_scores("oracle-ibm", "synth-ensembles-separation@1", root)
@@ -391,7 +392,7 @@ def test_every_interval_names_its_works_and_few_are_marked(scored, tmp_path):
     assert row["sdr_n_groups"] == len(works) and row["sdr_n"] == res.scores["sdr"].n
     assert r"$^\ddagger$" in (d / "leaderboard.tex").read_text()
     many = e.model_copy(update={"scores": {m: s.model_copy(update={"n_groups": 12}) for m, s in e.scores.items()}})
-    assert "‡" not in lb.render_markdown(e.task, e.version, [many])
+    assert "‡" not in lb.render_markdown(lb.ranked(e.task, e.version, [many]))
     f = d / "entries" / f"{e.name}.json"
     raw = json.loads(f.read_text())
     raw["scores"]["sdr"]["n_groups"] = 40
@@ -407,10 +408,10 @@ def test_infinite_values_of_protocol_1_are_counted_in_the_cell(scored):
     e = lb.entry_from(res, validate(path).meta)
     sar = e.scores["sar"]
     assert sar.mean is None and sar.n_posinf == res.scores["sdr"].n  # an exact sum of the references
-    header, rows, _ = lb.table([e])
+    header, rows, _ = lb.table(lb.ranked(e.task, e.version, [e]))
     assert rows[0][header.index("SAR ↑ [dB]")] == f"+inf (all {sar.n_posinf})"
     sdr = e.scores["sdr"].model_copy(update={"n_posinf": 3})
-    header, rows, _ = lb.table([e.model_copy(update={"scores": {**e.scores, "sdr": sdr}})])
+    header, rows, _ = lb.table(lb.ranked(e.task, e.version, [e.model_copy(update={"scores": {**e.scores, "sdr": sdr}})]))
     assert rows[0][header.index("SDR ↑ [dB] (95% CI)")].endswith(" (+3 inf)")
 
 

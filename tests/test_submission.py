@@ -182,7 +182,7 @@ def test_first_day_csv_and_tree_mistakes_name_their_fix(tmp_path, mini):
 
 
 def test_negative_zero_is_never_printed():
-    from avbench.leaderboard import _fmt
+    from avbench.leaderboard import fmt as _fmt
 
     assert _fmt(-0.001, "sdr") == "0.00" and _fmt(-0.0, "sdr") == "0.00" and _fmt(-0.01, "sdr") == "-0.01"
     assert _fmt(-0.0004, "hit@1") == "0.000"

@@ -12,7 +12,8 @@ import math
 from pathlib import Path
 
 from avbench import leaderboard as lb
-from avbench.compare import compare_frames, load_scores
+from avbench.compare import compare_frames
+from avbench.leaderboard import load_scores
 from avbench.tasks import parse_key
 
 from .train import variants
