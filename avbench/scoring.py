@@ -37,6 +37,7 @@ import pandas as pd
 
 from . import __version__
 from .metrics import functional as F
+from .metrics import registry as M
 from .metrics.functional.silence import BUCKETS
 from .files import atomic_write, commit, recover
 from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump_json, git_info,
@@ -45,7 +46,8 @@ from .submission import Submission, TaskEntry, submission_hashes, validate
 from .tasks import get_task
 from .tasks.base import Task, protocol_number
 
-SEP_METRICS = ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdr_in", "si_sdr_in", "sdri", "si_sdri")
+#: the input mixture's scores a row carries for its improvements (SDRi, SI-SDRi)
+MIXTURE_METRICS = ("sdr_in", "si_sdr_in")
 #: a (near-)copy of its reference scores at most this (dB); flagged AVB452
 IDENTICAL_CAP_DB = 100.0
 #: an SDR, SI-SDR or SD-SDR at or above this (dB) marks a (near-)copy of the reference: no
@@ -53,32 +55,56 @@ IDENTICAL_CAP_DB = 100.0
 #: while a reference plus noise at -60 dB, or one ulp away, reaches it
 NEAR_COPY_DB = 60.0
 _NEAR_COPY = ("sdr", "si_sdr", "sd_sdr")
-_CAPPED = ("sdr", "sir", "sar", "si_sdr", "sd_sdr")
+
+
+def _sep(pred) -> tuple[str, ...]:
+    return tuple(m.name for m in M.of_family("separation") if pred(m))
+
+
+def sep_metrics() -> tuple[str, ...]:
+    """The columns of a separation row: every registered metric that scores a bucket (those
+    a kernel computes, then PES/EPS), the mixture's scores, then the improvements over it."""
+    return (_sep(lambda m: m.bucket == "sdr" and m.compute is not None) + _sep(lambda m: m.bucket in ("pes", "eps"))
+            + MIXTURE_METRICS + _sep(lambda m: m.bucket == "sdr" and m.compute is None))
+
+
+def _capped() -> tuple[str, ...]:
+    """The SDR family: capped on a copy, clipped and floored under protocol 2."""
+    return _sep(lambda m: m.sdr_family)
+
+
+def _applicable(p2: bool) -> dict[str, tuple[str, ...]]:
+    """The metrics each bucket's rows must carry, finite (a NaN or -inf among them is refused;
+    protocol 1 allows +inf).  Protocol 2 scores a silenced source on the SDR family too."""
+    sdr = _sep(lambda m: m.bucket == "sdr")
+    if not p2:
+        return {"sdr": sdr, "pes": ("pes",), "eps": ("eps",), "both_silent": ()}
+    # a silenced source: the SDR family at the floor and the improvements from it
+    silenced = _sep(lambda m: m.bucket == "sdr" and (m.sdr_family or m.compute is None))
+    return {"sdr": sdr, "eps": silenced + ("eps",), "pes": ("pes",), "both_silent": ("pes", "eps")}
 #: wall-clock limit of one chunk of items (s) and memory of one scoring process (GiB)
 SCORE_TIMEOUT = float(os.environ.get("AVBENCH_SCORE_TIMEOUT", "1800"))
 SCORE_MEM_GB = float(os.environ.get("AVBENCH_SCORE_MEM_GB", "6"))
 BUCKET_NAMES = {v: k for k, v in BUCKETS.items()}
-#: the metrics each bucket's rows must carry (a NaN or -inf among them is refused)
-_APPLICABLE = {"sdr": ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri"), "pes": ("pes",),
-               "eps": ("eps",), "both_silent": ()}
 CHUNK = 8
 
 
-#: every metric parameter a task may record: ``None`` for a value scoring passes to its
-#: kernels (any value of the type), else the one value the implementation follows.
-#: A recorded key outside this table, or another value for a fixed one, is an error:
-#: what a result records is what scoring did.
-METRIC_PARAMS: dict[str, dict[str, object]] = {
-    "separation": {"filter_length": None, "si_sdr_eps": None, "pes_eps": None,
-                   "bss_eval": "v3", "compute_permutation": False, "silence": "exact zero", "zero_mean": False,
-                   # protocol 2 (docs/protocol.md)
-                   "protocol": None, "include_both_silent": None, "db_floor": None, "db_cap": None,
-                   "near_copy_db": None,
+#: the parameters of the scoring protocol itself (``docs/protocol.md``), beside those the
+#: kernels declare in the registry: ``None`` for any value, else the one value followed
+PROTOCOL_PARAMS: dict[str, dict[str, object]] = {
+    "separation": {"protocol": None, "db_floor": None, "db_cap": None, "near_copy_db": None,
                    # read by the item builder (which clips are items), recorded with the protocol
                    "min_active_fraction": None, "min_sources": None, "active_frame": None, "active_db": None},
-    "classification": {"zero_division": 0.0, "ties": "(-score, class index)", "min_active_fraction": None,
-                       "protocol": None, "active_frame": None, "active_db": None},
+    "classification": {"protocol": None, "min_active_fraction": None, "active_frame": None, "active_db": None},
 }
+
+
+def metric_params(family: str) -> dict[str, object]:
+    """Every metric parameter a task of ``family`` may record: the protocol's and those its
+    metrics' kernels declare (:func:`avbench.metrics.registry.params`).  A recorded key
+    outside this table, or another value for a fixed one, is an error: what a result
+    records is what scoring did."""
+    return {**M.params(family), **PROTOCOL_PARAMS[family]}
 
 
 #: what every protocol-2 separation task records (and scoring reads)
@@ -90,11 +116,15 @@ def check_metric_params(spec) -> None:
     """Refuse a task spec whose recorded metric parameters scoring would not follow."""
     from .errors import TaskError
 
-    known = METRIC_PARAMS[spec.family]
+    unknown = [m for m in spec.metrics if m not in M.METRICS or M.METRICS[m].family != spec.family]
+    if unknown:
+        raise TaskError(f"{spec.key}: metric(s) {', '.join(unknown)} are not registered {spec.family} metrics",
+                        fix="register each metric next to its kernel (avbench/metrics/registry.py)")
+    known = metric_params(spec.family)
     for k, v in spec.metric_params.items():
         if k not in known:
             raise TaskError(f"{spec.key}: metric parameter {k!r} is recorded but scoring does not read it",
-                            fix=f"remove it, or implement it in avbench/scoring.py (read: {', '.join(known)})")
+                            fix=f"remove it, or declare it with the kernel that reads it (read: {', '.join(known)})")
         if known[k] is not None and v != known[k]:
             raise TaskError(f"{spec.key}: metric parameter {k}={v!r} is not what scoring does ({known[k]!r})",
                             fix="record the value scoring follows, or implement the other one")
@@ -121,19 +151,14 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
         active = [k for k in range(ref.shape[0]) if codes[k] != BUCKETS["both_silent"]]
     present = [k for k in range(ref.shape[0]) if ref[k].any()]
     rows = []
-    vals: dict[int, dict[str, float]] = {k: {m: np.nan for m in SEP_METRICS} for k in active}
+    vals: dict[int, dict[str, float]] = {k: {m: np.nan for m in sep_metrics()} for k in active}
     sdr_slots = [k for k in active if codes[k] == BUCKETS["sdr"]]
     silenced = [k for k in active if codes[k] == BUCKETS["eps"]]
-    fl = p.get("filter_length", 512)
-    if sdr_slots:
-        bss = F.bss_eval_sources(ref[present], est[present], fl, check=False)
-        for pos, k in enumerate(present):
-            if k in sdr_slots:
-                vals[k].update(sdr=float(bss.sdr[pos]), sir=float(bss.sir[pos]), sar=float(bss.sar[pos]))
-        si = F.si_sdr(ref[sdr_slots], est[sdr_slots], eps=p.get("si_sdr_eps", 0.0))
-        sd = F.sd_sdr(ref[sdr_slots], est[sdr_slots], eps=p.get("si_sdr_eps", 0.0))
-        for pos, k in enumerate(sdr_slots):
-            vals[k].update(si_sdr=float(si[pos]), sd_sdr=float(sd[pos]))
+    if sdr_slots:  # every registered kernel of the family, once each (registry order)
+        for compute, _ in M.kernels("separation"):
+            for m, values in compute(ref, est, present, sdr_slots, p).items():
+                for pos, k in enumerate(sdr_slots):
+                    vals[k][m] = float(values[pos])
     # the input mixture scored as the estimate of every present source: improvements
     need_in = sdr_slots + (silenced if p2 else [])
     if need_in:
@@ -159,14 +184,14 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
         elif code == BUCKETS["sdr"]:
             if np.array_equal(ref[k], est[k]) or any(not v[m] < NEAR_COPY_DB for m in _NEAR_COPY):
                 flag = "identical"
-                for m in _CAPPED:
+                for m in _capped():
                     if not v[m] < IDENTICAL_CAP_DB:  # also +inf and NaN of an exact match
                         v[m] = IDENTICAL_CAP_DB
-            for m in ("sdr_in", "si_sdr_in"):  # the mixture is the reference where only this source sounds
+            for m in MIXTURE_METRICS:  # the mixture is the reference where only this source sounds
                 if not v[m] < IDENTICAL_CAP_DB:
                     v[m] = IDENTICAL_CAP_DB
             v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
-        applicable = (_APPLICABLE_P2 if p2 else _APPLICABLE)[BUCKET_NAMES[code]]
+        applicable = _applicable(p2)[BUCKET_NAMES[code]]
         bad = [m for m in applicable if not np.isfinite(v[m]) and not (not p2 and v[m] == np.inf)]
         if bad:
             _refuse(task, item, k, "AVB473", f"{', '.join(bad)} undefined (NaN or infinite) for this estimate",
@@ -227,12 +252,6 @@ def input_mixture_metrics(task: Task, item, ref: np.ndarray, present: list[int])
     return values
 
 
-#: protocol 2: the metrics each bucket's rows carry, all finite
-_APPLICABLE_P2 = {"sdr": ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri"),
-                  "eps": ("sdr", "sir", "sar", "si_sdr", "sd_sdr", "sdri", "si_sdri", "eps"),
-                  "pes": ("pes",), "both_silent": ("pes", "eps")}
-
-
 def _refuse(task: Task, item, k: int, code: str, what: str, fix: str):
     from .errors import Problem, SubmissionError
 
@@ -247,13 +266,13 @@ def _protocol2_values(task: Task, item, k: int, code: int, v: dict, p: dict) -> 
     refused (AVB474), never capped into a mean."""
     lo, hi = float(p["db_floor"]), float(p["db_cap"])
     if code == BUCKETS["eps"]:
-        v.update({m: lo for m in _CAPPED})
+        v.update({m: lo for m in _capped()})
     if code in (BUCKETS["sdr"], BUCKETS["eps"]):
         if code == BUCKETS["sdr"] and any(v[m] >= p["near_copy_db"] for m in _NEAR_COPY):
             _refuse(task, item, k, "AVB474",
                     f"a copy of its reference (SDR, SI-SDR or SD-SDR at {p['near_copy_db']:g} dB or more); "
                     "protocol 2 scores no copies", "submit the model's own estimates")
-        for m in _CAPPED + ("sdr_in", "si_sdr_in"):
+        for m in _capped() + MIXTURE_METRICS:
             if not np.isnan(v[m]):
                 v[m] = float(min(max(v[m], lo), hi))
         v.update(sdri=v["sdr"] - v["sdr_in"], si_sdri=v["si_sdr"] - v["si_sdr_in"])
@@ -625,15 +644,17 @@ def _classification_frame(task: Task, preds: dict[str, np.ndarray]) -> tuple[pd.
     labels = np.array([classes.index(i.label) for i in task.items])
     ev = F.classification.evaluate(scores, labels, ks=(1, 3))
     top = F.topk(scores, 3)
+    per_item: dict[str, np.ndarray] = {}
+    for compute, _ in M.kernels("classification"):  # every registered per-item metric
+        per_item.update(compute(scores, labels, spec.metric_params))
     df = pd.DataFrame({
         "item": [i.id for i in task.items], "group": [i.group for i in task.items],
-        "label": [i.label for i in task.items], "pred": [classes[k] for k in top[:, 0]],
-        "hit@1": F.hit_at_k(scores, labels, 1, reduction="none").astype(float),
-        "hit@3": F.hit_at_k(scores, labels, 3, reduction="none").astype(float),
+        "label": [i.label for i in task.items], "pred": [classes[k] for k in top[:, 0]], **per_item,
     })
     groups = df["group"].to_numpy()
-    stats = {"hit@1": Stat.of(df["hit@1"], groups, ci=True), "hit@3": Stat.of(df["hit@3"], groups, ci=True)}
-    stats.update(f1_stats(df, classes))
+    stats = {m: Stat.of(df[m], groups, ci=True) for m in spec.metrics if m in per_item}
+    if {"macro_f1", "micro_f1"} & set(spec.metrics):  # over the set of decisions, not per item
+        stats.update({m: st for m, st in f1_stats(df, classes).items() if m in spec.metrics})
     p, r, f = F.precision_recall_f1_score(top[:, 0], labels, len(classes), None)
     per_class = {c: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]),
                      "support": float((labels == k).sum())} for k, c in enumerate(classes)}
