@@ -2,7 +2,6 @@
 submission folder for a task, and the resumable step loop of the step-trained models."""
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -29,13 +28,6 @@ def workdir(baseline: str, tag: str) -> Path:
     d = home() / "baselines" / baseline / tag
     d.mkdir(parents=True, exist_ok=True)
     return d
-
-
-def fresh_task_dir(out: Path, spec) -> Path:
-    """``out/<task>``, emptied, with the task's old results removed."""
-    shutil.rmtree(out / spec.name, ignore_errors=True)
-    shutil.rmtree(out / "results" / spec.key, ignore_errors=True)
-    return out / spec.name
 
 
 def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *, steps: int, eval_every: int, seed: int,

@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from avbench import audio as au
 from avbench.instruments import CLASSES
-from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
-from .._common import fresh_task_dir
+
 from ..multimodal import train as mm
 
 from . import train as tr
@@ -62,22 +61,17 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     version = t.spec.version if t.spec.name.startswith("synth-") else "1"
     model = tr.load(cfg, tr.train(cfg, version, progress))
     trunk = tr.trunk(cfg, version) if cfg.context in ("visual", "motion") else None
-    out = Path(out)
-    tdir = fresh_task_dir(out, t.spec)
-    for item in tqdm(t.items, desc=name, disable=not progress):
-        present = np.array([float(c in t.labels(item)) for c in CLASSES])
-        est = tr.separate(model, cfg, t.mixture(item), present, item_context(cfg, t, item, trunk))
-        for k, slot in enumerate(CLASSES):
-            if est[k].any():
-                au.write_wav(tdir / "estimates" / item.id / f"{slot}.wav", est[k], t.spec.sample_rate)
-    inputs = spec["inputs"]
-    write_meta(out, SubmissionMeta(
-        name=name, model=f"{spec['description']} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
-        extra_training_data="none", n_parameters=sum(p.numel() for p in model.parameters()),
-        notes=(f"baselines/cunet, config {cfg.name}, mix-and-separate on synth-ensembles@{version} train solos, "
-               f"seed {cfg.seed}."),
-        tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=inputs, omitted_slots="silence")]))
-    return out
+    with SubmissionWriter(
+            out, name=name, model=f"{spec['description']} [{cfg.name} config]", authors=["avbench"], code_url=None,
+            oracle=False, extra_training_data="none", n_parameters=sum(p.numel() for p in model.parameters()),
+            notes=(f"baselines/cunet, config {cfg.name}, mix-and-separate on synth-ensembles@{version} train solos, "
+                   f"seed {cfg.seed}.")) as w:
+        w.add_task(t, inputs=spec["inputs"])
+        for item in tqdm(t.items, desc=name, disable=not progress):
+            present = np.array([float(c in t.labels(item)) for c in CLASSES])
+            est = tr.separate(model, cfg, t.mixture(item), present, item_context(cfg, t, item, trunk))
+            w.write_estimates(t, item.id, est)
+    return Path(out)
 
 
 BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in tr.variants()}

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from avbench import audio as au
 from avbench.instruments import CLASSES
-from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
-from .._common import fresh_task_dir
+
 
 from . import nmf, templates
 
@@ -33,25 +32,20 @@ def run(task: str, out: str | Path, progress: bool = True, informed: bool = True
     if t.spec.family != "separation":
         raise ValueError(f"informed-nmf separates; {t.spec.key} is a {t.spec.family} task")
     T = templates.build(progress)
-    out = Path(out)
-    tdir = fresh_task_dir(out, t.spec)
     name = "informed-nmf" if informed else "nmf-all-templates"
-    for item in tqdm(t.items, desc=name, disable=not progress):
-        present = t.labels(item) if informed else list(CLASSES)
-        est = nmf.separate(t.mixture(item), T, present, BETA, N_ITER, POWER)
-        for inst, x in est.items():
-            if x.any():
-                au.write_wav(tdir / "estimates" / item.id / f"{inst}.wav", x, t.spec.sample_rate)
     n_par = sum(T[i].size for i in T if ":" not in i)
-    write_meta(out, SubmissionMeta(
-        name=name, model="Timbre-informed NMF (fixed per-pitch templates, KL, 100 iterations)"
-        + ("" if informed else ", templates of all 13 instruments"),
-        authors=["avbench"], code_url=None, oracle=False, extra_training_data="none", n_parameters=n_par,
-        notes="baselines/informed_nmf: templates rendered from isolated notes of the benchmark's soundfont; "
-              + ("the instruments present are given (labels)." if informed else "no labels: all 13 instruments' templates."),
-        tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=["mixture", "labels"] if informed else ["mixture"],
-                         omitted_slots="silence")]))
-    return out
+    with SubmissionWriter(
+            out, name=name, model="Timbre-informed NMF (fixed per-pitch templates, KL, 100 iterations)"
+            + ("" if informed else ", templates of all 13 instruments"),
+            authors=["avbench"], code_url=None, oracle=False, extra_training_data="none", n_parameters=n_par,
+            notes="baselines/informed_nmf: templates rendered from isolated notes of the benchmark's soundfont; "
+                  + ("the instruments present are given (labels)." if informed
+                     else "no labels: all 13 instruments' templates.")) as w:
+        w.add_task(t, inputs=["mixture", "labels"] if informed else ["mixture"])
+        for item in tqdm(t.items, desc=name, disable=not progress):
+            present = t.labels(item) if informed else list(CLASSES)
+            w.write_estimates(t, item.id, nmf.separate(t.mixture(item), T, present, BETA, N_ITER, POWER))
+    return Path(out)
 
 
 BASELINES = {"informed-nmf": run,

@@ -14,16 +14,15 @@ with ``avbench data prepare``); clips are the central 65535 samples.  Prediction
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import os
 from pathlib import Path
 
 import numpy as np
 
-from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
-from .._common import fresh_task_dir, workdir
+from .._common import workdir
 
 from . import train as tr
 from .model import n_parameters
@@ -81,25 +80,18 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
 
         cfg = dataclasses.replace(cfg, data=TASKS[t.spec.name][0], n_classes=len(t.spec.classes))
         version = t.spec.version
-    classes = list(t.spec.classes)
     paths = tr.train_all(cfg, version, progress, stages=MODELS[name][2])
     probs = predict(name, cfg, paths, task_arrays(t, cfg))
-    out = Path(out)
-    tdir = fresh_task_dir(out, t.spec)
-    tdir.mkdir(parents=True)
-    with open(tdir / "predictions.csv", "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["item_id", *classes])
-        for item, p in zip(t.items, probs):
-            w.writerow([item.id, *(f"{v:.6f}" for v in p)])
     n_par = n_parameters(*(tr.load_model(cfg, s, paths[s]) for s in MODELS[name][2]))
-    write_meta(out, SubmissionMeta(
-        name=name, model=f"{MODELS[name][0]} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
-        extra_training_data="none", n_parameters=n_par,
-        notes=f"baselines/multimodal, config {cfg.name}, trained on {cfg.data}@{version} train split "
-              f"(best validation epoch), seed {cfg.seed}.",
-        tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=MODELS[name][1], omitted_slots="error")]))
-    return out
+    with SubmissionWriter(
+            out, name=name, model=f"{MODELS[name][0]} [{cfg.name} config]", authors=["avbench"], code_url=None,
+            oracle=False, extra_training_data="none", n_parameters=n_par,
+            notes=f"baselines/multimodal, config {cfg.name}, trained on {cfg.data}@{version} train split "
+                  f"(best validation epoch), seed {cfg.seed}.") as w:
+        w.add_task(t, inputs=MODELS[name][1], omitted_slots="error")
+        for item, p in zip(t.items, probs):
+            w.write_scores(t, item.id, p)
+    return Path(out)
 
 
 BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in MODELS}

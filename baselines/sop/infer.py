@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from avbench import audio as au
-from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
-from .._common import fresh_task_dir
+
 from ..multimodal import train as mm
 
 from . import train as st
@@ -33,21 +32,18 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
         raise ValueError(f"{name} separates; {t.spec.key} is a {t.spec.family} task")
     version = t.spec.version if t.spec.name.startswith("synth-") else "1"
     model = st.load(cfg, kind, st.train(cfg, kind, version, progress))
-    out = Path(out)
-    tdir = fresh_task_dir(out, t.spec)
-    for item in tqdm(t.items, desc=name, disable=not progress):
-        fr = t.frames(item, 8.0, size)
-        insts = list(fr)
-        est = st.separate(model, t.mixture(item), [st.frames_tensor(fr[i][None], cfg.n_frames)[0] for i in insts])
-        for inst, x in zip(insts, est):
-            if x.any():
-                au.write_wav(tdir / "estimates" / item.id / f"{inst}.wav", x, t.spec.sample_rate)
-    write_meta(out, SubmissionMeta(
-        name=name, model=f"{desc} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
-        extra_training_data="none", n_parameters=sum(p.numel() for p in model.parameters()),
-        notes=f"baselines/sop, config {cfg.name}, mix-and-separate on synth-ensembles@{version} train solos, seed {cfg.seed}.",
-        tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=["mixture", "frames"], omitted_slots="silence")]))
-    return out
+    with SubmissionWriter(
+            out, name=name, model=f"{desc} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
+            extra_training_data="none", n_parameters=sum(p.numel() for p in model.parameters()),
+            notes=f"baselines/sop, config {cfg.name}, mix-and-separate on synth-ensembles@{version} train solos, "
+                  f"seed {cfg.seed}.") as w:
+        w.add_task(t, inputs=["mixture", "frames"])
+        for item in tqdm(t.items, desc=name, disable=not progress):
+            fr = t.frames(item, 8.0, size)
+            insts = list(fr)
+            est = st.separate(model, t.mixture(item), [st.frames_tensor(fr[i][None], cfg.n_frames)[0] for i in insts])
+            w.write_estimates(t, item.id, dict(zip(insts, est)))
+    return Path(out)
 
 
 BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in MODELS}

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import torch
 
-from avbench import audio as au
 from avbench.instruments import CLASSES
-from avbench.submission import SubmissionMeta, TaskEntry, write_meta
+from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
-from .._common import fresh_task_dir
+
 
 from . import train as tr
 from .model import separate_long
@@ -35,21 +34,17 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
         raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
     version = t.spec.version if t.spec.name.startswith("synth-") else "1"
     model = tr.load(cfg, key, tr.train(cfg, key, version, progress))
-    out = Path(out)
-    tdir = fresh_task_dir(out, t.spec)
-    for item in tqdm(t.items, desc=name, disable=not progress):
-        mix = torch.from_numpy(t.mixture(item))
-        lab = torch.tensor([[float(c in t.labels(item)) for c in CLASSES]])
-        est = separate_long(model, mix, lab if key == "cexp" else None, cfg.n_out).numpy()
-        for k, slot in enumerate(CLASSES):
-            if est[k].any():
-                au.write_wav(tdir / "estimates" / item.id / f"{slot}.wav", est[k], t.spec.sample_rate)
-    write_meta(out, SubmissionMeta(
-        name=name, model=f"{desc} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
-        extra_training_data="none", n_parameters=sum(p.numel() for p in model.parameters()),
-        notes=f"baselines/wave_unet, config {cfg.name}, trained on synth-ensembles@{version} train ensembles, seed {cfg.seed}.",
-        tasks=[TaskEntry(name=t.spec.name, version=t.spec.version, inputs=inputs, omitted_slots="silence")]))
-    return out
+    with SubmissionWriter(
+            out, name=name, model=f"{desc} [{cfg.name} config]", authors=["avbench"], code_url=None, oracle=False,
+            extra_training_data="none", n_parameters=sum(p.numel() for p in model.parameters()),
+            notes=f"baselines/wave_unet, config {cfg.name}, trained on synth-ensembles@{version} train ensembles, "
+                  f"seed {cfg.seed}.") as w:
+        w.add_task(t, inputs=inputs)
+        for item in tqdm(t.items, desc=name, disable=not progress):
+            mix = torch.from_numpy(t.mixture(item))
+            lab = torch.tensor([[float(c in t.labels(item)) for c in CLASSES]])
+            w.write_estimates(t, item.id, separate_long(model, mix, lab if key == "cexp" else None, cfg.n_out).numpy())
+    return Path(out)
 
 
 BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in MODELS}
