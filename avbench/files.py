@@ -9,15 +9,18 @@
   process killed after the commit point is rolled forward by :func:`recover` (new
   state); temporary files left by a kill before it are swept by :func:`recover`.
 
-Every OS call that writes goes through :data:`_ops`, which tests replace to inject
-``ENOSPC``/``EIO`` at each step.
+Every OS call that writes goes through one :class:`Ops` object; :func:`write_hook`
+routes them through a wrapper for a while, which is how tests inject ``ENOSPC``/``EIO``
+or a kill at each step.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 from pathlib import Path
+from typing import Callable, Iterator
 
 from .errors import WriteError
 
@@ -25,8 +28,9 @@ JOURNAL = ".journal.json"
 _TMP_SUFFIXES = (".tmp", ".bak")
 
 
-class _Ops:
-    """The writing primitives (one place to inject faults)."""
+class Ops:
+    """The writing primitives, every step of a write (one place to inject faults): a
+    wrapper given to :func:`write_hook` has these five methods."""
 
     def write(self, path: Path, data: bytes) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -56,9 +60,25 @@ class _Ops:
             os.close(fd)
 
 
-_ops = _Ops()
+_ops: Ops = Ops()
 #: the same primitives, never replaced: undoing a failed commit must not meet the injected fault again
-_plain = _Ops()
+_plain = Ops()
+
+
+@contextlib.contextmanager
+def write_hook(wrap: Callable[[Ops], Ops]) -> Iterator[Ops]:
+    """Route every write step of :func:`atomic_write` and :func:`commit` through
+    ``wrap(current)`` (an object with the methods of :class:`Ops`, usually calling the
+    current one) until the block ends; yields that object.  For fault injection: fail
+    step *k* with ``ENOSPC``, or kill the process there.  Undoing a failed commit uses
+    the plain primitives, never the hook."""
+    global _ops
+    old = _ops
+    _ops = wrap(old)
+    try:
+        yield _ops
+    finally:
+        _ops = old
 
 
 def _tmp_name(path: Path, tag: str, kind: str = "tmp") -> Path:

@@ -69,7 +69,7 @@ pins = t.frozen()
 assert "synth-ensembles-separation@1-mini" in pins, "task pins missing in the installed package"
 from avbench.scoring import score
 from avbench.tasks import get_task
-from avbench import checklist as ck
+from avbench.testing import checklist as ck
 sub = ck.base(Path("wheel-sub"), get_task(ck.CLS_TASK))
 r = score(sub, workers=1, progress=False)[0]
 assert r.scores["hit@1"].n == get_task(ck.CLS_TASK).spec.n_items

@@ -274,7 +274,8 @@ def test_real_separation_items_are_pinned_and_a_short_copy_is_refused(tmp_path, 
     import soundfile as sf
 
     from avbench import tasks
-    from avbench.data import fixtures, manifest as mf, real
+    from avbench.data import manifest as mf, real
+    from avbench.testing import fixtures
     from avbench.tasks import real as tr
 
     monkeypatch.setenv("AVBENCH_HOME", str(tmp_path / "home"))

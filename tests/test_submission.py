@@ -160,7 +160,7 @@ def test_shipped_example_submission_is_valid_and_scores(mini, tmp_path):
 def test_first_day_csv_and_tree_mistakes_name_their_fix(tmp_path, mini):
     """A stray file in estimates/, a pandas index column, another delimiter, spaces around
     names: each problem says what to do."""
-    from avbench import checklist as ck
+    from avbench.testing import checklist as ck
     from avbench.errors import SubmissionError
     from avbench.safeio import parse_predictions
     from avbench.tasks import get_task

@@ -123,7 +123,8 @@ def test_trains_on_a_real_dataset_with_its_own_classes(tmp_path, monkeypatch):
     predict its 12 classes (a fixture tree in the native layout, 10 items per split)."""
     import pandas as pd
 
-    from avbench.data import fixtures, real
+    from avbench.data import real
+    from avbench.testing import fixtures
     from baselines.multimodal import infer
 
     monkeypatch.setenv("AVBENCH_HOME", str(tmp_path / "home"))

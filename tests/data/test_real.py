@@ -11,7 +11,8 @@ import scipy.signal
 import soundfile as sf
 
 from avbench import cli
-from avbench.data import audioset, fixtures, manifest as mf, real
+from avbench.data import audioset, manifest as mf, real
+from avbench.testing import fixtures
 from avbench.errors import AvbenchError, DataError, TaskError
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from avbench import checklist as ck
+from avbench.testing import checklist as ck
 from avbench.cli import main
 from avbench.errors import CODES, SubmissionError
 from avbench.scoring import IDENTICAL_CAP_DB, score
@@ -91,7 +91,7 @@ def test_every_code_is_documented_and_fixtured():
     fixtured = {f.code for f in ck.FIXTURES}
     assert set(CODES) - fixtured == set(), "codes without a fixture"
     doc = (ROOT / "docs" / "validation.md").read_text()
-    assert ck.markdown() in doc, "docs/validation.md is stale: python -m avbench.checklist"
+    assert ck.markdown() in doc, "docs/validation.md is stale: python -m avbench.testing.checklist"
 
 
 def test_json_report_fields_and_exit_code(tasks, tmp_path, capsys):
@@ -155,7 +155,7 @@ def test_metadata_text_is_stored_raw_and_escaped_when_rendered(tasks, tmp_path):
 
     t = tasks["classification"]
     p = ck.base(tmp_path / "sub", t)
-    ck._meta(p, model="<script>alert(1)</script> | `x` \\ & {tex}_%")
+    ck.edit_meta(p, model="<script>alert(1)</script> | `x` \\ & {tex}_%")
     sub = validate(p)
     r = score(p, workers=1, progress=False)[0]
     d = lb.add_entry(tmp_path / "lb", lb.entry_from(r, sub.meta))

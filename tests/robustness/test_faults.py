@@ -2,7 +2,6 @@
 its targets (fuzzed loaders and parsers, malformed folders, concurrent scorers, SIGKILLs,
 ENOSPC/EIO, determinism, tamper evidence).  The full figures: ``python
 scripts/robustness.py all``."""
-import importlib.util
 import os
 import signal
 import time
@@ -10,14 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import harness as R  # tests/robustness/harness.py (on the path: pytest adds this folder)
 from avbench.errors import Problem
 from avbench.safeio import read_estimate
 from avbench.sandbox import map_limited
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("robustness", ROOT / "scripts" / "robustness.py")
-R = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(R)
 CI = R.CI
 
 

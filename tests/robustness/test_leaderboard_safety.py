@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from avbench import checklist as ck
+from avbench.testing import checklist as ck
 from avbench import leaderboard as lb
 from avbench.cli import main
 from avbench.errors import LeaderboardError
@@ -135,3 +135,44 @@ def test_content_hash_is_the_published_definition(tmp_path):
     for rel in ["submission.yaml", "t/a/b.wav", "t/a-c/x.wav", "t/a.b/c.wav"]:  # Path order: folder by folder
         h.update(rel.encode() + b"\0" + (tmp_path / rel).read_bytes() + b"\0")
     assert content_sha256(tmp_path) == h.hexdigest()
+
+
+def test_the_write_hook_injects_a_fault_at_any_step_and_is_removed_after(tmp_path):
+    """The public fault-injection hook: every write step passes through the wrapper; a
+    failure at step k leaves the old files intact (and no temporary file); outside the
+    block the plain primitives are back."""
+    import errno
+    import os
+
+    from avbench import files
+    from avbench.errors import WriteError
+
+    class Fail:
+        def __init__(self, inner, at):
+            self.inner, self.at, self.steps = inner, at, []
+
+        def __getattr__(self, name):
+            def step(*a):
+                self.steps.append(name)
+                if len(self.steps) - 1 == self.at:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                return getattr(self.inner, name)(*a)
+            return step
+
+    d = tmp_path / "board"
+    d.mkdir()
+    files.commit(d, {"a.txt": b"old a", "b.txt": b"old b"})
+    with files.write_hook(lambda ops: Fail(ops, None)) as probe:
+        files.commit(d, {"a.txt": b"new a", "b.txt": b"new b"})
+    n = len(probe.steps)
+    assert n >= 8 and {"write", "link", "replace", "unlink", "fsync_dir"} <= set(probe.steps)
+    files.commit(d, {"a.txt": b"old a", "b.txt": b"old b"})
+    for k in range(n):
+        with files.write_hook(lambda ops: Fail(ops, k)):
+            with pytest.raises(WriteError, match="previous files are intact"):
+                files.commit(d, {"a.txt": b"new a", "b.txt": b"new b"})
+        assert (d / "a.txt").read_bytes() == b"old a" and (d / "b.txt").read_bytes() == b"old b", k
+        assert sorted(p.name for p in d.iterdir()) == ["a.txt", "b.txt"], k
+    assert type(files._ops) is files.Ops  # the hook is gone
+    files.commit(d, {"a.txt": b"new a"})
+    assert (d / "a.txt").read_bytes() == b"new a"

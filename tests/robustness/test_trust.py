@@ -8,7 +8,6 @@ import io
 import json
 import os
 import shutil
-import importlib.util
 import struct
 import tracemalloc
 from pathlib import Path
@@ -18,7 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from avbench import checklist as ck
+import harness as R  # tests/robustness/harness.py (on the path: pytest adds this folder)
+from avbench.testing import checklist as ck
 from avbench import leaderboard as lb
 from avbench.errors import LeaderboardError, SubmissionError
 from avbench.results import Stat
@@ -27,10 +27,6 @@ from avbench.scoring import IDENTICAL_CAP_DB, score, score_separation_item, scor
 from avbench.submission import content_sha256, parse_meta, validate
 from avbench.tasks import get_task
 
-_spec = importlib.util.spec_from_file_location(
-    "robustness", Path(__file__).resolve().parents[2] / "scripts" / "robustness.py")
-R = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(R)
 deadline = R.deadline  # fail instead of hanging
 
 SEP = "synth-ensembles-separation@1-mini"

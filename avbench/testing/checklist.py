@@ -3,8 +3,8 @@
 Each :class:`Fixture` turns a valid submission for a mini task (:func:`base`) into one
 that shows exactly one problem code.  The tests build every fixture and check the
 codes; ``docs/validation.md`` is generated from this list (``python -m
-avbench.checklist --markdown``); ``scripts/robustness.py`` combines fixtures into
-random malformed submissions.
+avbench.testing.checklist --markdown``); the robustness harness (``tests/robustness/harness.py``,
+run by ``scripts/robustness.py``) combines fixtures into random malformed submissions.
 """
 from __future__ import annotations
 
@@ -117,7 +117,9 @@ def _n(task) -> int:
     return i.clips[0].end - i.clips[0].start
 
 
-def _meta(root: Path, **changes) -> None:
+def edit_meta(root: Path, **changes) -> None:
+    """Change ``submission.yaml`` of ``root``: top-level keys (``None`` removes one), and
+    ``task_<key>`` in its first task."""
     m = yaml.safe_load((root / "submission.yaml").read_text())
     for k, v in changes.items():
         if k.startswith("task_"):
@@ -218,14 +220,14 @@ def _bad_name(root: Path, _task) -> None:
 
 
 def _huge_file(root: Path, _task) -> None:
-    from .submission import FILE_CAP
+    from ..submission import FILE_CAP
 
     with open(root / "big.bin", "wb") as f:
         f.truncate(FILE_CAP + 1)  # sparse: nothing is written
 
 
 def _huge_estimate(root: Path, task) -> None:
-    from .safeio import audio_cap
+    from ..safeio import audio_cap
 
     d, s, n = _first(root, task)
     (d / f"{s}.flac").unlink()
@@ -283,7 +285,7 @@ def _silent(root: Path, task) -> None:
 
 def _identical(root: Path, task) -> None:
     """Every estimate is the reference itself."""
-    from .audio import write_wav
+    from ..audio import write_wav
 
     for item in task.items:
         ref = task.reference(item)
@@ -379,8 +381,8 @@ def _fx() -> list[Fixture]:
         F("socket", "Unix socket", "AVB443", S, _socket),
         F("device", "device file", "AVB443", S, _device, needs="root"),
         F("path-escape", "task path escaping the folder (../)", "AVB440", S,
-          lambda r, t: _meta(r, task_path="../elsewhere")),
-        F("path-absolute", "absolute task path", "AVB440", S, lambda r, t: _meta(r, task_path="/etc")),
+          lambda r, t: edit_meta(r, task_path="../elsewhere")),
+        F("path-absolute", "absolute task path", "AVB440", S, lambda r, t: edit_meta(r, task_path="/etc")),
         F("name-case", "names differing only by case", "AVB444", S, _case),
         F("name-unicode", "names differing only by Unicode normalisation (NFC/NFD)", "AVB444", S, _unicode),
         F("name-bytes", "file name that is not UTF-8", "AVB447", S, _bad_name),
@@ -409,7 +411,7 @@ def _fx() -> list[Fixture]:
         F("no-estimates", "estimates folder missing", "AVB405", S, _no_estimates),
         F("no-task-folder", "task folder missing", "AVB405", S, _no_task_folder),
         F("task-twice", "task listed twice", "AVB412", S,
-          lambda r, t: _meta(r, tasks=[copy.deepcopy(x) for x in yaml.safe_load((r / "submission.yaml").read_text())["tasks"] * 2])),
+          lambda r, t: edit_meta(r, tasks=[copy.deepcopy(x) for x in yaml.safe_load((r / "submission.yaml").read_text())["tasks"] * 2])),
         # metadata
         F("yaml-tag", "YAML tag (!!python/object...)", "AVB402", S,
           lambda r, t: _yaml_replace(r, "notes: ''", "notes: !!python/object/apply:os.system ['true']")),
@@ -419,31 +421,31 @@ def _fx() -> list[Fixture]:
           lambda r, t: _yaml_replace(r, "notes: ''", "notes: &a x\nextra_training_data: *a")),
         F("yaml-duplicate-key", "duplicate key", "AVB407", S,
           lambda r, t: _yaml_replace(r, "notes: ''", "notes: ''\nnotes: again")),
-        F("yaml-unknown-key", "unknown key", "AVB403", S, lambda r, t: _meta(r, score=99.0)),
+        F("yaml-unknown-key", "unknown key", "AVB403", S, lambda r, t: edit_meta(r, score=99.0)),
         F("yaml-wrong-type", "wrong type (a string for n_parameters)", "AVB403", S,
-          lambda r, t: _meta(r, n_parameters="many")),
+          lambda r, t: edit_meta(r, n_parameters="many")),
         F("yaml-version-int", "unquoted task version (an integer, not a string)", "AVB403", S,
           lambda r, t: _yaml_replace(r, "version: 1-mini", "version: 1")),
         F("yaml-bad-url", "URL that is not http(s) (javascript:...)", "AVB403", S,
-          lambda r, t: _meta(r, paper_url="javascript:alert(1)")),
-        F("yaml-bad-name", "name outside [a-z0-9._-]", "AVB403", S, lambda r, t: _meta(r, name="My Model!")),
+          lambda r, t: edit_meta(r, paper_url="javascript:alert(1)")),
+        F("yaml-bad-name", "name outside [a-z0-9._-]", "AVB403", S, lambda r, t: edit_meta(r, name="My Model!")),
         F("yaml-not-mapping", "top level is not a mapping", "AVB403", S, lambda r, t: _yaml_text(r, "- a\n- b\n")),
-        F("yaml-empty-field", "empty required field", "AVB408", S, lambda r, t: _meta(r, model="  ")),
-        F("yaml-missing-field", "missing required field", "AVB408", S, lambda r, t: _meta(r, model=None)),
-        F("yaml-no-tasks", "empty task list", "AVB408", S, lambda r, t: _meta(r, tasks=[])),
-        F("yaml-long-text", "over-long text", "AVB409", S, lambda r, t: _meta(r, notes="x" * 5000)),
-        F("yaml-control-char", "control character in text", "AVB409", S, lambda r, t: _meta(r, model="a\x1b[2Jb")),
-        F("yaml-bidi", "Unicode direction override in text", "AVB409", S, lambda r, t: _meta(r, model="a\u202eb")),
+        F("yaml-empty-field", "empty required field", "AVB408", S, lambda r, t: edit_meta(r, model="  ")),
+        F("yaml-missing-field", "missing required field", "AVB408", S, lambda r, t: edit_meta(r, model=None)),
+        F("yaml-no-tasks", "empty task list", "AVB408", S, lambda r, t: edit_meta(r, tasks=[])),
+        F("yaml-long-text", "over-long text", "AVB409", S, lambda r, t: edit_meta(r, notes="x" * 5000)),
+        F("yaml-control-char", "control character in text", "AVB409", S, lambda r, t: edit_meta(r, model="a\x1b[2Jb")),
+        F("yaml-bidi", "Unicode direction override in text", "AVB409", S, lambda r, t: edit_meta(r, model="a\u202eb")),
         F("yaml-syntax", "YAML syntax error", "AVB415", S, lambda r, t: _yaml_text(r, "name: [unclosed\n")),
         F("yaml-not-utf8", "submission.yaml not UTF-8", "AVB415", S, lambda r, t: _yaml_text(r, b"name: \xff\xfe\n")),
         F("yaml-cap", "submission.yaml over its size cap", "AVB445", S,
           lambda r, t: _yaml_text(r, "# " + "x" * (70 << 10) + "\n")),
         F("avbench-version", "declared avbench version not the running one", "AVB417", S,
-          lambda r, t: _meta(r, avbench_version="0.0.1")),
+          lambda r, t: edit_meta(r, avbench_version="0.0.1")),
         F("task-version", "declared task version not offered by this avbench", "AVB416", S,
-          lambda r, t: _meta(r, task_version="99")),
-        F("unknown-task", "unknown task", "AVB404", S, lambda r, t: _meta(r, task_name="no-such-task")),
-        F("unknown-input", "input the task does not offer", "AVB404", S, lambda r, t: _meta(r, task_inputs=["lyrics"])),
+          lambda r, t: edit_meta(r, task_version="99")),
+        F("unknown-task", "unknown task", "AVB404", S, lambda r, t: edit_meta(r, task_name="no-such-task")),
+        F("unknown-input", "input the task does not offer", "AVB404", S, lambda r, t: edit_meta(r, task_inputs=["lyrics"])),
         # audio
         F("audio-empty-file", "empty audio file (0 bytes)", "AVB425", S, lambda r, t: _slot(r, t, "{slot}.wav", b"")),
         F("audio-no-samples", "WAV with no samples", "AVB425", S, lambda r, t: _slot(r, t, "{slot}.wav", wav_bytes())),
@@ -535,7 +537,7 @@ def make(fixture: Fixture, dest: Path, task) -> Path:
 
 def markdown() -> str:
     """The checklist table of ``docs/validation.md``."""
-    from .errors import CODES
+    from ..errors import CODES
 
     lines = ["| Checklist item | Code | Severity | Meaning | Fixture |", "|---|---|---|---|---|"]
     for f in FIXTURES:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import audio as au
 from ..instruments import BY_NAME
-from . import real
+from ..data import real
 
 SEG_SECONDS = 65535 / 11025
 
