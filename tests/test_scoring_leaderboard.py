@@ -283,8 +283,10 @@ def test_ray_engine_gives_the_same_scores(oracle_subs, tmp_path):
 def test_rescore_under_a_new_version(oracle_subs, tmp_path, monkeypatch, capsys):
     from avbench.cli import main
     from avbench.tasks import synth
+    from avbench.tasks.declared import VersionDecl, declared
 
-    monkeypatch.setitem(synth.VERSIONS, "1-mini-b", "mini")  # a metric-parameter bump: same items
+    versions = declared("synth-ensembles-separation").versions
+    monkeypatch.setitem(versions, "1-mini-b", VersionDecl(1, "mini"))  # a metric-parameter bump: same items
     sub = tmp_path / "sub"
     shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-ibm")], sub)
     old = score(sub, progress=False, workers=1)[0]
@@ -299,7 +301,7 @@ def test_rescore_under_a_new_version(oracle_subs, tmp_path, monkeypatch, capsys)
     # the old entry stays where it was, under its own version
     assert (lbroot / "synth-ensembles-separation" / "1-mini" / "entries" / "oracle-ibm.json").exists()
     # other items cannot be re-scored
-    monkeypatch.setitem(synth.VERSIONS, "1-other", "mini")
+    monkeypatch.setitem(versions, "1-other", VersionDecl(1, "mini"))
     monkeypatch.setattr(synth, "SEG", 32768)
     capsys.readouterr()
     assert main(["leaderboard", "rescore", str(sub), "--task", "synth-ensembles-separation", "--from", "1-mini",

@@ -59,3 +59,92 @@ def test_unknown_task_and_version(mini):
         get_task("nope@1")
     with pytest.raises(TaskError, match="no version"):
         get_task("synth-ensembles-mix2@9")
+
+
+# ----------------------------------------------------------------------------- declarations
+def test_every_task_is_declared_in_one_file():
+    from avbench.tasks import available
+    from avbench.tasks.declared import SPECS, registry
+
+    files = sorted(p.stem for p in SPECS.glob("*.yaml") if not p.name.startswith("_"))
+    assert sorted(registry()) == files and len(files) == 8
+    assert {n for n, _ in available()} == set(files)
+    d = registry()["urmp-separation"]
+    assert d.binding == "real" and d.dataset == "urmp" and d.items == "segments"
+    assert {v: (vd.protocol, vd.data) for v, vd in d.versions.items()} == {
+        "1": (1, "1"), "thesis": (1, "thesis"), "2": (2, "1"), "thesis-2": (2, "thesis")}
+
+
+def test_a_task_on_an_existing_dataset_is_one_yaml_file(mini, tmp_path, monkeypatch):
+    """A declaration in a folder of AVBENCH_TASK_SPECS is a task: bound to the built-in
+    data, its items from the builder of its kind and protocol, its metrics its own."""
+    from avbench import tasks
+    from avbench.scoring import check_metric_params
+
+    (tmp_path / "synth-ensembles-duets.yaml").write_text("""\
+name: synth-ensembles-duets
+family: separation
+binding: synth
+items: pairs
+description: Two-player mixtures, SDR only.
+protocol: {1: the mix2 pairs, scored by SDR and SI-SDR}
+slots: [$instruments]
+inputs: [mixture]
+metrics: {1: [sdr, si_sdr]}
+main_score: sdr
+metric_params: {1: mix2-synth-1}
+versions:
+  1-mini: {protocol: 1, data: mini}
+""")
+    monkeypatch.setenv("AVBENCH_TASK_SPECS", str(tmp_path))
+    tasks._CACHE.clear()
+    t = get_task("synth-ensembles-duets@1-mini")
+    mix2 = get_task("synth-ensembles-mix2@1-mini")
+    assert t.spec.items_sha256 == mix2.spec.items_sha256 and t.spec.metrics == ["sdr", "si_sdr"]
+    assert t.spec.inputs == ["mixture"] and t.spec.slots == list(CLASSES)
+    check_metric_params(t.spec)
+    with pytest.raises(TaskError, match="does not offer 'frames'"):
+        t.input(t.ids[0], "frames")
+    assert ("synth-ensembles-duets", "1-mini") in tasks.available()
+
+
+@pytest.mark.parametrize("edit,match", [
+    ({"score": 1}, "unknown key"),
+    ({"metric_params": {1: "no-such-set"}}, "no parameter set 'no-such-set'"),
+    ({"versions": {"3": {"protocol": 3, "data": "mini"}}}, "protocol 3 has versions but no metrics"),
+    ({"name": "other-name"}, "the file declares 'other-name'"),
+])
+def test_a_bad_declaration_names_its_file(tmp_path, edit, match):
+    import yaml
+
+    from avbench.tasks.declared import SPECS, load
+
+    doc = yaml.safe_load((SPECS / "synth-ensembles-mix2.yaml").read_text())
+    doc.update(edit)
+    p = tmp_path / "synth-ensembles-mix2.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    with pytest.raises(TaskError, match=match) as e:
+        load(p)
+    assert str(p) in str(e.value)
+
+
+def test_training_data_is_on_the_task_interface(mini):
+    """Baselines train through Task: the built-in tasks offer clips, their audio and frames,
+    labels, recordings and stems; a task that has none says so, naming itself."""
+    t = get_task("synth-ensembles-classification@1-mini")
+    clips = t.train_clips("train")
+    assert clips and all(c.end - c.start == 65535 and c.instrument in CLASSES for c in clips)
+    assert t.clip_audio(clips[0]).shape == (65535,) and t.clip_frames(clips[0], 8.0, 32).shape[1:] == (32, 32, 3)
+    assert set(t.train_labels()) <= set(CLASSES)
+    sep = get_task("synth-ensembles-separation@1-mini")
+    rec = sep.recordings("train")[0]
+    assert sep.stem(rec["id"], rec["instruments"][0]).ndim == 1
+    from avbench.tasks.base import Task
+
+    class Bare(Task):
+        spec = sep.spec
+        items = []
+        item = reference = mixture = frames = labels = None
+
+    with pytest.raises(TaskError, match="synth-ensembles-separation@1-mini offers no training clips"):
+        Bare().train_clips("train")

@@ -243,35 +243,34 @@ def pinned_problems(name: str, root: str | Path, version: str) -> list[FileProbl
     version that reads this data (``avbench/tasks/pins/``): each named with the pinned
     items it cannot produce."""
     from ..tasks import real as tr
+    from ..tasks.declared import declared, find
 
     root = Path(root)
     out: dict[str, FileProblem] = {}
     by_id = {r.id: r for r in rows(name, version)}
-    for task, (ds, family, versions) in tr.TASKS.items():
-        if ds != name or family != "separation":
+    for task, v in find("separation", dataset=name, binding="real"):
+        vd = declared(task).version(v)
+        pin = tr.pin_path(task, v)
+        if vd.data != version or vd.protocol < 2 or not pin.exists():
             continue
-        for v in versions:
-            pin = tr.pin_path(task, v)
-            if tr.data_version(v) != version or v not in tr.PROTOCOL2 or not pin.exists():
+        need: dict[str, int] = {}
+        for it in json.loads(pin.read_text())["items"]:
+            for c in it["clips"]:
+                need[c["recording"]] = max(need.get(c["recording"], 0), c["end"])
+        for rec, end in sorted(need.items()):
+            r = by_id.get(rec)
+            found, _ = resolve(r, root) if r is not None else ({}, [])
+            sound = found.get("mix") or found.get("audio") or found.get("video")
+            if sound is None:
+                continue  # reported as missing above
+            try:
+                n = len(au.decode(sound, tr.SR, r.start, r.end)[0])
+            except Exception:  # noqa: BLE001 - reported as corrupt above
                 continue
-            need: dict[str, int] = {}
-            for it in json.loads(pin.read_text())["items"]:
-                for c in it["clips"]:
-                    need[c["recording"]] = max(need.get(c["recording"], 0), c["end"])
-            for rec, end in sorted(need.items()):
-                r = by_id.get(rec)
-                found, _ = resolve(r, root) if r is not None else ({}, [])
-                sound = found.get("mix") or found.get("audio") or found.get("video")
-                if sound is None:
-                    continue  # reported as missing above
-                try:
-                    n = len(au.decode(sound, tr.SR, r.start, r.end)[0])
-                except Exception:  # noqa: BLE001 - reported as corrupt above
-                    continue
-                if n < end:
-                    rel = str(Path(sound).relative_to(root))
-                    out.setdefault(rel, FileProblem(rel, f"too short for the pinned items of {task}@{v} "
-                                                         f"({n} of {end} samples at {tr.SR} Hz)")).items.append(rec)
+            if n < end:
+                rel = str(Path(sound).relative_to(root))
+                out.setdefault(rel, FileProblem(rel, f"too short for the pinned items of {task}@{v} "
+                                                     f"({n} of {end} samples at {tr.SR} Hz)")).items.append(rec)
     return list(out.values())
 
 

@@ -255,7 +255,7 @@ def _rederive(e: Entry, df, fig: dict) -> list[str]:
         from ..scoring import f1_stats
         from ..tasks import synth
 
-        classes = list(synth.CLASSES) if e.task in synth.NAMES else None
+        classes = list(synth.CLASSES) if synth.is_synth(e.task) else None
         if classes is None:
             try:
                 from ..tasks import get_task

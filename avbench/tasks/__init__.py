@@ -1,6 +1,7 @@
 """Task registry.
 
-A task is addressed as ``NAME@VERSION`` (the real-data tasks of :mod:`avbench.tasks.real`
+Every task is declared in ``specs/<name>.yaml`` (:mod:`avbench.tasks.declared`) and bound
+to its data by the binding the declaration names (:data:`BINDINGS`).  A task is addressed as ``NAME@VERSION`` (the real-data tasks of :mod:`avbench.tasks.real`
 name their protocol versions, e.g. ``urmp-separation@thesis-2``); a missing version is
 refused with the list of versions, never guessed.  The item
 lists of the built-in tasks are derived deterministically from the generated data and
@@ -33,31 +34,43 @@ def parse_key(key: str) -> tuple[str, str]:
 def version_choices(name: str) -> str:
     """The versions of a task, newest protocol first, each with its protocol and whether its
     data is here, e.g. ``2-mini (protocol 2, data here), 2 (protocol 2, data not generated)``."""
-    from . import real, synth
+    from .declared import registry
 
-    if name in synth.NAMES:
+    d = registry().get(name)
+    if d is None:
+        known = ", ".join(sorted({n for n, _ in available()}))
+        return f"no versions: it is not a task (tasks: {known})"
+    if d.binding == "synth":
         from ..data import synth_ensembles as se
 
         out = []
-        for v in sorted(synth.VERSIONS, key=lambda v: (-synth.protocol_of(v), v.endswith("mini") is False, v)):
+        for v, vd in sorted(d.versions.items(), key=lambda kv: (-kv[1].protocol, kv[0].endswith("mini") is False,
+                                                                kv[0])):
             try:
-                se.locate(synth.VERSIONS[v])
+                se.locate(vd.data)
                 state = "data here"
             except Exception:  # noqa: BLE001 - not generated (or unreadable): say so
                 state = "data not generated"
-            out.append(f"{v} (protocol {synth.protocol_of(v)}, {state})")
+            out.append(f"{v} (protocol {vd.protocol}, {state})")
         return "versions " + ", ".join(out)
-    if name in real.TASKS:
-        vs = sorted(real.TASKS[name][2], key=lambda v: (v not in real.PROTOCOL2, v))
-        return "versions " + ", ".join(f"{v} (protocol {2 if v in real.PROTOCOL2 else 1})" for v in vs)
-    known = ", ".join(sorted({n for n, _ in available()}))
-    return f"no versions: it is not a task (tasks: {known})"
+    vs = sorted(d.versions.items(), key=lambda kv: (kv[1].protocol < 2, kv[0]))
+    return "versions " + ", ".join(f"{v} (protocol {vd.protocol})" for v, vd in vs)
 
 
 def available() -> list[tuple[str, str]]:
-    from . import real, synth
+    """Every declared ``(task, version)``: the built-in tasks first."""
+    from .declared import registry
 
-    return [(n, v) for n in synth.NAMES for v in synth.VERSIONS] + real.available()
+    decls = sorted(registry().values(), key=lambda d: (d.binding != "synth", d.name))
+    return [(d.name, v) for d in decls for v in d.versions]
+
+
+def _bindings() -> dict:
+    """How a declaration's ``binding`` is bound to its data."""
+    from .real import RealTask
+    from .synth import SynthTask
+
+    return {"synth": SynthTask, "real": RealTask}
 
 
 def frozen() -> dict:
@@ -76,7 +89,7 @@ def frozen() -> dict:
 
 def get_task(name: str, version: str | None = None, root: str | Path | None = None, check_frozen: bool = True) -> Task:
     """The task ``name`` at ``version``, bound to its data."""
-    from . import real, synth
+    from .declared import declared
 
     if version is None:
         name, version = parse_key(name)
@@ -85,15 +98,10 @@ def get_task(name: str, version: str | None = None, root: str | Path | None = No
     ck = (name, version, str(root), str(home()))
     if ck in _CACHE:
         return _CACHE[ck]
-    if name in synth.NAMES:
-        task = synth.SynthTask(name, version, root)
-    elif name in real.NAMES:
-        task = real.RealTask(name, version, root)
-    else:
-        known = ", ".join(sorted({n for n, _ in available()}))
-        raise TaskError(f"unknown task {name!r}", fix=f"use one of: {known}")
+    decl = declared(name)
+    task = _bindings()[decl.binding](name, version, root)
     pin = frozen().get(task.spec.key) if check_frozen else None
-    if pin and name in real.NAMES and pin["manifest_sha256"] != task.spec.manifest_sha256:
+    if pin and decl.binding == "real" and pin["manifest_sha256"] != task.spec.manifest_sha256:
         # items of a real-data task come from its manifest: another manifest (a derived or
         # test copy) gives other items by design; boards pinned to the shipped ones refuse them
         warnings.warn(f"{task.spec.key}: not the shipped manifest (sha256 {task.spec.manifest_sha256[:12]} != "

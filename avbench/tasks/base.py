@@ -148,3 +148,39 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def labels(self, item: Item) -> list[str]:
         """The instruments present (conditioning information)."""
+
+    # -- training data: the public interface baselines train through ----------------------
+    # Each binding offers what its data has; what it does not offer says so, naming the task.
+    def _no_training(self, what: str):
+        from ..errors import TaskError
+
+        raise TaskError(f"{self.spec.key} offers no {what}",
+                        fix="train on a task whose data has it (the built-in benchmark offers all of them)")
+
+    def train_clips(self, split: str) -> list[Clip]:
+        """The clips of a split (``train``/``val``) for training, each with its instrument:
+        built-in tasks give the sounding 65535-sample clips of the solo recordings, real
+        classification tasks one clip per item of the split (``end == 0``: the whole
+        recording)."""
+        self._no_training("training clips")
+
+    def clip_audio(self, clip: Clip) -> np.ndarray:
+        """The audio of a training clip.  Shape: ``(n_samples,)``."""
+        self._no_training("clip audio")
+
+    def clip_frames(self, clip: Clip, fps: float = 8.0, size: int = 224) -> np.ndarray:
+        """The frames of a training clip's player.  Shape: ``(n_frames, size, size, 3)``
+        (no frames: ``n_frames == 0``)."""
+        self._no_training("clip frames")
+
+    def train_labels(self) -> list[str]:
+        """The label of every training recording (for priors)."""
+        self._no_training("training labels")
+
+    def recordings(self, split: str, kind: str = "ensemble") -> list[dict]:
+        """Manifest rows of a split's recordings of ``kind`` (``ensemble``/``solo``), for training."""
+        self._no_training("training recordings")
+
+    def stem(self, recording: str, instrument: str) -> np.ndarray:
+        """The whole stem of one player of a training recording.  Shape: ``(n_samples,)``."""
+        self._no_training("stems")

@@ -39,28 +39,24 @@ from ..data import real
 from ..errors import TaskError
 from ..instruments import CLASSES
 from .base import Clip, Item, Task, TaskSpec, items_sha256
-from .synth import ENSEMBLE_METRICS, ENSEMBLE_PARAMS
+from .declared import declared, registry
 
 SEG = 65535
 SR = 11025
 MIX2_SEED = 1234
 
-#: task name -> (dataset, family, {version: split})
-TASKS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "urmp-separation": ("urmp", "separation", {"1": "test", "thesis": "test", "2": "test", "thesis-2": "test"}),
-    "music-mix2": ("music", "separation", {"object-prior": "test", "object-prior-2": "test"}),
-    "solos-classification": ("solos", "classification", {"1": "test", "2": "test"}),
-    "fcvid-classification": ("fcvid", "classification", {"icmr2017": "test", "icmr2017-2": "test"}),
-    "yt8m-classification": ("yt8m", "classification", {"icmr2017": "test", "icmr2017-2": "test"}),
-}
-NAMES = tuple(TASKS)
-#: protocol-2 task versions -> the data (manifest) version they read
-PROTOCOL2 = {"2": "1", "thesis-2": "thesis", "object-prior-2": "object-prior", "icmr2017-2": "icmr2017"}
+#: the tasks on real datasets (declared in ``specs/``, binding ``real``)
+NAMES = tuple(n for n, d in registry().items() if d.binding == "real")
 PINS = Path(__file__).parent / "pins"
 
 
-def data_version(version: str) -> str:
-    return PROTOCOL2.get(version, version)
+def data_version(name: str, version: str) -> str:
+    """The manifest version a task version reads."""
+    return declared(name).version(version).data
+
+
+def protocol_of(name: str, version: str) -> int:
+    return declared(name).version(version).protocol
 
 
 def pin_path(name: str, version: str, pins: Path | None = None) -> Path:
@@ -68,20 +64,22 @@ def pin_path(name: str, version: str, pins: Path | None = None) -> Path:
 
 
 def available() -> list[tuple[str, str]]:
-    return [(n, v) for n, (_, _, vs) in TASKS.items() for v in vs]
+    return [(n, v) for n, d in registry().items() if d.binding == "real" for v in d.versions]
 
 
 class RealTask(Task):
+    """A task on a prepared real dataset (``specs/<name>.yaml`` declares it)."""
+
     def __init__(self, name: str, version: str, root: str | Path | None = None):
-        if name not in TASKS:
-            raise TaskError(f"unknown task {name!r}")
-        self.dataset, family, versions = TASKS[name]
-        if version not in versions:
-            raise TaskError(f"{name} has no version {version!r}", fix=f"use one of {', '.join(versions)}")
+        self.decl = declared(name)
+        if self.decl.binding != "real":
+            raise TaskError(f"{name} is not a task on a real dataset")
+        vd = self.decl.version(version)
+        self.dataset, family = self.decl.dataset, self.decl.family
         self.name, self.version, self.family = name, version, family
-        self.protocol = 2 if version in PROTOCOL2 else 1
-        self.data_version = data_version(version)
-        self.split = versions[version]
+        self.protocol = vd.protocol
+        self.data_version = vd.data
+        self.split = vd.split
         self.rows = {r.id: r for r in real.rows(self.dataset, self.data_version, self.split)}
         self._root = Path(root) if root is not None else None
         self._prep: dict | None = None
@@ -94,6 +92,17 @@ class RealTask(Task):
     # -- prepared data ---------------------------------------------------------------------
     @property
     def prep(self) -> dict:
+        """The prepared copy, with every item of the task's split in it."""
+        p = self._prepared()
+        missing = [i for i in self.rows if i not in p["items"]]
+        if missing:
+            raise TaskError(f"{len(missing)} {self.split} item(s) of {self.dataset}@{self.data_version} are not prepared, "
+                            f"e.g. {missing[0]}", fix=f"run `avbench data prepare {self.dataset} --root YOUR_COPY "
+                                                      f"--version {self.data_version} --split {self.split}`")
+        return p
+
+    def _prepared(self) -> dict:
+        """The prepared copy (any splits), at the tasks' rate."""
         if self._prep is None:
             try:
                 self._prep = real.read_prepared(self.dataset, self.data_version, self._root)
@@ -103,13 +112,10 @@ class RealTask(Task):
                                 fix=f"run `avbench data prepare {self.dataset} --root YOUR_COPY --version {self.data_version}`") from e
             s = self._prep["settings"]
             if s["sample_rate"] != SR:
-                raise TaskError(f"{self.dataset}@{self.data_version} was prepared at {s['sample_rate']} Hz; tasks read {SR} Hz",
+                rate = s["sample_rate"]
+                self._prep = None
+                raise TaskError(f"{self.dataset}@{self.data_version} was prepared at {rate} Hz; tasks read {SR} Hz",
                                 fix=f"re-run `avbench data prepare {self.dataset} ... --sample-rate {SR}`")
-            missing = [i for i in self.rows if i not in self._prep["items"]]
-            if missing:
-                raise TaskError(f"{len(missing)} {self.split} item(s) of {self.dataset}@{self.data_version} are not prepared, "
-                                f"e.g. {missing[0]}", fix=f"run `avbench data prepare {self.dataset} --root YOUR_COPY "
-                                                          f"--version {self.data_version} --split {self.split}`")
         return self._prep
 
     @property
@@ -120,12 +126,13 @@ class RealTask(Task):
     def _build_items(self) -> list[Item]:
         from .synth import opaque_ids
 
-        if self.protocol == 1:
-            return self._build_items_1()
-        if self.family == "classification":
-            return sorted(opaque_ids(self._build_items_1(), "clip"), key=lambda i: i.id)
-        items = self._pinned_items()
-        return sorted(opaque_ids(items, "seg" if self.name == "urmp-separation" else "pair"), key=lambda i: i.id)
+        from .synth import _PREFIX
+
+        if self.protocol == 1:  # one builder per protocol; the declared kind of item picks the candidates
+            return getattr(self, f"_{self.decl.items}")()
+        # protocol 2: a separation version reads its pinned list (checked against this copy)
+        items = self._clips() if self.family == "classification" else self._pinned_items()
+        return sorted(opaque_ids(items, _PREFIX[self.decl.items]), key=lambda i: i.id)
 
     def _pinned_items(self) -> list[Item]:
         """The pinned items of a protocol-2 separation version, each checked against the
@@ -156,22 +163,26 @@ class RealTask(Task):
                                 f"--version {self.data_version}`; a shortened copy would score other items")
         return pinned
 
-    def _build_items_1(self) -> list[Item]:
-        if self.family == "classification":
-            return [Item(id=r.id, clips=[Clip(recording=r.id, start=0, end=0, instrument=r.labels[0])],
-                         label=r.labels[0], n_sources=1, group=r.group) for r in sorted(self.rows.values(), key=lambda r: r.id)]
-        if self.name == "urmp-separation":
-            items = []
-            for r in sorted(self.rows.values(), key=lambda r: r.id):
-                n = self.prep["items"][r.id]["n_samples"]
-                for k, (s, e) in enumerate(au.segments(n, SEG)):
-                    items.append(Item(id=f"{r.id}/{k:02d}", clips=[Clip(recording=r.id, start=s, end=e)],
-                                      sources=list(r.labels), n_sources=len(r.labels), group=r.group))
-            return items
-        return self._mix2_items()
+    def _clips(self) -> list[Item]:
+        """One item per row of the split's manifest (the whole recording)."""
+        return [Item(id=r.id, clips=[Clip(recording=r.id, start=0, end=0, instrument=r.labels[0])],
+                     label=r.labels[0], n_sources=1, group=r.group) for r in sorted(self.rows.values(), key=lambda r: r.id)]
 
-    def _mix2_items(self) -> list[Item]:
+    def _segments(self) -> list[Item]:
+        """Every recording of the split cut into non-overlapping segments."""
+        items = []
+        for r in sorted(self.rows.values(), key=lambda r: r.id):
+            n = self.prep["items"][r.id]["n_samples"]
+            for k, (s, e) in enumerate(au.segments(n, SEG)):
+                items.append(Item(id=f"{r.id}/{k:02d}", clips=[Clip(recording=r.id, start=s, end=e)],
+                                  sources=list(r.labels), n_sources=len(r.labels), group=r.group))
+        return items
+
+    def _pairs(self) -> list[Item]:
         """Fixed pairs of test solos of different instruments (seeded), central clips."""
+        from .declared import _expand
+
+        slots = _expand(self.decl.slots, CLASSES)  # the pair in slot order
         vids = sorted(self.rows.values(), key=lambda r: r.id)
         rng = np.random.default_rng(MIX2_SEED)
         order = list(rng.permutation(len(vids)))
@@ -191,7 +202,7 @@ class RealTask(Task):
                                         fix="check the file; the protocol needs 6 s of audio")
                     s = (n - SEG) // 2
                     clips.append(Clip(recording=r.id, start=s, end=s + SEG, instrument=r.labels[0]))
-                clips.sort(key=lambda c: _slot(c.instrument))
+                clips.sort(key=lambda c: slots.index(c.instrument))
                 pid = hashlib.sha256("|".join(f"{c.recording}:{c.start}" for c in clips).encode()).hexdigest()[:12]
                 items.append(Item(id=f"pair-{len(items):04d}-{pid}", clips=clips, sources=[c.instrument for c in clips],
                                   n_sources=2, group=f"{clips[0].recording}|{clips[1].recording}"))
@@ -207,44 +218,13 @@ class RealTask(Task):
         return [canonical(c) for c in ix["classes"]]
 
     def _spec(self) -> TaskSpec:
-        common = dict(name=self.name, version=self.version, dataset=self.dataset, dataset_version=self.data_version,
-                      manifest_sha256=real.manifest_sha256(self.dataset, self.data_version),
-                      items_sha256=items_sha256(self.items), n_items=len(self.items), sample_rate=SR,
-                      segment_samples=SEG)
-        from .synth import P2_PARAMS
-
-        p2 = self.protocol >= 2
-        rule2 = ("; protocol 2: the pinned items (two sources or more sound), every (item, slot) scored, opaque ids, "
-                 "frames by player position")
-        if self.name == "urmp-separation":
-            proto = ("seed thesis protocol: 40 pieces (same-instrument duets removed), same-instrument tracks merged"
-                     if self.data_version == "thesis" else "test pieces of the grouped split, same-instrument tracks merged")
-            return TaskSpec(
-                family="separation", description="Separate every instrument of URMP ensembles (13 slots).",
-                protocol=proto + "; non-overlapping 65535-sample segments at 11025 Hz; 13 slots; " +
-                         (rule2[2:] if p2 else "SDR family where reference and estimate are non-silent, PES/EPS otherwise"),
-                slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=list(ENSEMBLE_METRICS), main_score="sdr",
-                metric_params=dict(P2_PARAMS if p2 else ENSEMBLE_PARAMS), **common)
-        if self.name == "music-mix2":
-            return TaskSpec(
-                family="separation", description="Separate two-instrument mixtures of MUSIC solos (Object-Prior protocol).",
-                protocol=f"pairs of test solos of different instruments (seed {MIX2_SEED}); central 65535 samples at "
-                         "11025 Hz of each; mixture = exact sum; frames at 8 fps" + (rule2 if p2 else ""),
-                slots=list(CLASSES) + [c for c in _MUSIC_EXTRA if c not in CLASSES],
-                inputs=["mixture", "labels", "frames"],
-                metrics=list(ENSEMBLE_METRICS) if p2 else ["sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri"],
-                main_score="sdr", metric_params=dict(P2_PARAMS) if p2 else
-                {"bss_eval": "v3", "filter_length": 512, "compute_permutation": False, "si_sdr_eps": 0.0}, **common)
-        params = {"ties": "(-score, class index)", "zero_division": 0.0}
-        if p2:
-            params["protocol"] = 2
-        return TaskSpec(
-            family="classification", description=f"Recognise the instrument of {real.info(self.dataset).title} test items.",
-            protocol=f"the {self.split} split of {self.dataset}@{self.data_version}; one item per "
-                     f"{'timestamp stretch' if self.dataset == 'solos' else 'video'}" + ("; protocol 2: opaque ids" if p2 else ""),
-            classes=self._classes(), inputs=["audio", "frames"], metrics=["hit@1", "hit@3", "macro_f1", "micro_f1"],
-            main_score="hit@1", metric_params=params, **common)
+        fields = self.decl.spec_fields(
+            self.version, classes=self._classes() if self.family == "classification" else None,
+            title=real.info(self.dataset).title, dataset=self.dataset, data_version=self.data_version, split=self.split)
+        return TaskSpec(name=self.name, version=self.version, dataset=self.dataset, dataset_version=self.data_version,
+                        manifest_sha256=real.manifest_sha256(self.dataset, self.data_version),
+                        items_sha256=items_sha256(self.items), n_items=len(self.items), sample_rate=SR,
+                        segment_samples=SEG, **fields)
 
     # -- data ------------------------------------------------------------------------------
     def item(self, item_id: str) -> Item:
@@ -314,6 +294,36 @@ class RealTask(Task):
                 out[inst] = fr
         return out
 
+    def train_clips(self, split: str) -> list[Clip]:
+        """One clip per item of the split (the whole recording, ``end == 0``), each with its
+        label as instrument; every one must be prepared."""
+        if self.family != "classification":
+            self._no_training("training clips (a separation task on real data)")
+        rows = real.rows(self.dataset, self.data_version, split)
+        missing = [r.id for r in rows if r.id not in self._prepared()["items"]]
+        if missing:
+            raise TaskError(f"{len(missing)} {split} item(s) of {self.dataset}@{self.data_version} are not prepared, "
+                            f"e.g. {missing[0]}", fix=f"run `avbench data prepare {self.dataset} --root YOUR_COPY "
+                                                      f"--version {self.data_version} --split {split}`")
+        return [Clip(recording=r.id, start=0, end=0, instrument=r.labels[0]) for r in rows]
+
+    def clip_audio(self, clip: Clip) -> np.ndarray:
+        """The prepared audio of a clip (the whole recording when ``end == 0``)."""
+        x = self._wav(self._prepared()["items"][clip.recording]["audio"])
+        return x if clip.end == 0 else x[clip.start:clip.end]
+
+    def clip_frames(self, clip: Clip, fps: float = 8.0, size: int = 224) -> np.ndarray:
+        """The prepared frames of a clip's video (none: shape ``(0, size, size, 3)``), at the
+        prepared rate."""
+        from ..video import read_frames
+
+        p = self._prepared()
+        rec = p["items"][clip.recording]
+        if "frames" not in rec:
+            return np.zeros((0, size, size, 3), np.uint8)
+        t0, t1 = clip.start / SR, (clip.end / SR if clip.end else None)
+        return read_frames(self.root / rec["frames"], p["settings"]["fps"], size, t0, t1)
+
     def train_labels(self) -> list[str]:
         """The label of every item of the training split (for priors)."""
         return [r.labels[0] for r in real.rows(self.dataset, self.data_version, "train")]
@@ -333,9 +343,11 @@ def pin_items(name: str, version: str, root: str | Path | None = None, pins: Pat
 
     from .synth import MIN_ACTIVE, MIN_SOURCES, active_fraction
 
-    if version not in PROTOCOL2 or TASKS[name][1] != "separation":
+    d = declared(name)
+    if d.binding != "real" or d.family != "separation" or d.version(version).protocol < 2:
         raise TaskError(f"{name}@{version} is not a protocol-2 separation version", fix="pin e.g. urmp-separation@2")
-    base = RealTask(name, data_version(version), root)
+    data = d.version(version).data
+    base = RealTask(name, next(v for v, vd in d.versions.items() if vd.protocol == 1 and vd.data == data), root)
     keep = []
     rng = np.random.default_rng(MIX2_SEED + 1)
     for it in base.items:
@@ -363,13 +375,3 @@ if __name__ == "__main__":  # python -m avbench.tasks.real pin NAME@VERSION [--r
     a = ap.parse_args()
     n, _, v = a.task.partition("@")
     print(pin_items(n, v, a.root))
-
-
-def _slot(inst: str) -> int:
-    order = list(CLASSES) + [c for c in _MUSIC_EXTRA if c not in CLASSES]
-    return order.index(inst)
-
-
-#: MUSIC-11 instruments outside the 13 URMP slots (extra output slots of music-mix2)
-_MUSIC_EXTRA = ("accordion", "acoustic_guitar", "erhu", "xylophone")
-

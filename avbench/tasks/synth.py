@@ -33,37 +33,44 @@ from ..errors import TaskError
 from ..instruments import CLASSES
 from ..video import player_frames
 from .base import Clip, Item, Task, TaskSpec, items_sha256
+from .declared import declared, registry
 
 SEG = se.SEGMENT
 MIX2_SEED = 1234
 MIN_ACTIVE = 0.25  #: a solo clip needs sound in this fraction of its samples
 
-#: the ensemble-separation protocol's metrics and parameters (shared with urmp-separation)
-ENSEMBLE_METRICS = ["sdr", "sir", "sar", "si_sdr", "sd_sdr", "pes", "eps", "sdri", "si_sdri"]
-ENSEMBLE_PARAMS = {"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
-                   "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False}
-
-#: protocol 2: what every separation item must satisfy, and how scoring treats silence and copies
+#: protocol 2's rule for a sounding source, the defaults of what a task version records
+#: (``specs/_params.yaml``: ``active_frame``, ``active_db``, ``min_sources``)
 ACTIVE_FRAME = 1024      #: samples per frame of the "sounds" test
 ACTIVE_DB = -60.0        #: a frame sounds when its RMS reaches this (dB re full scale)
 MIN_SOURCES = 2          #: sources that must sound in every separation item
 P2_SEED = 20261201       #: the shuffle that numbers the protocol-2 items (ids carry no content)
-P2_PARAMS = {"protocol": 2, "bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
-             "silence": "exact zero", "pes_eps": 1e-8, "si_sdr_eps": 0.0, "zero_mean": False,
-             "include_both_silent": True, "db_floor": -80.0, "db_cap": 100.0, "near_copy_db": 60.0,
-             "min_sources": MIN_SOURCES, "min_active_fraction": MIN_ACTIVE, "active_frame": ACTIVE_FRAME,
-             "active_db": ACTIVE_DB}
+#: the id prefix of each kind of item under protocol 2
+_PREFIX = {"segments": "seg", "pairs": "pair", "clips": "clip"}
 
-NAMES = ("synth-ensembles-separation", "synth-ensembles-mix2", "synth-ensembles-classification")
-VERSIONS = {"1": "full", "1-mini": "mini", "2": "full", "2-mini": "mini"}
+#: the built-in tasks avbench ships (declared in ``specs/``, binding ``synth``); a task
+#: declared elsewhere on this data is bound the same way (:func:`is_synth`)
+NAMES = tuple(n for n, d in registry().items() if d.binding == "synth")
+
+
+def is_synth(name: str) -> bool:
+    """A declared task on the built-in benchmark."""
+    d = registry().get(name)
+    return d is not None and d.binding == "synth"
+
+
+def versions() -> dict[str, str]:
+    """The built-in task versions and the data configuration each reads (every built-in
+    task has the same versions)."""
+    return {v: d.data for v, d in declared(NAMES[0]).versions.items()}
 
 
 #: the task version of the current scoring protocol on each data configuration
 CURRENT = {"mini": "2-mini", "full": "2"}
 
 
-def protocol_of(version: str) -> int:
-    return 2 if version.split("-")[0] == "2" else 1
+def protocol_of(version: str, name: str = NAMES[0]) -> int:
+    return declared(name).version(version).protocol
 
 
 def active_fraction(x: np.ndarray, frame: int = ACTIVE_FRAME, db: float = ACTIVE_DB) -> float:
@@ -88,17 +95,23 @@ def opaque_ids(items: list, prefix: str, seed: int = P2_SEED) -> list:
 
 
 class SynthTask(Task):
+    """A built-in task bound to its generated data (``specs/<name>.yaml`` declares it)."""
+
     def __init__(self, name: str, version: str, root: Path | None = None):
-        if name not in NAMES:
-            raise TaskError(f"unknown task {name!r}")
-        if version not in VERSIONS:
+        self.decl = declared(name)
+        if self.decl.binding != "synth":
+            raise TaskError(f"{name} is not a task of the built-in benchmark")
+        if version not in self.decl.versions:
             rate = version.rsplit("-", 1)[-1]
             hint = (f"data generated at {rate} Hz is for your own use; the tasks read the 11025 Hz data: "
                     if rate.isdigit() and len(rate) >= 4 else "")
-            raise TaskError(f"{name} has no version {version!r}", fix=f"{hint}use one of {', '.join(VERSIONS)}")
+            raise TaskError(f"{name} has no version {version!r}",
+                            fix=f"{hint}use one of {', '.join(self.decl.versions)}")
         self.name, self.version = name, version
-        self.protocol = protocol_of(version)
-        self.root = Path(root) if root is not None else se.locate(VERSIONS[version])
+        vd = self.decl.version(version)
+        self.protocol = vd.protocol
+        self.params = self.decl.metric_params[vd.protocol]
+        self.root = Path(root) if root is not None else se.locate(vd.data)
         meta = __import__("json").loads((self.root / "dataset.json").read_text())
         self.rows = {r["id"]: r for r in se.read_manifest(self.root)}
         self.items = self._build_items()
@@ -125,43 +138,53 @@ class SynthTask(Task):
 
     def _sounds(self, x: np.ndarray) -> bool:
         """Protocol 1: non-zero in 25% of the samples; protocol 2: RMS of at least -60 dB in
-        25% of the 1024-sample frames."""
+        25% of the 1024-sample frames (the version's ``active_*`` parameters)."""
+        need = self.params.get("min_active_fraction", MIN_ACTIVE)
         if self.protocol == 1:
-            return np.count_nonzero(x) >= MIN_ACTIVE * x.shape[0]
-        return active_fraction(x) >= MIN_ACTIVE
+            return np.count_nonzero(x) >= need * x.shape[0]
+        return active_fraction(x, self.params.get("active_frame", ACTIVE_FRAME),
+                               self.params.get("active_db", ACTIVE_DB)) >= need
 
+    # one item builder per protocol; the declared kind of item picks the candidates
     def _build_items(self) -> list[Item]:
-        items = self._build_items_1()
-        if self.protocol == 1:
-            return items
-        if self.name == "synth-ensembles-separation":  # no trivial items: two sources or more sound
+        items = getattr(self, f"_{self.decl.items}")()
+        return items if self.protocol == 1 else self._protocol2(items)
+
+    def _protocol2(self, items: list[Item]) -> list[Item]:
+        """Protocol 2 from the protocol-1 candidates: no trivial items (``min_sources`` sound
+        in every ensemble segment), players in a seeded order (the manifest lists an
+        ensemble's instruments, and a pair its clips, in class order: frames in that order
+        would tell each player's class by position), and opaque ids."""
+        kind = self.decl.items
+        if kind == "segments":
+            need = self.params.get("min_sources", MIN_SOURCES)
             items = [i for i in items if sum(self._sounds(self._stem(i.clips[0].recording, s)[i.clips[0].start:i.clips[0].end])
-                                             for s in i.sources) >= MIN_SOURCES]
-            # players in a seeded order: the manifest lists an ensemble's instruments in class
-            # order, so frames in that order would tell each player's class by position
+                                             for s in i.sources) >= need]
             rng = np.random.default_rng(P2_SEED + 2)
             items = [i.model_copy(update={"sources": [i.sources[j] for j in rng.permutation(len(i.sources))]})
                      for i in items]
-            return sorted(opaque_ids(items, "seg"), key=lambda i: i.id)
-        if self.name == "synth-ensembles-mix2":  # players in a seeded order, not the class order
+        elif kind == "pairs":
             rng = np.random.default_rng(P2_SEED + 1)
             items = [i.model_copy(update={"clips": [i.clips[j] for j in rng.permutation(2)]}) for i in items]
             items = [i.model_copy(update={"sources": [c.instrument for c in i.clips]}) for i in items]
-            return sorted(opaque_ids(items, "pair"), key=lambda i: i.id)
-        return sorted(opaque_ids(items, "clip"), key=lambda i: i.id)
+        return sorted(opaque_ids(items, _PREFIX[kind]), key=lambda i: i.id)
 
-    def _build_items_1(self) -> list[Item]:
-        if self.name == "synth-ensembles-separation":
-            items = []
-            for r in sorted(self._test("ensemble"), key=lambda r: r["id"]):
-                for k, (s, e) in enumerate(au.segments(r["n_samples"], SEG)):
-                    items.append(Item(id=f"{r['id']}/{k:02d}", clips=[Clip(recording=r["id"], start=s, end=e)],
-                                      sources=list(r["instruments"]), n_sources=r["n_sources"], group=r["work"]))
-            return items
-        if self.name == "synth-ensembles-classification":
-            return [Item(id=f"{c.recording}/{c.start // SEG:02d}", clips=[c], label=c.instrument, n_sources=1,
-                         group=r["work"]) for r, c in self._solo_clips]
-        # mix2: seeded pairing of clips of different instruments from different works
+    def _segments(self) -> list[Item]:
+        """Every test ensemble cut into non-overlapping segments."""
+        items = []
+        for r in sorted(self._test("ensemble"), key=lambda r: r["id"]):
+            for k, (s, e) in enumerate(au.segments(r["n_samples"], SEG)):
+                items.append(Item(id=f"{r['id']}/{k:02d}", clips=[Clip(recording=r["id"], start=s, end=e)],
+                                  sources=list(r["instruments"]), n_sources=r["n_sources"], group=r["work"]))
+        return items
+
+    def _clips(self) -> list[Item]:
+        """Every sounding test solo clip."""
+        return [Item(id=f"{c.recording}/{c.start // SEG:02d}", clips=[c], label=c.instrument, n_sources=1,
+                     group=r["work"]) for r, c in self._solo_clips]
+
+    def _pairs(self) -> list[Item]:
+        """Seeded pairs of test solo clips of different instruments from different works."""
         clips = self._solo_clips
         rng = np.random.default_rng(MIX2_SEED)
         order = list(rng.permutation(len(clips)))
@@ -183,46 +206,9 @@ class SynthTask(Task):
         return items
 
     def _spec(self, manifest_sha: str) -> TaskSpec:
-        common = dict(
-            name=self.name, version=self.version, dataset=se.NAME, dataset_version=self.version,
-            manifest_sha256=manifest_sha, items_sha256=items_sha256(self.items), n_items=len(self.items),
-            sample_rate=11025, segment_samples=SEG,
-        )
-        p2 = self.protocol >= 2
-        rule2 = (f"protocol 2: every (item, slot) scored; a source sounds where its RMS reaches {ACTIVE_DB:g} dB "
-                 f"in {MIN_ACTIVE:.0%} of the {ACTIVE_FRAME}-sample frames; opaque ids; frames by player position")
-        if self.name == "synth-ensembles-separation":
-            return TaskSpec(
-                family="separation", description="Separate every instrument of chamber-ensemble mixtures (13 slots).",
-                protocol=("test ensembles cut into non-overlapping 65535-sample segments at 11025 Hz; 13 slots; " +
-                          (f"segments where {MIN_SOURCES} or more sources sound; " + rule2 if p2 else
-                           "SDR family where reference and estimate are non-silent, PES/EPS otherwise")),
-                slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=list(ENSEMBLE_METRICS), main_score="sdr",
-                metric_params=dict(P2_PARAMS if p2 else ENSEMBLE_PARAMS), **common)
-        if self.name == "synth-ensembles-mix2":
-            return TaskSpec(
-                family="separation", description="Separate two-instrument mixtures of solo clips (mix-and-separate).",
-                protocol=f"pairs of 65535-sample test solo clips of different instruments and works, seed {MIX2_SEED}; "
-                         "mixture = exact sum; estimates named by instrument" + ("; " + rule2 if p2 else ""),
-                slots=list(CLASSES), inputs=["mixture", "labels", "frames"],
-                metrics=list(ENSEMBLE_METRICS) if p2 else ["sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri"],
-                main_score="sdr",
-                metric_params=dict(P2_PARAMS) if p2 else
-                {"bss_eval": "v3", "filter_length": 512, "compute_permutation": False,
-                 "min_active_fraction": MIN_ACTIVE, "si_sdr_eps": 0.0},
-                **common)
-        params = {"ties": "(-score, class index)", "zero_division": 0.0, "min_active_fraction": MIN_ACTIVE}
-        if p2:
-            params.update(protocol=2, active_frame=ACTIVE_FRAME, active_db=ACTIVE_DB)
-        return TaskSpec(
-            family="classification", description="Recognise the instrument of solo clips (13 classes).",
-            protocol=("65535-sample test solo clips at 11025 Hz with sound in at least 25% of the " +
-                      (f"{ACTIVE_FRAME}-sample frames (RMS {ACTIVE_DB:g} dB); opaque ids" if p2 else "samples")) +
-                     "; frames at 8 fps, 224x224",
-            classes=list(CLASSES), inputs=["audio", "frames"],
-            metrics=["hit@1", "hit@3", "macro_f1", "micro_f1"], main_score="hit@1",
-            metric_params=params, **common)
+        return TaskSpec(name=self.name, version=self.version, dataset=se.NAME, dataset_version=self.version,
+                        manifest_sha256=manifest_sha, items_sha256=items_sha256(self.items), n_items=len(self.items),
+                        sample_rate=11025, segment_samples=SEG, **self.decl.spec_fields(self.version))
 
     # -- audio ---------------------------------------------------------------------------
     @functools.lru_cache(maxsize=64)
@@ -239,10 +225,12 @@ class SynthTask(Task):
                             fix=f"use the ids of task.ids ({len(self.items)} items)") from None
 
     # -- training data (for baselines) ---------------------------------------------------------
-    def solo_clips(self, split: str) -> list[Clip]:
-        """The 65535-sample clips of a split's solo recordings with sound in at least 25% of
-        their samples (the rule of the test items), for training on ``train``/``val``."""
+    def train_clips(self, split: str) -> list[Clip]:
+        """The 65535-sample clips of a split's solo recordings that sound (the rule of the
+        test items), for training on ``train``/``val``."""
         return [c for _, c in self._clips_of(split)]
+
+    solo_clips = train_clips
 
     def clip_audio(self, clip: Clip) -> np.ndarray:
         """Shape: ``(n_samples,)``."""

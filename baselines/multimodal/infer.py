@@ -76,9 +76,7 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     if t.spec.name.startswith("synth-"):
         version = t.spec.version
     else:  # a real dataset: train on its own prepared train/val splits and classes
-        from avbench.tasks.real import TASKS
-
-        cfg = dataclasses.replace(cfg, data=TASKS[t.spec.name][0], n_classes=len(t.spec.classes))
+        cfg = dataclasses.replace(cfg, data=t.spec.dataset, n_classes=len(t.spec.classes))
         version = t.spec.version
     paths = tr.train_all(cfg, version, progress, stages=MODELS[name][2])
     probs = predict(name, cfg, paths, task_arrays(t, cfg))

@@ -85,7 +85,7 @@ def clip_arrays(task, clips, k_max: int, size: int, progress: bool = False) -> d
     audio = np.zeros((len(clips), 65535), np.float32)
     frames = np.zeros((len(clips), k_max, size, size, 3), np.uint8)
     for i, c in enumerate(tqdm(clips, desc="clips", disable=not progress)):
-        audio[i] = task.clip_audio(c) if hasattr(task, "clip_audio") else task.mixture(c)
+        audio[i] = task.clip_audio(c)
         fr = task.clip_frames(c, 8.0, size)
         idx = np.linspace(0, len(fr) - 1, k_max).round().astype(int)
         frames[i] = fr[idx]
@@ -108,34 +108,22 @@ def uniform_frames(fr: np.ndarray, k: int, size: int) -> np.ndarray:
 
 
 def real_arrays(cfg: Config, version: str, split: str, progress: bool = False) -> dict[str, np.ndarray]:
-    """Training arrays from a real dataset's prepared split (``avbench data prepare``): the
-    central 65535 samples of each item's audio and ``k_max`` uniformly spaced frames."""
+    """Training arrays from a real dataset's prepared split (``avbench data prepare``),
+    through the task's training interface: the central 65535 samples of each item's audio
+    and ``k_max`` uniformly spaced frames."""
     from avbench.progress import bar as tqdm
+    from avbench.tasks.declared import find
 
-    from avbench import audio as au
-    from avbench.data import real
-    from avbench.tasks.real import TASKS
-    from avbench.video import read_frames
-
-    task_name = next(n for n, (d, fam, vs) in TASKS.items() if d == cfg.data and fam == "classification" and version in vs)
-    classes = get_task(task_name, version).spec.classes
-    prep = real.read_prepared(cfg.data, version)
-    root = real.prepared_dir(cfg.data, version)
-    rows = real.rows(cfg.data, version, split)
-    missing = [r.id for r in rows if r.id not in prep["items"]]
-    if missing:
-        from avbench.errors import DataError
-
-        raise DataError(f"{len(missing)} {split} item(s) of {cfg.data}@{version} are not prepared, e.g. {missing[0]}",
-                        fix=f"run `avbench data prepare {cfg.data} --root YOUR_COPY --version {version} --split {split}`")
-    audio = np.zeros((len(rows), 65535), np.float32)
-    frames = np.zeros((len(rows), cfg.k_max, cfg.size, cfg.size, 3), np.uint8)
-    for i, r in enumerate(tqdm(rows, desc=f"{cfg.data} {split}", disable=not progress)):
-        rec = prep["items"][r.id]
-        audio[i] = center(au.read_audio(root / rec["audio"])[0])
-        if "frames" in rec:
-            frames[i] = uniform_frames(read_frames(root / rec["frames"], prep["settings"]["fps"], cfg.size), cfg.k_max, cfg.size)
-    return {"audio": audio, "frames": frames, "labels": np.array([classes.index(r.labels[0]) for r in rows])}
+    (task_name, _), *_ = find("classification", dataset=cfg.data, version=version)
+    task = get_task(task_name, version)
+    classes = task.spec.classes
+    clips = task.train_clips(split)
+    audio = np.zeros((len(clips), 65535), np.float32)
+    frames = np.zeros((len(clips), cfg.k_max, cfg.size, cfg.size, 3), np.uint8)
+    for i, c in enumerate(tqdm(clips, desc=f"{cfg.data} {split}", disable=not progress)):
+        audio[i] = center(task.clip_audio(c))
+        frames[i] = uniform_frames(task.clip_frames(c, 8.0, cfg.size), cfg.k_max, cfg.size)
+    return {"audio": audio, "frames": frames, "labels": np.array([classes.index(c.instrument) for c in clips])}
 
 
 def load_split(cfg: Config, version: str, split: str, progress: bool = False) -> dict[str, np.ndarray]:
@@ -147,7 +135,7 @@ def load_split(cfg: Config, version: str, split: str, progress: bool = False) ->
             return {k: z[k] for k in z.files}
     if cfg.data == "synth-ensembles":
         task = get_task("synth-ensembles-classification", version)
-        arr = clip_arrays(task, task.solo_clips(split), cfg.k_max, cfg.size, progress)
+        arr = clip_arrays(task, task.train_clips(split), cfg.k_max, cfg.size, progress)
     else:
         arr = real_arrays(cfg, version, split, progress)
     tmp = p.with_suffix(".tmp.npz")
