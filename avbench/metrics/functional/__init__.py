@@ -1,4 +1,12 @@
-"""Pure, batched metric kernels (numpy arrays or torch tensors in, same out)."""
+"""Pure, batched metric kernels (numpy arrays or torch tensors in, same out).
+
+Every public module of this package is imported here, so each registers its metrics
+(:mod:`avbench.metrics.registry`) without being listed anywhere: a new metric is a new
+kernel file with its registration, and its tests.
+"""
+import importlib as _importlib
+import pkgutil as _pkgutil
+
 from .bss import bss_eval_sources, bss_eval_sources_framewise
 from .bss_images import bss_eval_images, bss_eval_images_framewise, bss_eval_v4
 from .classification import (confusion, confusion_matrix, f1, f1_score, hit_at_k, precision, precision_recall_f1,
@@ -15,3 +23,7 @@ __all__ = [
     # deprecated (labels first)
     "f1", "precision", "recall", "precision_recall_f1", "confusion_matrix",
 ]
+
+for _m in _pkgutil.iter_modules(__path__):
+    if not _m.name.startswith("_"):
+        _importlib.import_module(f"{__name__}.{_m.name}")
