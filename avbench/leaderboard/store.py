@@ -371,9 +371,7 @@ def load_entries(d: Path, task: str, version: str) -> list[Entry]:
     for p in sorted((d / "entries").glob("*.json")) if (d / "entries").is_dir() else []:
         try:
             e = Entry.model_validate_json(_read(p, ENTRY_CAP))
-        except LeaderboardError:
-            raise
-        except Exception as ex:  # noqa: BLE001 - pydantic or JSON error in a user-edited file
+        except ValueError as ex:  # pydantic's ValidationError (or JSON) in a user-edited file
             raise LeaderboardError(f"invalid entry ({_schema_error(ex)})", path=p, code="AVB502",
                                    fix="restore it from git, or re-score the submission with --update-leaderboard") from None
         if e.task != task or e.version != version:

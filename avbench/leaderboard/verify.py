@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import repo_root
-from ..errors import LeaderboardError
+from ..errors import AvbenchError, LeaderboardError
 from ..files import recover
 from ..results import Stat
 from ..submission import SubmissionInfo
@@ -198,7 +198,7 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
         if pq.exists():
             try:
                 df = _read_parquet(pq)
-            except Exception as ex:  # noqa: BLE001 - damaged file
+            except (LeaderboardError, OSError, ValueError) as ex:  # a damaged file (pyarrow's errors are these)
                 probs.append(f"{where}: per-item scores unreadable ({type(ex).__name__})")
         if df is not None:
             probs += [f"{where}: {p}" for p in _rederive(e, df, fig)]
@@ -261,7 +261,7 @@ def _rederive(e: Entry, df, fig: dict) -> list[str]:
                 from ..tasks import get_task
 
                 classes = list(get_task(e.task, e.version).spec.classes)
-            except Exception:  # noqa: BLE001 - the task's data is not here: F1 left unchecked
+            except AvbenchError:  # the task's data is not here: F1 left unchecked
                 classes = None
         if classes is not None and set(df["label"]) | set(df["pred"]) <= set(classes):
             derived.update(f1_stats(df, classes))

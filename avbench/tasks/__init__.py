@@ -14,7 +14,7 @@ import json
 import warnings
 from pathlib import Path
 
-from ..errors import TaskError
+from ..errors import AvbenchError, TaskError
 from .base import Clip, Item, Task, TaskSpec  # noqa: F401
 
 _FROZEN = Path(__file__).parent / "frozen.json"
@@ -49,7 +49,7 @@ def version_choices(name: str) -> str:
             try:
                 se.locate(vd.data)
                 state = "data here"
-            except Exception:  # noqa: BLE001 - not generated (or unreadable): say so
+            except (AvbenchError, OSError, ValueError):  # not generated (or unreadable): say so
                 state = "data not generated"
             out.append(f"{v} (protocol {vd.protocol}, {state})")
         return "versions " + ", ".join(out)
