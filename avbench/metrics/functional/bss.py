@@ -260,10 +260,43 @@ def _ratio_db(num: torch.Tensor, den: torch.Tensor, scale: torch.Tensor) -> torc
 
 
 def _levinson_wins(solver: str, device: torch.device, n: int, L: int) -> bool:
-    """Whether the block-Levinson recursion solves: asked for, or (``auto``) on the CPU once
-    the dense factorisation is large (3 or more sources at 512 taps); the recursion's cost
-    is dominated by a Python loop over taps."""
-    return solver == "levinson" or (solver == "auto" and device.type == "cpu" and n * L >= 1536)
+    """Whether the block-Levinson recursion solves: asked for, or (``auto``) on the CPU
+    with the compiled recursion (``O(L^2 n^3)`` against the dense factorisation's
+    ``O(L^3 n^3)``), or without it once the dense factorisation is large (3 or more
+    sources at 512 taps: the NumPy recursion's cost is a Python loop over taps)."""
+    from . import _toeplitz
+
+    if solver == "levinson":
+        return True
+    if solver != "auto" or device.type != "cpu":
+        return False
+    return _toeplitz._compiled() is not None or n * L >= 1536
+
+
+def _own_solve(cref: torch.Tensor, rhs: torch.Tensor, L: int, solver: str):
+    """Filters and projection energies of each estimate on one reference alone: the
+    Toeplitz systems ``G_ii c = rhs_i``.  Shape: rhs (B, n, L, k) -> (B, n, L, k), (B, n, k).
+    By the recursion where it wins (residual-checked, dense where it fails), else dense."""
+    B, n, _, k = rhs.shape
+    diag = torch.arange(n, device=rhs.device)
+    if _levinson_wins(solver, cref.device, 1, L):
+        from . import _toeplitz
+
+        c1 = cref[:, diag, diag].reshape(B * n, 1, 1, -1).cpu().numpy()
+        d1 = rhs.reshape(B * n, L, 1, k).cpu().numpy()
+        x, ok = _toeplitz.solve(c1, d1)
+        x = x.reshape(B * n, L, k)
+        bad = np.flatnonzero(~ok).tolist()
+        if bad:
+            G = _toeplitz_blocks(torch.from_numpy(c1[bad, 0, 0]), L).contiguous()
+            xb, _ = _chol_solve(G, torch.from_numpy(d1[bad, :, 0]))
+            x[bad] = xb.numpy()
+        xt = torch.from_numpy(np.ascontiguousarray(x)).to(rhs.device)
+        cown = xt.reshape(B, n, L, k)
+        return cown, (cown * rhs).sum(-2)
+    Gjj = _toeplitz_blocks(cref[:, diag, diag], L).contiguous()  # (B, n, L, L)
+    c, P = _chol_solve(Gjj.reshape(-1, L, L), rhs.reshape(-1, L, k))
+    return c.reshape(B, n, L, k), P.reshape(B, n, k)
 
 
 def _solve_all(cref: torch.Tensor, dre: torch.Tensor, L: int, solver: str):
@@ -327,11 +360,15 @@ def _deflated(cref: torch.Tensor, dre: torch.Tensor, own: torch.Tensor, L: int, 
     (``q = m``, pair (i, j) at column ``i * m + j``) with ``permutation``, else estimate
     ``i`` only (``q = 1``, column ``i``)."""
     B, n, m = dre.shape[:3]
+    nfft = _next_fast_len(3 * L - 2)  # the full convolution of 2L-1 lags with L taps
     cols = []
     for i in range(n):
         d = dre if permutation else dre[:, :, i : i + 1]  # (B, n, q, L)
-        Gc = torch.stack([torch.einsum("bxy,bqy->bqx", _toeplitz_blocks(cref[:, k, i], L), own[:, i])
-                          for k in range(n)], dim=1)  # (B, n, q, L): G[(k, .), (i, .)] c
+        # G[(k, a), (i, b)] = c_ki[a - b]: the product is the convolution of the lags with
+        # the filter, taken at a + L - 1 (by FFT: no L x L Toeplitz matrix is formed)
+        Cf = torch.fft.rfft(cref[:, :, i], n=nfft)  # (B, n, F)
+        Of = torch.fft.rfft(own[:, i], n=nfft)     # (B, q, F)
+        Gc = torch.fft.irfft(Cf[:, :, None] * Of[:, None], n=nfft)[..., L - 1 : 2 * L - 1]  # (B, n, q, L)
         cols.append(d - Gc)
     return torch.cat(cols, dim=2)
 
@@ -434,10 +471,9 @@ def _bss_core(ref: torch.Tensor, est: torch.Tensor, L: int, permutation: bool, s
         Pown[:, 0] = (y0 * y0).sum(-2)
         first = 1
     if n > first:
-        Gjj = _toeplitz_blocks(cref[:, diag[first:], diag[first:]], L).contiguous()  # (B, n - first, L, L)
-        c_rest, P_rest = _chol_solve(Gjj.reshape(-1, L, L), rhs[:, first:].reshape(-1, L, k))
-        cown[:, first:] = c_rest.reshape(B, n - first, L, k)
-        Pown[:, first:] = P_rest.reshape(B, n - first, k)
+        c_rest, P_rest = _own_solve(cref[:, first:, first:], rhs[:, first:], L, solver)
+        cown[:, first:] = c_rest
+        Pown[:, first:] = P_rest
     own = cown.permute(0, 1, 3, 2)  # (B, ref i, est, L)
     defl = _deflated(cref, dre, own, L, permutation)
     both = torch.cat([dre, defl], dim=2)
