@@ -239,6 +239,15 @@ def cmd_score(args) -> int:
             main = r.main_value
             print(f"{r.submission} on {r.task}@{r.version}: {r.aggregate} {r.main_score} = "
                   f"{main:.3f}" if main is not None else f"{r.submission}: no score")
+    if getattr(args, "profile", False):
+        from .profile import format_split
+        from .scoring import LAST_PROFILE
+
+        if args.json:
+            for o in out:
+                o["profile"] = dict(LAST_PROFILE)
+        else:
+            print(format_split(LAST_PROFILE))
     if args.json:
         print(json.dumps(out, indent=2, allow_nan=False))
     return 0
@@ -569,6 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", default="process", choices=["process", "ray"],
                    help="local process pool, or a Ray cluster (--address; a local instance without it)")
     s.add_argument("--address", default=None, help="Ray cluster address, e.g. ray://head:10001")
+    s.add_argument("--profile", action="store_true",
+                   help="print where the time went: kernel, io, decode, checks (validation), other; with --json, "
+                        "a 'profile' object in each result")
     s.add_argument("--update-leaderboard", action="store_true")
     s.add_argument("--replace", action="store_true",
                    help="replace an entry of the same name scored from other outputs (refused otherwise)")

@@ -40,6 +40,7 @@ from .metrics import functional as F
 from .metrics import registry as M
 from .metrics.functional.silence import BUCKETS
 from .files import atomic_write, commit, recover
+from .profile import timed
 from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump_json, git_info,
                       keep_first_date, library_versions, now)
 from .submission import Submission, TaskEntry, submission_hashes, validate
@@ -144,7 +145,8 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
     """
     p = task.spec.metric_params
     p2 = protocol_number(p) >= 2
-    codes = F.buckets(ref, est)
+    with timed("kernel"):
+        codes = F.buckets(ref, est)
     if p2:
         active = list(range(ref.shape[0]))
     else:
@@ -156,19 +158,24 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
     silenced = [k for k in active if codes[k] == BUCKETS["eps"]]
     if sdr_slots:  # every registered kernel of the family, once each (registry order)
         for compute, _ in M.kernels("separation"):
-            for m, values in compute(ref, est, present, sdr_slots, p).items():
+            with timed("kernel"):
+                got = compute(ref, est, present, sdr_slots, p)
+            for m, values in got.items():
                 for pos, k in enumerate(sdr_slots):
                     vals[k][m] = float(values[pos])
     # the input mixture scored as the estimate of every present source: improvements
     need_in = sdr_slots + (silenced if p2 else [])
     if need_in:
-        mixture = input_mixture_metrics(task, item, ref, present)
+        with timed("kernel"):
+            mixture = input_mixture_metrics(task, item, ref, present)
         for k in present:
             if k in need_in:
                 vals[k].update(zip(("sdr_in", "si_sdr_in"), mixture[task.spec.slots[k]]))
     both = bool(p.get("include_both_silent", False))
-    pe = F.pes(ref, est, eps=p.get("pes_eps", 1e-8), include_both_silent=both)
-    ep = F.eps(ref, est, eps=p.get("pes_eps", 1e-8), include_both_silent=both)
+    # the estimates passed validation's checks (finite, in range): no kernel checks again
+    with timed("kernel"):
+        pe = F.pes(ref, est, eps=p.get("pes_eps", 1e-8), include_both_silent=both, check=False)
+        ep = F.eps(ref, est, eps=p.get("pes_eps", 1e-8), include_both_silent=both, check=False)
     for k in active:
         flag = ""
         v = vals[k]
@@ -204,7 +211,7 @@ def score_separation_item(task: Task, ref: np.ndarray, est: np.ndarray, item) ->
 @functools.lru_cache(maxsize=1)
 def _kernel_source_sha() -> str:
     src = hashlib.sha256()
-    for mod in ("bss.py", "_toeplitz.py", "scale_invariant.py", "_backend.py"):
+    for mod in ("bss.py", "_toeplitz.py", "_levinson_jit.py", "scale_invariant.py", "_backend.py"):
         src.update((Path(F.__file__).parent / mod).read_bytes())
     return src.hexdigest()
 
@@ -243,7 +250,7 @@ def input_mixture_metrics(task: Task, item, ref: np.ndarray, present: list[int])
     mix = mix.astype(np.float64)
     mix_est = np.broadcast_to(mix, (len(present), mix.shape[0]))
     bss_in = F.bss_eval_sources(ref[present], mix_est, p.get("filter_length", 512), check=False)
-    si_in = F.si_sdr(ref[present], mix_est, eps=p.get("si_sdr_eps", 0.0))
+    si_in = F.si_sdr(ref[present], mix_est, eps=p.get("si_sdr_eps", 0.0), check=False)
     values = {s: (float(bss_in.sdr[pos]), float(si_in[pos])) for pos, s in enumerate(slots)}
     try:  # repr of a float round-trips exactly; Infinity where the mixture is the reference
         atomic_write(path, json.dumps({"item": item.id, "values": values}))
@@ -299,7 +306,8 @@ def _score_chunk(args) -> pd.DataFrame:
     rows = []
     for iid in ids:
         item = task.item(iid)
-        ref = task.reference(item).astype(np.float64)
+        with timed("io"):
+            ref = task.reference(item).astype(np.float64)
         est = sub.read_estimates(entry, task, item)
         try:
             rows.extend(score_separation_item(task, ref, est, item))
@@ -309,11 +317,18 @@ def _score_chunk(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _score_chunk_to(job) -> str:
-    """Score one chunk in a limited child and write it where the parent expects it."""
+def _score_chunk_to(job) -> tuple[str, dict[str, float]]:
+    """Score one chunk in a limited child and write it where the parent expects it;
+    returns it with the seconds of its steps (:mod:`avbench.profile`)."""
+    from . import profile
+
     target, args = job
+    profile.take()
+    t0 = time.perf_counter()
     _score_chunk(args).to_parquet(target, index=False)
-    return target
+    times = profile.take()
+    times["other"] = max(0.0, time.perf_counter() - t0 - sum(times.values()))
+    return target, times
 
 
 def _limited(fn, jobs: list, on_fail, workers: int = 1) -> list:
@@ -374,6 +389,18 @@ def scores_path(submission_root: str | Path, task_key: str) -> Path:
     return Path(submission_root) / "results" / task_key / "scores.parquet"
 
 
+#: where the last :func:`score` spent its time (:func:`avbench.profile.split`), for ``--profile``
+LAST_PROFILE: dict = {}
+_TIMES: dict[str, float] = {}
+_POOL_S = [0.0]
+
+
+def _profile_add(times: dict[str, float]) -> None:
+    from . import profile
+
+    profile.add(_TIMES, times)
+
+
 def score(path: str | Path | Submission, task: str | None = None, workers: int | None = None, progress: bool = True,
           validate_first: bool = True, engine: str = "process", address: str | None = None) -> list[Result]:
     """Validate and score a submission on every declared task (or only ``task``).
@@ -390,6 +417,11 @@ def score(path: str | Path | Submission, task: str | None = None, workers: int |
         from .errors import ConfigError
 
         raise ConfigError(f"unknown engine {engine!r}", fix="use --engine process or --engine ray")
+    from . import profile
+
+    t0 = time.perf_counter()
+    _TIMES.clear()
+    _POOL_S[0] = 0.0
     if isinstance(path, Submission):
         sub = path
     elif validate_first:
@@ -399,6 +431,8 @@ def score(path: str | Path | Submission, task: str | None = None, workers: int |
 
         root, meta, _ = load_meta(path)
         sub = Submission(root, meta)
+    t_checks = time.perf_counter() - t0 if not isinstance(path, Submission) else 0.0
+    t_checks += getattr(sub, "validation_s", 0.0) if isinstance(path, Submission) else 0.0
     entries = [sub.meta.task(task)] if task else sub.meta.tasks
     hashes = sub.hashes if sub.hashes is not None else submission_hashes(sub.root, sub.tree.files)
     sub.hashes = hashes
@@ -406,6 +440,15 @@ def score(path: str | Path | Submission, task: str | None = None, workers: int |
     for e in entries:
         t = get_task(e.name, e.version)
         out.append(_score_task(sub, e, t, hashes, workers, progress, engine, address))
+    wall = time.perf_counter() - t0
+    times = dict(_TIMES)
+    times["checks"] = times.get("checks", 0.0) + t_checks  # validation, in this process
+    times["other"] = times.get("other", 0.0) + max(0.0, wall - (t_checks if not isinstance(path, Submission) else 0.0)
+                                                   - _POOL_S[0])  # summaries, writes
+    if isinstance(path, Submission):
+        wall += t_checks  # validated before this call
+    LAST_PROFILE.clear()
+    LAST_PROFILE.update(profile.split(times, wall, workers or os.cpu_count() or 1))
     return out
 
 
@@ -482,9 +525,14 @@ def _score_task(sub: Submission, entry: TaskEntry, task: Task, hashes: tuple[str
         elif pending:
             # limited children (memory cap, per-chunk wall clock); a chunk file appears when it is done
             jobs = [(str(partial / f"chunk-{k:05d}.parquet"), a) for (k, _), a in zip(pending, args)]
-            for lo in range(0, len(jobs), max(1, workers) * 4):
-                batch = jobs[lo:lo + max(1, workers) * 4]
-                _limited(_score_chunk_to, batch, _chunk_failed, workers)
+            w = max(1, workers)
+            for lo in range(0, len(jobs), w * 16):
+                # interleaved, so that each child's contiguous share mixes cheap and costly items
+                batch = [j for k in range(w) for j in jobs[lo:lo + w * 16][k::w]]
+                t_pool = time.perf_counter()
+                for _, times in _limited(_score_chunk_to, batch, _chunk_failed, workers):
+                    _profile_add(times)
+                _POOL_S[0] += time.perf_counter() - t_pool
                 bar.update(len(batch))
         bar.close()
         df = pd.concat([pd.read_parquet(partial / f"chunk-{k:05d}.parquet") for k in range(len(chunks))],

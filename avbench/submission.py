@@ -51,6 +51,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import __version__
+from .profile import timed
 from .errors import CODES, Problem, ProblemList, SubmissionError  # noqa: F401 - CODES is re-exported here
 from .safeio import AUDIO_EXT, audio_cap, open_under, parse_predictions, read_estimate, read_regular, read_under
 from .tasks import get_task
@@ -421,7 +422,10 @@ class Submission:
         for k, s in enumerate(slots):
             rel = self.estimate_rel(entry, item.id, s)
             if rel is not None:
-                x, probs = read_estimate(self.read_file(rel, audio_cap(n)), rel, task.spec.sample_rate, n)
+                with timed("io"):
+                    data = self.read_file(rel, audio_cap(n))
+                with timed("decode"):
+                    x, probs = read_estimate(data, rel, task.spec.sample_rate, n)
                 if x is None:
                     raise SubmissionError([p for p in probs if p.severity == "error"], self.root)
                 out[k] = x
@@ -640,6 +644,9 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
     Raises :class:`SubmissionError` listing every problem when any is an error; the
     returned :class:`Submission` carries the warnings.
     """
+    import time
+
+    t0 = time.perf_counter()
     root, meta, problems = load_meta(root)
     if not root.is_dir():
         raise SubmissionError(problems, root)
@@ -699,6 +706,7 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
     sub.warnings = [p for p in problems if p.severity == "warning"]
     if raise_on_error and any(p.severity == "error" for p in problems):
         raise SubmissionError(problems, root)
+    sub.validation_s = time.perf_counter() - t0  # for `score --profile`
     return sub
 
 

@@ -147,3 +147,21 @@ def test_other_rate_data_is_listed_and_named_by_the_task_error(mini, avbench_hom
         import shutil
 
         shutil.rmtree(d)
+
+
+def test_score_profile_splits_the_time(oracle_subs, copy_sub, capsys):
+    """`score --profile` says where the time went; the categories add up to the busy time
+    and the kernels took some of it (the BSS kernel on every item)."""
+    import json as _json
+
+    sub = copy_sub(oracle_subs[("synth-ensembles-separation", "oracle-ibm")])
+    capsys.readouterr()
+    assert main(["score", str(sub), "--quiet", "--workers", "1", "--profile"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("time: ") and all(f"{k} " in line for k in ("kernel", "io", "decode", "checks", "other"))
+    assert main(["score", str(sub), "--json", "--workers", "2", "--profile"]) == 0
+    (r,) = _json.loads(capsys.readouterr().out)
+    p = r["profile"]
+    assert p["workers"] == 2 and p["seconds"]["kernel"] > 0 and p["seconds"]["checks"] > 0
+    assert abs(sum(p["share"].values()) - 1) < 1e-3
+    assert abs(sum(p["seconds"].values()) - p["busy_s"]) < 0.01

@@ -71,11 +71,15 @@ def _energy_db(x: torch.Tensor, eps: float) -> torch.Tensor:
     return 10.0 * torch.log10((x * x).sum(-1) + eps)
 
 
-def _metric(which: str, reference, estimate, mode, eps, window, hop, last_frame, include_both_silent=False):
+def _metric(which: str, reference, estimate, mode, eps, window, hop, last_frame, include_both_silent=False,
+            check=True):
     ref, as_np = to_tensor(reference, "reference")
     est, _ = to_tensor(estimate, "estimate")
     est = est.to(ref.device)
-    validate(ref, est)
+    if check:
+        validate(ref, est)
+    elif ref.shape != est.shape:
+        raise ValueError(f"reference and estimate shapes differ: {tuple(ref.shape)} vs {tuple(est.shape)}")
     if mode == "segment":
         eps = 1e-8 if eps is None else eps
     elif mode == "framewise":
@@ -100,24 +104,26 @@ def _metric(which: str, reference, estimate, mode, eps, window, hop, last_frame,
 
 def pes(reference: Any, estimate: Any, mode: str = "segment", eps: float | None = None,
         window: int | None = None, hop: int | None = None, last_frame: str = "drop",
-        include_both_silent: bool = False) -> Any:
+        include_both_silent: bool = False, *, check: bool = True) -> Any:
     """Predicted energy at silence, dB; NaN where the reference is not silent
-    (or the estimate is silent too, unless ``include_both_silent``).
+    (or the estimate is silent too, unless ``include_both_silent``).  ``check=False``
+    skips the finiteness test (for inputs validated already).
 
     Shape: ``(..., n_samples)`` -> ``(...)`` (segment) or ``(..., n_frames)`` (framewise).
     """
-    return _metric("pes", reference, estimate, mode, eps, window, hop, last_frame, include_both_silent)
+    return _metric("pes", reference, estimate, mode, eps, window, hop, last_frame, include_both_silent, check)
 
 
 def eps(reference: Any, estimate: Any, mode: str = "segment", eps: float | None = None,
         window: int | None = None, hop: int | None = None, last_frame: str = "drop",
-        include_both_silent: bool = False) -> Any:
+        include_both_silent: bool = False, *, check: bool = True) -> Any:
     """Energy at predicted silence, dB; NaN where the estimate is not silent
-    (or the reference is silent too, unless ``include_both_silent``).
+    (or the reference is silent too, unless ``include_both_silent``).  ``check=False``
+    skips the finiteness test (for inputs validated already).
 
     Shape: ``(..., n_samples)`` -> ``(...)`` (segment) or ``(..., n_frames)`` (framewise).
     """
-    return _metric("eps", reference, estimate, mode, eps, window, hop, last_frame, include_both_silent)
+    return _metric("eps", reference, estimate, mode, eps, window, hop, last_frame, include_both_silent, check)
 
 
 def buckets(reference: Any, estimate: Any) -> Any:
