@@ -634,8 +634,8 @@ def bss_eval_sources_framewise(
     _validate(ref, est, filter_length, check_silent=False, short_ok=True)
     n, N = ref.shape[-2:]
     nwin = int(math.floor((N - window + hop) / hop))
-    if nwin < 2:
-        res = bss_eval_sources(ref, est, filter_length, compute_permutation)
+    if nwin < 2:  # the whole signal, shorter than the filter or not, as mir_eval does
+        res = bss_eval_sources(ref, est, filter_length, compute_permutation, _short_ok=True)
         return BSSEvalSources(*(back(x.unsqueeze(-1).to(torch.float64 if x.is_floating_point() else x.dtype), as_np) for x in res))
     lead = ref.shape[:-2]
     rw = ref.unfold(-1, window, hop)[..., :nwin, :]  # (..., n, nwin, window)
