@@ -148,3 +148,23 @@ def test_training_data_is_on_the_task_interface(mini):
 
     with pytest.raises(TaskError, match="synth-ensembles-separation@1-mini offers no training clips"):
         Bare().train_clips("train")
+
+
+def test_the_training_interface_never_serves_the_test_split(mini):
+    """Training data comes from train and val: the test recordings (what the items are
+    made of) and their labels are refused, whichever call asks."""
+    t = get_task("synth-ensembles-classification@2-mini")
+    sep = get_task("synth-ensembles-separation@2-mini")
+    with pytest.raises(TaskError, match="training data comes from train and val, not 'test'"):
+        t.train_clips("test")
+    with pytest.raises(TaskError, match="not 'test'"):
+        sep.recordings("test")
+    test_clip = t.items[0].clips[0]
+    with pytest.raises(TaskError, match="not 'test'"):
+        t.clip_audio(test_clip)
+    with pytest.raises(TaskError, match="not 'test'"):
+        t.clip_frames(test_clip)
+    rec = sep.items[0].clips[0].recording
+    with pytest.raises(TaskError, match="not 'test'"):
+        sep.stem(rec, sep.items[0].sources[0])
+    assert t.train_clips("val") and sep.recordings("val")

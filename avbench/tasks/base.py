@@ -157,6 +157,20 @@ class Task(abc.ABC):
         raise TaskError(f"{self.spec.key} offers no {what}",
                         fix="train on a task whose data has it (the built-in benchmark offers all of them)")
 
+    #: the splits the training interface serves; the evaluation split is the scorer's
+    TRAINING_SPLITS = ("train", "val")
+
+    def _training_split(self, split: str) -> str:
+        """``split`` when training data may come from it, else a TaskError: the test
+        recordings are what the items are made of, and their labels the answers."""
+        if split not in self.TRAINING_SPLITS:
+            from ..errors import TaskError
+
+            raise TaskError(f"{self.spec.key}: training data comes from {' and '.join(self.TRAINING_SPLITS)}, "
+                            f"not {str(split)[:40]!r}",
+                            fix="train on train, choose on val; the test items are read through task.input only")
+        return split
+
     def train_clips(self, split: str) -> list[Clip]:
         """The clips of a split (``train``/``val``) for training, each with its instrument:
         built-in tasks give the sounding 65535-sample clips of the solo recordings, real

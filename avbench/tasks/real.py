@@ -294,12 +294,16 @@ class RealTask(Task):
                 out[inst] = fr
         return out
 
+    def _not_evaluated(self, recording: str) -> None:
+        if recording in self.rows:  # the rows of the task's own (evaluation) split
+            self._training_split(self.split)
+
     def train_clips(self, split: str) -> list[Clip]:
         """One clip per item of the split (the whole recording, ``end == 0``), each with its
         label as instrument; every one must be prepared."""
         if self.family != "classification":
             self._no_training("training clips (a separation task on real data)")
-        rows = real.rows(self.dataset, self.data_version, split)
+        rows = real.rows(self.dataset, self.data_version, self._training_split(split))
         missing = [r.id for r in rows if r.id not in self._prepared()["items"]]
         if missing:
             raise TaskError(f"{len(missing)} {split} item(s) of {self.dataset}@{self.data_version} are not prepared, "
@@ -308,7 +312,8 @@ class RealTask(Task):
         return [Clip(recording=r.id, start=0, end=0, instrument=r.labels[0]) for r in rows]
 
     def clip_audio(self, clip: Clip) -> np.ndarray:
-        """The prepared audio of a clip (the whole recording when ``end == 0``)."""
+        """The prepared audio of a training clip (the whole recording when ``end == 0``)."""
+        self._not_evaluated(clip.recording)
         x = self._wav(self._prepared()["items"][clip.recording]["audio"])
         return x if clip.end == 0 else x[clip.start:clip.end]
 
@@ -317,6 +322,7 @@ class RealTask(Task):
         prepared rate."""
         from ..video import read_frames
 
+        self._not_evaluated(clip.recording)
         p = self._prepared()
         rec = p["items"][clip.recording]
         if "frames" not in rec:

@@ -227,27 +227,39 @@ class SynthTask(Task):
     # -- training data (for baselines) ---------------------------------------------------------
     def train_clips(self, split: str) -> list[Clip]:
         """The 65535-sample clips of a split's solo recordings that sound (the rule of the
-        test items), for training on ``train``/``val``."""
-        return [c for _, c in self._clips_of(split)]
+        test items), for training on ``train``/``val`` (``test`` is refused)."""
+        return [c for _, c in self._clips_of(self._training_split(split))]
 
     solo_clips = train_clips
 
+    def _training_recording(self, recording: str) -> dict:
+        r = self.rows.get(recording)
+        if r is None:
+            raise TaskError(f"{self.spec.key} has no recording {str(recording)[:80]!r}",
+                            fix="use the ids of task.recordings(split) or task.train_clips(split)")
+        self._training_split(r["split"])
+        return r
+
     def clip_audio(self, clip: Clip) -> np.ndarray:
-        """Shape: ``(n_samples,)``."""
+        """Shape: ``(n_samples,)``.  Training clips only (a test recording is refused)."""
+        self._training_recording(clip.recording)
         return self._stem(clip.recording, clip.instrument)[clip.start:clip.end]
 
     def clip_frames(self, clip: Clip, fps: float = 8.0, size: int = 224) -> np.ndarray:
-        """Frames of the player of a solo clip.  Shape: ``(n_frames, size, size, 3)``."""
-        notes = se.load_notes(self.root, self.rows[clip.recording])
+        """Frames of the player of a solo clip.  Shape: ``(n_frames, size, size, 3)``.
+        Training clips only."""
+        notes = se.load_notes(self.root, self._training_recording(clip.recording))
         n = int((clip.end - clip.start) / 11025 * fps)
         return player_frames(notes[clip.instrument], clip.instrument, clip.start / 11025, n, fps, size)
 
     def recordings(self, split: str, kind: str = "ensemble") -> list[dict]:
-        """Manifest rows of a split's ensemble (or solo) recordings, for training."""
+        """Manifest rows of a split's ensemble (or solo) recordings, for training (``train``/``val``)."""
+        self._training_split(split)
         return sorted((r for r in self.rows.values() if r["split"] == split and r["kind"] == kind), key=lambda r: r["id"])
 
     def stem(self, recording: str, instrument: str) -> np.ndarray:
-        """The whole stem of one player of a recording.  Shape: ``(n_samples,)``."""
+        """The whole stem of one player of a training recording.  Shape: ``(n_samples,)``."""
+        self._training_recording(recording)
         return self._stem(recording, instrument)
 
     def work_of(self, recording: str) -> str:
