@@ -69,7 +69,32 @@ CONFIGS: dict[str, Config] = {
         4,
         3,
     ),
+    # version 2: the same works, splits and players, played by held-out timbres
+    # (avbench.data.soundfonts) with expressive timing, dynamics, vibrato and articulation
+    # (avbench.data.performance)
+    "mini2": Config("2-mini", (("bach", 7), ("monteverdi", 2), ("trecento", 3)), 2, 5),
+    "full2": Config(
+        "2",
+        (("bach", 130), ("monteverdi", 40), ("palestrina", 40), ("trecento", 30),
+         ("haydn", 8), ("mozart", 12)),
+        4,
+        3,
+    ),
 }
+
+#: generator version of each data generation
+GENERATOR_VERSIONS = {1: GENERATOR_VERSION, 2: "2.0.0"}
+
+
+def generation(cfg: Config) -> int:
+    """The data generation of a configuration: 1 (one soundfont) or 2 (held-out timbres)."""
+    return int(cfg.version.split("-")[0])
+
+
+def config_name(cfg: Config) -> str:
+    """The configuration's name (``mini``, ``full``, ``mini2``, ``full2``)."""
+    base = re.sub(r"-\d{4,}$", "", cfg.version)  # a version stored at another rate: <version>-<rate>
+    return next(n for n, c in CONFIGS.items() if c.version == base)
 
 
 def config_for(version_or_name: str) -> Config:
@@ -410,6 +435,13 @@ def render_player(notes, inst: str, n_out: int, sample_rate: int) -> np.ndarray:
 
 
 def _render_recording(args) -> dict:
+    cfg = args[0]
+    if generation(cfg) == 2:
+        return _render_recording_v2(args)
+    return _render_recording_v1(args)
+
+
+def _render_recording_v1(args) -> dict:
     cfg, rec, parts, root = args
     root = Path(root)
     stems, notes_out = [], {}
@@ -417,6 +449,11 @@ def _render_recording(args) -> dict:
         notes = player_notes(cfg, rec, pl, parts)
         notes_out[pl.instrument] = [list(n) for n in notes]
         stems.append(render_player(notes, pl.instrument, cfg.n_samples, cfg.sample_rate))
+    return _write_recording(cfg, rec, root, stems, notes_out)
+
+
+def _write_recording(cfg: Config, rec: RecordingPlan, root: Path, stems: list, notes_out: dict) -> dict:
+    """Write a recording's stems, mixture (their exact float32 sum) and notes; its manifest row."""
     # one common gain per recording keeps the mixture below full scale
     mix = stems[0].copy()
     for s in stems[1:]:
@@ -461,6 +498,165 @@ def _render_recording(args) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------------------
+# version 2: held-out timbres and expressive playing
+
+
+_V2_TABLES: dict | None = None
+
+
+def _source_note(source: str, program: int, inst: str, key: int, dur: float) -> np.ndarray:
+    from . import additive, soundfonts
+
+    if source in additive.MODELS:
+        params = additive.player_params(inst, np.random.default_rng(0))
+        return additive.render_note(source, inst, params, key, 100 / 127, int(dur * RENDER_RATE), 0)
+    return soundfonts.render_note(source, 0, program, key, 100 / 127, dur)
+
+
+def timbre_tables() -> dict:
+    """``{(instrument, source): {"sounding": keys, "gain": g}}`` for every timbre source of
+    the version-2 table: the keys of the range that sound (a 0.25 s note reaches an RMS of
+    1e-3) and the gain bringing a mid-range note at velocity 100 to -20 dBFS RMS."""
+    global _V2_TABLES
+    if _V2_TABLES is None:
+        from . import soundfonts
+
+        table = soundfonts.load_table()["instruments"]
+        out = {}
+        for inst in INSTRUMENTS:
+            for fam in table[inst.name]["families"]:
+                for src in fam["members"]:
+                    ok = frozenset(k for k in range(inst.low, inst.high + 1)
+                                   if float(np.sqrt(np.mean(_source_note(src, inst.gm_program, inst.name, k, 0.25)
+                                                            .astype(np.float64) ** 2))) >= 1e-3)
+                    if not ok:
+                        raise DataError(f"timbre {src} of {inst.name} sounds on no key", fix="check the timbre table")
+                    keys = sorted(ok)
+                    x = _source_note(src, inst.gm_program, inst.name, keys[len(keys) // 2], 1.0).astype(np.float64)
+                    out[(inst.name, src)] = {"sounding": ok, "gain": 0.1 / float(np.sqrt(np.mean(x ** 2)))}
+        _V2_TABLES = out
+    return _V2_TABLES
+
+
+def plan_timbre(cfg: Config, rec: RecordingPlan, pl: PlayerPlan) -> dict:
+    """A player's timbre, drawn per recording from the families its split may use."""
+    from . import soundfonts
+
+    rng = np.random.default_rng(_stable_hash(cfg.seed, "timbre", rec.id, pl.instrument))
+    fams = soundfonts.families(pl.instrument, rec.split)
+    fam = fams[int(rng.integers(0, len(fams)))]
+    src = fam["members"][int(rng.integers(0, len(fam["members"])))]
+    return {"family": fam["id"], "source": src, "program": BY_NAME[pl.instrument].gm_program,
+            "seed": int(rng.integers(0, 2**31))}
+
+
+def plan_style(cfg: Config, rec: RecordingPlan, pl: PlayerPlan) -> dict:
+    """A player's look (:mod:`avbench.scenes`), drawn per recording from its split's styles."""
+    from .. import scenes
+
+    return scenes.plan_style(pl.instrument, rec.split,
+                             np.random.default_rng(_stable_hash(cfg.seed, "style", rec.id, pl.instrument)))
+
+
+def _render_part_v2(inst: str, timbre: dict, notes, pitch: np.ndarray, gain: np.ndarray,
+                    n_out: int, sample_rate: int) -> np.ndarray:
+    from . import additive, soundfonts
+
+    n_render = n_out * RENDER_RATE // sample_rate
+    src = timbre["source"]
+    if src in additive.MODELS:
+        params = additive.player_params(inst, np.random.default_rng(timbre["seed"]))
+        x = np.zeros(n_render + RENDER_RATE)
+        for j, (s, e, k, v) in enumerate(notes):
+            a = int(round(s * RENDER_RATE))
+            n_on = max(1, int(round(e * RENDER_RATE)) - a)
+            n_tail = int(0.4 * RENDER_RATE)
+            seg = additive.render_note(src, inst, params, k, v / 127, n_on, n_tail,
+                                       pitch[a:a + n_on + n_tail] if pitch[a:].size >= n_on + n_tail else
+                                       np.pad(pitch[a:], (0, n_on + n_tail - pitch[a:].size)),
+                                       seed=timbre["seed"] + j)
+            x[a:a + seg.size] += seg[: x.size - a]
+        x = x[:n_render]
+    else:
+        sf = soundfonts.synth(src)
+        sf.channel_set_preset_index(0, sf.get_preset_index(0, timbre["program"]))
+        vibrato = bool(np.any(pitch))
+        events = []
+        for s, e, k, v in notes:
+            events.append((int(round(s * RENDER_RATE)), 1, k, v))
+            events.append((int(round(e * RENDER_RATE)), 0, k, v))
+        events.sort()
+        events.append((n_render, 2, 0, 0))
+        chunks, pos = [], 0
+        block = 256 if vibrato else 1 << 30
+        for t, kind, k, v in events:
+            t = min(t, n_render)
+            while pos < t:
+                b = min(block, t - pos)
+                if vibrato:  # pitch range 2 semitones: the wheel's 8192 steps per 2 semitones
+                    sf.channel_set_pitch_wheel(0, int(np.clip(8192 + pitch[pos] / 2 * 8192, 0, 16383)))
+                chunks.append(soundfonts.render(sf, b))
+                pos += b
+            if kind == 1:
+                sf.channel_note_on(0, k, v / 127)
+            elif kind == 0:
+                sf.channel_note_off(0, k)
+        x = np.concatenate(chunks).astype(np.float64) if chunks else np.zeros(n_render)
+    x = x * gain[: x.size] * timbre_tables()[(inst, src)]["gain"]
+    if sample_rate != RENDER_RATE:
+        x = au.resample(x, RENDER_RATE, sample_rate)
+    x = x[:n_out]
+    if x.shape[0] < n_out:
+        x = np.pad(x, (0, n_out - x.shape[0]))
+    x[np.abs(x) < 1e-9] = 0.0
+    return x.astype(np.float32)
+
+
+def _fit_notes(notes_q, inst: str, transpose: int, sounding: frozenset[int]):
+    out = []
+    for on, dur, key in notes_q:
+        k = _fit_key(key + transpose, inst, sounding)
+        if k is not None:
+            out.append((on, dur, k))
+    return out
+
+
+def _render_recording_v2(args) -> dict:
+    from . import performance as perf
+
+    cfg, rec, parts, root = args
+    root = Path(root)
+    total = cfg.n_samples / cfg.sample_rate
+    rng = np.random.default_rng(_stable_hash(cfg.seed, "performance", rec.id))
+    tempo = perf.plan_tempo(rng)
+    stems, notes_out, timbres, players = [], {}, [], []
+    for pl in rec.players:
+        timbre = plan_timbre(cfg, rec, pl)
+        player = perf.plan_player(pl.instrument, np.random.default_rng(_stable_hash(cfg.seed, "player", rec.id, pl.instrument)))
+        sounding = timbre_tables()[(pl.instrument, timbre["source"])]["sounding"]
+        notes_q = _fit_notes(parts[pl.part], pl.instrument, pl.transpose, sounding)
+        notes, pitch, gain = perf.perform(notes_q, rec.bpm, tempo, player, total + 1.0, RENDER_RATE)
+        notes_out[pl.instrument] = [list(n) for n in notes]
+        stems.append(_render_part_v2(pl.instrument, timbre, notes, pitch, gain, cfg.n_samples, cfg.sample_rate))
+        timbres.append(timbre)
+        players.append(player)
+    row = _write_recording(cfg, rec, root, stems, notes_out)
+    row["timbres"] = timbres
+    row["styles"] = [plan_style(cfg, rec, pl) for pl in rec.players]
+    row["performance"] = {"tempo": tempo, "players": players}
+    return row
+
+
+def _sources_meta(cfg: Config) -> dict:
+    if generation(cfg) == 1:
+        return {"soundfont": "TimGM6mb.sf2", "soundfont_sha256": au.sha256_file(soundfont_path())}
+    from . import soundfonts
+
+    return {"soundfonts": {fid: {"file": f.file, "sha256": f.sha256} for fid, f in soundfonts.FONTS.items()},
+            "timbre_table_sha256": hashlib.sha256(soundfonts.TABLE.read_bytes()).hexdigest()}
+
+
 def _pool(workers: int):
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     return ctx.Pool(workers)
@@ -502,7 +698,15 @@ def generate(config: str = "mini", root: str | Path | None = None, workers: int 
         shutil.rmtree(root)
     root.mkdir(parents=True)
     workers = workers or max(1, min(os.cpu_count() or 1, 8))
-    sounding_keys(), instrument_gains()  # computed before forking, shared by workers
+    if generation(cfg) == 2:
+        from . import soundfonts
+
+        problems = soundfonts.missing_fonts()
+        if problems:
+            raise problems[0]
+        timbre_tables()  # fonts loaded, sounding keys and gains computed before forking
+    else:
+        sounding_keys(), instrument_gains()  # computed before forking, shared by workers
     candidates = select_works(cfg)
     with _pool(workers) as pool:
         it = pool.imap(parse_work, candidates, chunksize=2)
@@ -520,11 +724,10 @@ def generate(config: str = "mini", root: str | Path | None = None, workers: int 
     meta = {
         "name": NAME,
         "version": cfg.version,
-        "generator_version": GENERATOR_VERSION,
+        "generator_version": GENERATOR_VERSIONS[generation(cfg)],
         "config": asdict(cfg),
         "manifest_sha256": hashlib.sha256(manifest.encode()).hexdigest(),
-        "soundfont": "TimGM6mb.sf2",
-        "soundfont_sha256": au.sha256_file(soundfont_path()),
+        **_sources_meta(cfg),
         "libraries": library_versions(),
         "counts": _counts(rows),
     }
@@ -556,7 +759,7 @@ def locate(config: str = "mini") -> Path:
     root = data_dir(NAME, cfg.version)
     if not (root / "dataset.json").exists():
         raise DataError(f"{NAME} {cfg.version} has not been generated", path=root,
-                        fix=f"run `avbench data generate {NAME} --config {'mini' if cfg.version.endswith('mini') else 'full'}`")
+                        fix=f"run `avbench data generate {NAME} --config {config_name(cfg)}`")
     return root
 
 
