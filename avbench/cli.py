@@ -19,6 +19,9 @@ from pathlib import Path
 from .errors import AvbenchError, DataError
 
 
+#: the data configurations of synth-ensembles: version 2 (mini2, full2) and version 1 (mini, full)
+CONFIG_NAMES = ["mini2", "full2", "mini", "full"]
+
 def _print(args, text: str) -> None:
     if not getattr(args, "quiet", False):
         print(text)
@@ -91,7 +94,13 @@ def cmd_data_video(args) -> int:
     row = rows[args.recording]
     notes = se.load_notes(root, row)
     n_frames = int(row["n_samples"] / row["sample_rate"] * args.fps)
-    frames = [player_frames(notes[i], i, 0.0, n_frames, args.fps, args.size) for i in row["instruments"]]
+    if "styles" in row:  # data version 2: each player's recorded style
+        from .scenes import styled_frames
+
+        frames = [styled_frames(notes[i], i, st, 0.0, n_frames, args.fps, args.size)
+                  for i, st in zip(row["instruments"], row["styles"])]
+    else:
+        frames = [player_frames(notes[i], i, 0.0, n_frames, args.fps, args.size) for i in row["instruments"]]
     write_mp4(args.out, tile(frames), args.fps)
     _print(args, f"wrote {args.out} ({n_frames} frames, {len(frames)} players)")
     return 0
@@ -510,14 +519,15 @@ def build_parser() -> argparse.ArgumentParser:
         return q
 
     d = common(sp.add_parser("demo", help="generate the mini benchmark, run and score the oracles, print leaderboards"))
-    d.add_argument("--config", default="mini", choices=["mini", "full"])
+    d.add_argument("--config", default="mini2", choices=CONFIG_NAMES,
+                   help="data: mini2/full2 (version 2, the default), mini/full (version 1)")
     d.add_argument("--workers", type=int, default=None)
     d.set_defaults(func=cmd_demo)
 
     data = sp.add_parser("data", help="datasets").add_subparsers(dest="sub", required=True)
     g = common(data.add_parser("generate", help="generate the built-in benchmark"))
     g.add_argument("name")
-    g.add_argument("--config", default="mini", choices=["mini", "full"])
+    g.add_argument("--config", default="mini2", choices=CONFIG_NAMES)
     g.add_argument("--workers", type=int, default=None)
     g.add_argument("--force", action="store_true")
     g.add_argument("--sample-rate", type=int, default=None, help="store audio at this rate (e.g. 44100) as version <version>-<rate>")
@@ -526,14 +536,14 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_data_list)
     vid = common(data.add_parser("video", help="export the ensemble view of a recording to mp4"))
     vid.add_argument("recording")
-    vid.add_argument("--config", default="mini", choices=["mini", "full"])
+    vid.add_argument("--config", default="mini2", choices=CONFIG_NAMES)
     vid.add_argument("--out", required=True)
     vid.add_argument("--fps", type=float, default=8.0)
     vid.add_argument("--size", type=int, default=224)
     vid.set_defaults(func=cmd_data_video)
     v = common(data.add_parser("verify", help="check a local copy (or the generated data) against the manifest"))
     v.add_argument("name")
-    v.add_argument("--config", default="mini", choices=["mini", "full"], help="synth-ensembles only")
+    v.add_argument("--config", default="mini2", choices=CONFIG_NAMES, help="synth-ensembles only")
     v.add_argument("--root", default=None, help="the dataset's top folder, in its native layout")
     v.add_argument("--version", default=None)
     v.add_argument("--split", action="append", default=None, help="only these splits (repeatable)")

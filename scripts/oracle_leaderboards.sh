@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Re-create the committed oracle entries of the synth-ensembles leaderboards, exactly.
 #   scripts/oracle_leaderboards.sh [VERSION ...] [--leaderboards DIR]
-# Default: every committed version (1, 1-mini, 2, 2-mini).  The full versions need the
-# full data (generated here: about 3 minutes on 2 cores).
+# Default: every committed version (1, 1-mini, 2, 2-mini, 3, 3-mini).  The full versions
+# need the full data (generated here: about 3 minutes on 2 cores for each data version).
 set -euo pipefail
 lbdir=leaderboards
 versions=()
@@ -12,9 +12,10 @@ while [[ $# -gt 0 ]]; do
     *) versions+=("$1"); shift ;;
   esac
 done
-[[ ${#versions[@]} -eq 0 ]] && versions=(1 1-mini 2 2-mini)
+[[ ${#versions[@]} -eq 0 ]] && versions=(1 1-mini 2 2-mini 3 3-mini)
 for version in "${versions[@]}"; do
   config=full; [[ "$version" == *mini ]] && config=mini
+  [[ "$version" == 3* ]] && config="${config}2"  # versions 3, 3-mini: data version 2
   subs="${AVBENCH_HOME:-$HOME/.cache/avbench}/oracle-submissions/$version"
   avbench data generate synth-ensembles --config "$config" --quiet
   for t in synth-ensembles-separation synth-ensembles-mix2; do

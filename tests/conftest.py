@@ -30,6 +30,16 @@ def mini(avbench_home):
 
 
 @pytest.fixture(scope="session")
+def mini2(avbench_home):
+    """The generated mini configuration of synth-ensembles data version 2 (task versions 3-mini)."""
+    from avbench.data import soundfonts, synth_ensembles as se
+
+    if soundfonts.missing_fonts():
+        pytest.skip("the version-2 soundfonts are not installed (scripts/install.sh)")
+    return se.generate("mini2", progress=False)
+
+
+@pytest.fixture(scope="session")
 def oracle_subs(mini, tmp_path_factory):
     """Oracle submissions on the mini tasks (read-only: copy before mutating)."""
     import baselines

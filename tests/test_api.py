@@ -83,7 +83,7 @@ def test_submission_writer_round_trip(mini, tmp_path):
     assert _stats(avbench.evaluate(task, est)) == _stats(disk)
 
 
-def test_readme_example_runs(mini, capsys):
+def test_readme_example_runs(mini2, capsys):
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- README example: tests/test_api.py runs this block -->\n```python\n(.*?)```", text, re.S)
     code = block.group(1)

@@ -42,7 +42,7 @@ def test_readme_first_day_path_runs_as_written(mini, tmp_path):
         out[c.split()[1]] = p.stdout + p.stderr
     demo = out["demo"]  # the demo's claim: the ideal binary mask 5 dB above the mixture
     for task in ("separation", "mix2", "classification"):
-        assert f"# synth-ensembles-{task} — version 2-mini" in demo
+        assert f"# synth-ensembles-{task} — version 3-mini" in demo
     assert "Scoring protocol 2 (docs/protocol.md)" in demo
     rows = {}
     for line in demo.split("# synth-ensembles-mix2")[0].splitlines():
@@ -51,15 +51,15 @@ def test_readme_first_day_path_runs_as_written(mini, tmp_path):
             rows.setdefault(cells[1], float(cells[4].split()[0]))
     assert rows["oracle-ibm"] >= rows["oracle-mixture"] + 5
     assert "valid" in out["validate"].lower()
-    m = re.search(r"my-model on synth-ensembles-separation@2-mini: mean sdr = (-?\d+\.\d+)", out["score"])
+    m = re.search(r"my-model on synth-ensembles-separation@3-mini: mean sdr = (-?\d+\.\d+)", out["score"])
     assert m, out["score"]
     assert "from the published board" in out["score"]  # your board starts with the reference rows
     show = out["leaderboard"]
     assert "| my-model |" in show and "| oracle-irm |" in show and "| oracle-ibm |" in show
     assert "Wilcoxon signed-rank" in out["compare"] and "my-model vs oracle-irm" in out["compare"]
-    report = tmp_path / "submissions/my-model/results/synth-ensembles-separation@2-mini/report"
+    report = tmp_path / "submissions/my-model/results/synth-ensembles-separation@3-mini/report"
     assert sorted(p.suffix for p in report.iterdir()) and any(p.suffix == ".svg" for p in report.iterdir())
-    mine = Path(os.environ["AVBENCH_HOME"]) / "leaderboards/synth-ensembles-separation/2-mini/entries"
+    mine = Path(os.environ["AVBENCH_HOME"]) / "leaderboards/synth-ensembles-separation/3-mini/entries"
     assert (mine / "my-model.json").is_file() and (mine / "oracle-irm.json").is_file()
     assert _published_bytes() == before  # the committed boards are never written
 
@@ -68,15 +68,15 @@ def test_seeding_copies_the_published_board_once_and_reading_prefers_yours(tmp_p
     from avbench import leaderboard as lb
 
     monkeypatch.setenv("AVBENCH_HOME", str(tmp_path))
-    pub = ROOT / "leaderboards" / "synth-ensembles-mix2" / "2-mini"
-    assert lb.reading_board(None, "synth-ensembles-mix2", "2-mini") == pub  # nothing of yours yet
+    pub = ROOT / "leaderboards" / "synth-ensembles-mix2" / "3-mini"
+    assert lb.reading_board(None, "synth-ensembles-mix2", "3-mini") == pub  # nothing of yours yet
     root = tmp_path / "leaderboards"
-    n = lb.seed_from_published(root, "synth-ensembles-mix2", "2-mini")
+    n = lb.seed_from_published(root, "synth-ensembles-mix2", "3-mini")
     assert n == len(list((pub / "entries").glob("*.json"))) > 0
-    mine = root / "synth-ensembles-mix2" / "2-mini"
+    mine = root / "synth-ensembles-mix2" / "3-mini"
     assert lb.integrity_problems(mine) == []
     assert lb.verify(root)[0] == []
-    assert lb.seed_from_published(root, "synth-ensembles-mix2", "2-mini") == 0  # once
-    assert lb.seed_from_published(ROOT / "leaderboards", "synth-ensembles-mix2", "2-mini") == 0  # never onto itself
-    assert lb.reading_board(None, "synth-ensembles-mix2", "2-mini") == mine
-    assert lb.reading_board(tmp_path / "x", "synth-ensembles-mix2", "2-mini") == tmp_path / "x/synth-ensembles-mix2/2-mini"
+    assert lb.seed_from_published(root, "synth-ensembles-mix2", "3-mini") == 0  # once
+    assert lb.seed_from_published(ROOT / "leaderboards", "synth-ensembles-mix2", "3-mini") == 0  # never onto itself
+    assert lb.reading_board(None, "synth-ensembles-mix2", "3-mini") == mine
+    assert lb.reading_board(tmp_path / "x", "synth-ensembles-mix2", "3-mini") == tmp_path / "x/synth-ensembles-mix2/3-mini"

@@ -168,3 +168,17 @@ def test_the_training_interface_never_serves_the_test_split(mini):
     with pytest.raises(TaskError, match="not 'test'"):
         sep.stem(rec, sep.items[0].sources[0])
     assert t.train_clips("val") and sep.recordings("val")
+
+
+def test_v3_frames_are_the_styled_scene(mini2):
+    """Version 3-mini serves the recorded style's frames (not the plain drawing)."""
+    from avbench import scenes
+    from avbench.data import synth_ensembles as se
+
+    t = get_task("synth-ensembles-classification@3-mini")
+    item = t.items[0]
+    (fr,) = t.frames(item, 8.0, 64)
+    row = t.rows[item.clips[0].recording]
+    notes = se.load_notes(mini2, row)[item.label]
+    want = scenes.styled_frames(notes, item.label, row["styles"][0], item.clips[0].start / 11025, len(fr), 8.0, 64)
+    assert np.array_equal(fr, want)

@@ -17,7 +17,9 @@ Version ``1`` runs on the ``full`` data, ``1-mini`` on the ``mini`` data; both f
 scoring protocol 1.  Versions ``2`` and ``2-mini`` (same data) follow protocol 2
 (``docs/protocol.md``): every (item, slot) scored, silent estimates at the floor, no
 trivial items (at least two sources sound in every separation item), opaque item ids,
-frames keyed by player position, and only the declared inputs.
+frames keyed by player position, and only the declared inputs.  Versions ``3`` and
+``3-mini`` follow protocol 2 on data version 2 (``full2``, ``mini2``): held-out timbres,
+expressive playing and styled video (:mod:`avbench.data.soundfonts`, :mod:`avbench.scenes`).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from .. import audio as au
 from ..data import synth_ensembles as se
 from ..errors import TaskError
 from ..instruments import CLASSES
+from ..scenes import styled_frames
 from ..video import player_frames
 from .base import Clip, Item, Task, TaskSpec, items_sha256
 from .declared import declared, registry
@@ -66,7 +69,7 @@ def versions() -> dict[str, str]:
 
 
 #: the task version of the current scoring protocol on each data configuration
-CURRENT = {"mini": "2-mini", "full": "2"}
+CURRENT = {"mini": "2-mini", "full": "2", "mini2": "3-mini", "full2": "3"}
 
 
 def protocol_of(version: str, name: str = NAMES[0]) -> int:
@@ -248,9 +251,18 @@ class SynthTask(Task):
     def clip_frames(self, clip: Clip, fps: float = 8.0, size: int = 224) -> np.ndarray:
         """Frames of the player of a solo clip.  Shape: ``(n_frames, size, size, 3)``.
         Training clips only."""
-        notes = se.load_notes(self.root, self._training_recording(clip.recording))
+        row = self._training_recording(clip.recording)
         n = int((clip.end - clip.start) / 11025 * fps)
-        return player_frames(notes[clip.instrument], clip.instrument, clip.start / 11025, n, fps, size)
+        return self._player_frames(row, clip.instrument, clip.start / 11025, n, fps, size)
+
+    def _player_frames(self, row: dict, inst: str, start: float, n: int, fps: float, size: int) -> np.ndarray:
+        """A player's frames: the styled scene of data version 2 (the player's recorded
+        style), the plain drawing of version 1."""
+        notes = se.load_notes(self.root, row)[inst]
+        if "styles" in row:
+            style = row["styles"][row["instruments"].index(inst)]
+            return styled_frames(notes, inst, style, start, n, fps, size)
+        return player_frames(notes, inst, start, n, fps, size)
 
     def recordings(self, split: str, kind: str = "ensemble") -> list[dict]:
         """Manifest rows of a split's ensemble (or solo) recordings, for training (``train``/``val``)."""
@@ -296,11 +308,11 @@ class SynthTask(Task):
         self._offers(item, "frames")
         out = {}
         for c in item.clips:
-            notes = se.load_notes(self.root, self.rows[c.recording])
+            row = self.rows[c.recording]
             insts = [c.instrument] if c.instrument else item.sources
             for inst in insts:
                 n = int((c.end - c.start) / 11025 * fps)
-                out[inst] = player_frames(notes[inst], inst, c.start / 11025, n, fps, size)
+                out[inst] = self._player_frames(row, inst, c.start / 11025, n, fps, size)
         return list(out.values()) if self.protocol >= 2 else out
 
     def train_labels(self) -> list[str]:

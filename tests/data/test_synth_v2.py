@@ -14,11 +14,6 @@ pytestmark = pytest.mark.skipif(bool(soundfonts.missing_fonts()),
                                 reason="the version-2 soundfonts are not installed (scripts/install.sh)")
 
 
-@pytest.fixture(scope="module")
-def mini2(avbench_home):
-    return se.generate("mini2", progress=False)
-
-
 # ------------------------------------------------------------------- timbre families
 
 
