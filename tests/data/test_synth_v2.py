@@ -272,3 +272,14 @@ def test_styles_held_out_and_recorded(mini2):
             seen[r["split"]].add(st["background"])
     assert not seen["train"] & (seen["val"] | seen["test"])
     assert set(scenes.STYLE_SPLITS["train"]).isdisjoint(scenes.STYLE_SPLITS["test"])
+
+
+def test_dataset_card_shows_the_measured_table():
+    from pathlib import Path
+
+    card = (Path(se.__file__).parent / "cards" / "synth-ensembles.md").read_text()
+    assert soundfonts.card_table() in card
+    png = Path(se.__file__).parents[2] / "docs" / "synth-ensembles-frames.png"
+    assert "../../../docs/synth-ensembles-frames.png" in card
+    if png.exists():  # a checkout (the wheel carries the card, not the picture)
+        assert png.stat().st_size < 2_000_000
