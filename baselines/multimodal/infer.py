@@ -46,7 +46,8 @@ def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
     audio = np.stack([tr.center(task.mixture(i)) for i in task.items]).astype(np.float32)
     frames = np.zeros((len(task.items), cfg.k_max, cfg.size, cfg.size, 3), np.uint8)
     for n, item in enumerate(task.items):
-        fr = next(iter(task.frames(item, 8.0, cfg.size).values()), np.zeros((0,), np.uint8))
+        fr = task.frames(item, 8.0, cfg.size)  # protocol 2: a list by position; protocol 1: a dict
+        fr = next(iter(fr.values() if isinstance(fr, dict) else fr), np.zeros((0,), np.uint8))
         frames[n] = tr.uniform_frames(fr, cfg.k_max, cfg.size)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache.with_suffix(".tmp.npz"), audio=audio, frames=frames)

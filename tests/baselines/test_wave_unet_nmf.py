@@ -146,3 +146,26 @@ def test_nmf_separates_sources_with_their_own_templates():
     est = nmf.separate((a + b).astype(np.float32), tpl, ["violin", "flute"])
     corr = lambda x, y: float(np.dot(x, y) / np.linalg.norm(x) / np.linalg.norm(y))  # noqa: E731
     assert corr(est["violin"], a) > 0.95 and corr(est["flute"], b) > 0.95
+
+
+def test_informed_nmf_on_data_version_2_hears_only_training_timbres():
+    """On data version 2 the templates come from the training families: no source of a
+    val/test family is rendered (the held-out probe renders exactly those)."""
+    from avbench.data import soundfonts
+    from baselines.informed_nmf import templates
+
+    if soundfonts.missing_fonts():
+        pytest.skip("the version-2 soundfonts are not installed (scripts/install.sh)")
+    table = soundfonts.load_table()["instruments"]
+    for inst, d in table.items():
+        train = templates.v2_sources(inst, "train")
+        held = templates.v2_sources(inst, "heldout")
+        held_fams = [f for f in d["families"] if "test" in f["splits"]]
+        assert train and held and not set(train) & set(held)
+        assert set(held) == {m for f in held_fams for m in f["members"]}
+    # a template is an L1-normalised mean magnitude spectrum of the rendered note
+    t = templates._source_template("viola", templates.v2_sources("viola", "train")[0], 41, 60)
+    assert t.shape == (512,) and abs(t.sum() - 1) < 1e-9 and (t >= 0).all()
+    f0_bin = 261.6 / (11025 / 1022)
+    b = int(round(f0_bin))
+    assert t[b - 1:b + 2].sum() > 0.01  # energy at the fundamental (middle C)
