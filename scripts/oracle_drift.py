@@ -1,7 +1,7 @@
 """Check the committed oracle rows of the full synth-ensembles versions against what
 today's code gives, within CI's time.
 
-    python scripts/oracle_drift.py [--versions 1 2] [--sample 24] [--leaderboards DIR]
+    python scripts/oracle_drift.py [--versions 1 2 3] [--sample 24] [--leaderboards DIR]
 
 Separation (ensembles and mix2; oracle-ibm, oracle-irm, oracle-mixture): a seeded sample
 of items is estimated and scored again, through the same float32 samples a submission
@@ -94,7 +94,7 @@ def check_classification(key: str, board: Path, tol: float) -> tuple[list[str], 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--versions", nargs="+", default=["1", "2"])
+    ap.add_argument("--versions", nargs="+", default=["1", "2", "3"])
     ap.add_argument("--sample", type=int, default=24, help="separation items per task (seeded)")
     ap.add_argument("--leaderboards", type=Path, default=Path("leaderboards"))
     ap.add_argument("--tolerance", type=float, default=1e-6)

@@ -1,7 +1,9 @@
-"""Published numbers cannot move unnoticed: the committed 1-mini and 2-mini oracle
+"""Published numbers cannot move unnoticed: the committed 1-mini, 2-mini and 3-mini oracle
 entries are re-scored from scratch and compared with a tolerance of 1e-6."""
 import shutil
 from pathlib import Path
+
+import pytest
 
 from avbench import leaderboard as lb
 from avbench.cli import main
@@ -34,14 +36,17 @@ def test_committed_mini_baselines_reproduce(oracle_subs, tmp_path, capsys):
     assert "oracle-ibm.json: sdr.mean moved" in err
 
 
-def test_committed_protocol2_mini_oracles_reproduce(mini, tmp_path):
+@pytest.mark.parametrize("version", ["2-mini", "3-mini"])
+def test_committed_protocol2_mini_oracles_reproduce(request, mini, tmp_path, version):
     import baselines
 
+    if version == "3-mini":  # data version 2
+        request.getfixturevalue("mini2")
     reg = baselines.registry()
     fresh = tmp_path / "fresh"
-    for task, names in [("synth-ensembles-separation@2-mini", ("oracle-ibm", "oracle-irm", "oracle-mixture")),
-                        ("synth-ensembles-mix2@2-mini", ("oracle-ibm", "oracle-irm", "oracle-mixture")),
-                        ("synth-ensembles-classification@2-mini", ("oracle-label", "oracle-prior"))]:
+    for task, names in [(f"synth-ensembles-separation@{version}", ("oracle-ibm", "oracle-irm", "oracle-mixture")),
+                        (f"synth-ensembles-mix2@{version}", ("oracle-ibm", "oracle-irm", "oracle-mixture")),
+                        (f"synth-ensembles-classification@{version}", ("oracle-label", "oracle-prior"))]:
         for name in names:
             dst = tmp_path / "subs" / f"{task}-{name}"
             reg[name](task, dst, progress=False)
