@@ -800,7 +800,10 @@ def load(config: str = "mini", root: str | Path | None = None):
     n_samples, mix`` (``Audio(decode=False)``), ``stems`` (list of ``Audio(decode=False)``,
     in the order of ``instruments``) and ``notes`` (path of the notes JSON).  Decode the
     audio with :func:`avbench.audio.read_audio`; render frames with
-    :func:`avbench.video.player_frames`.
+    :func:`avbench.video.player_frames`.  Data version 2 adds, per player in the order of
+    ``instruments``, ``timbre_families``, ``timbre_sources`` and ``backgrounds`` (the full
+    timbre, performance and style records are in ``manifest.jsonl``); render its frames
+    with :func:`avbench.scenes.styled_frames`.
     """
     from datasets import Audio, Dataset, DatasetDict, List
 
@@ -815,6 +818,9 @@ def load(config: str = "mini", root: str | Path | None = None):
             "mix": str(root / r["mix"]),
             "stems": [str(root / r["stems"][i]) for i in r["instruments"]],
             "notes": str(root / r["notes"]),
+            **({"timbre_families": [t["family"] for t in r["timbres"]],
+                "timbre_sources": [t["source"] for t in r["timbres"]],
+                "backgrounds": [st["background"] for st in r["styles"]]} if "timbres" in r else {}),
         })
     dd = {}
     for s, items in splits.items():

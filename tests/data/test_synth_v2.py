@@ -283,3 +283,13 @@ def test_dataset_card_shows_the_measured_table():
     assert "../../../docs/synth-ensembles-frames.png" in card
     if png.exists():  # a checkout (the wheel carries the card, not the picture)
         assert png.stat().st_size < 2_000_000
+
+
+def test_datasetdict_and_verify(mini2):
+    dd = se.load("mini2")
+    assert set(dd) == {"train", "val", "test"}
+    train = {(i, s) for row in dd["train"] for i, s in zip(row["instruments"], row["timbre_sources"])}
+    test = {(i, s) for row in dd["test"] for i, s in zip(row["instruments"], row["timbre_sources"])}
+    assert train and test and not train & test
+    assert not {b for row in dd["train"] for b in row["backgrounds"]} & {b for row in dd["test"] for b in row["backgrounds"]}
+    assert se.verify(mini2) == []
