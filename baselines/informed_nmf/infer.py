@@ -41,7 +41,8 @@ def run(task: str, out: str | Path, progress: bool = True, informed: bool = True
     n_par = sum(T[i].size for i in T if ":" not in i)
     with SubmissionWriter(
             out, name=name, model="Timbre-informed NMF (fixed per-pitch templates, KL, 100 iterations)"
-            + ("" if informed else ", templates of all 13 instruments"),
+            + ("" if informed else ", templates of all 13 instruments")
+            + (", templates from the test timbres (leak probe)" if heldout else ""),
             authors=["avbench"], code_url=None, oracle=heldout, extra_training_data="none", n_parameters=n_par,
             notes=f"baselines/informed_nmf: templates rendered from isolated notes of {source}; "
                   + ("the instruments present are given (labels)." if informed
