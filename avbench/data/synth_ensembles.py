@@ -149,11 +149,9 @@ def _render_keys(program: int, key: int, velocity: float, dur: float, tail: floa
 
 
 def _render(sf, n: int) -> np.ndarray:
-    if n <= 0:
-        return np.zeros(0, dtype=np.float32)
-    buf = bytearray(4 * n)
-    sf.render(buf)
-    return np.frombuffer(buf, dtype=np.float32).copy()
+    from .soundfonts import render
+
+    return render(sf, n)
 
 
 def sounding_keys() -> dict[str, frozenset[int]]:

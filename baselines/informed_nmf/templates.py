@@ -60,8 +60,7 @@ def build_v2(timbres: str = "train", progress: bool = False) -> dict[str, np.nda
         raise ValueError(f"timbres must be 'train' or 'heldout', not {timbres!r}")
     p = workdir("informed_nmf", ".") / f"templates-v2-{timbres}.npz"
     if p.exists():
-        with np.load(p) as z:
-            return {k: z[k] for k in z.files}
+        return _load(p)
     from avbench.progress import bar as tqdm
 
     tables = se.timbre_tables()
@@ -78,19 +77,14 @@ def build_v2(timbres: str = "train", progress: bool = False) -> dict[str, np.nda
                 cols.append(t / max(t.sum(), 1e-12))
         out[inst.name] = np.stack(cols, 1)
         out[inst.name + ":keys"] = np.array(keys)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(".tmp.npz")
-    np.savez(tmp, **out)
-    tmp.replace(p)
-    return out
+    return _save(p, out)
 
 
 def build(progress: bool = False) -> dict[str, np.ndarray]:
     """``{instrument: (n_freq, n_keys)}`` and the keys in ``{instrument + ':keys': (n_keys,)}``."""
     p = workdir("informed_nmf", ".") / "templates.npz"
     if p.exists():
-        with np.load(p) as z:
-            return {k: z[k] for k in z.files}
+        return _load(p)
     from avbench.progress import bar as tqdm
 
     snd = se.sounding_keys()
@@ -99,6 +93,16 @@ def build(progress: bool = False) -> dict[str, np.ndarray]:
         keys = sorted(snd[inst.name])
         out[inst.name] = np.stack([note_template(inst.name, k) for k in keys], 1)
         out[inst.name + ":keys"] = np.array(keys)
+    return _save(p, out)
+
+
+def _load(p) -> dict[str, np.ndarray]:
+    with np.load(p) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _save(p, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Write the cache atomically; returns ``out``."""
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".tmp.npz")
     np.savez(tmp, **out)
