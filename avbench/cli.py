@@ -476,9 +476,9 @@ def cmd_demo(args) -> int:
 
     t0 = time.time()
     cfg = se.config_for(args.config)
-    _print(args, f"[1/4] generating {se.NAME} {cfg.version} in {home()}")
-    se.generate(args.config, progress=not args.quiet)
     version = CURRENT[args.config]  # the task version of the current protocol on this data
+    _print(args, f"[1/4] generating {se.NAME} data version {cfg.version} (tasks @{version}) in {home()}")
+    se.generate(args.config, progress=not args.quiet)
     demo = home() / "demo" / version
     lbroot = demo / "leaderboards"
     shutil.rmtree(lbroot, ignore_errors=True)  # the demo's boards are rebuilt from scratch every run
