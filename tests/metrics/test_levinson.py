@@ -24,12 +24,10 @@ def _system(n: int, L: int, m: int, seed: int):
     return c, G, d
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4])
-@pytest.mark.parametrize("jit", [True, False])
+# the NumPy recursion serves 2 or more sources (one source: the compiled one, or dense)
+@pytest.mark.parametrize("n,jit", [(1, True), (2, True), (3, True), (4, True), (2, False), (3, False), (4, False)])
 def test_recursion_solves_the_explicit_system(n, jit, monkeypatch):
     if not jit:
-        if n == 1:
-            pytest.skip("the NumPy recursion serves 2 or more sources (one source: the compiled one, or dense)")
         monkeypatch.setenv("AVBENCH_NO_JIT", "1")
     elif T._compiled() is None:
         pytest.skip("numba is not installed")
