@@ -557,8 +557,11 @@ def plan_style(cfg: Config, rec: RecordingPlan, pl: PlayerPlan) -> dict:
                              np.random.default_rng(_stable_hash(cfg.seed, "style", rec.id, pl.instrument)))
 
 
-def _render_part_v2(inst: str, timbre: dict, notes, pitch: np.ndarray, gain: np.ndarray,
-                    n_out: int, sample_rate: int) -> np.ndarray:
+def render_part_v2(inst: str, timbre: dict, notes, pitch: np.ndarray, gain: np.ndarray,
+                   n_out: int, sample_rate: int) -> np.ndarray:
+    """One player of data version 2 alone: ``notes`` ``(start_s, end_s, key, velocity)``
+    through its timbre (a font preset or a model), bent by ``pitch`` (semitones) and shaped
+    by ``gain``, both per sample at :data:`RENDER_RATE`; float32 at ``sample_rate``."""
     from . import additive, soundfonts
 
     n_render = n_out * RENDER_RATE // sample_rate
@@ -570,10 +573,9 @@ def _render_part_v2(inst: str, timbre: dict, notes, pitch: np.ndarray, gain: np.
             a = int(round(s * RENDER_RATE))
             n_on = max(1, int(round(e * RENDER_RATE)) - a)
             n_tail = int(0.4 * RENDER_RATE)
-            seg = additive.render_note(src, inst, params, k, v / 127, n_on, n_tail,
-                                       pitch[a:a + n_on + n_tail] if pitch[a:].size >= n_on + n_tail else
-                                       np.pad(pitch[a:], (0, n_on + n_tail - pitch[a:].size)),
-                                       seed=timbre["seed"] + j)
+            bend = pitch[a:a + n_on + n_tail]
+            bend = np.pad(bend, (0, n_on + n_tail - bend.size))  # a tail past the curve: unbent
+            seg = additive.render_note(src, inst, params, k, v / 127, n_on, n_tail, bend, seed=timbre["seed"] + j)
             x[a:a + seg.size] += seg[: x.size - a]
         x = x[:n_render]
     else:
@@ -636,7 +638,7 @@ def _render_recording_v2(args) -> dict:
         notes_q = _fit_notes(parts[pl.part], pl.instrument, pl.transpose, sounding)
         notes, pitch, gain = perf.perform(notes_q, rec.bpm, tempo, player, total + 1.0, RENDER_RATE)
         notes_out[pl.instrument] = [list(n) for n in notes]
-        stems.append(_render_part_v2(pl.instrument, timbre, notes, pitch, gain, cfg.n_samples, cfg.sample_rate))
+        stems.append(render_part_v2(pl.instrument, timbre, notes, pitch, gain, cfg.n_samples, cfg.sample_rate))
         timbres.append(timbre)
         players.append(player)
     row = _write_recording(cfg, rec, root, stems, notes_out)

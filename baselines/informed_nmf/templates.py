@@ -37,7 +37,7 @@ def note_template(inst: str, key: int) -> np.ndarray:
 def _source_template(inst: str, source: str, program: int, key: int) -> np.ndarray:
     n = int(1.2 * SR)
     n_render = n * se.RENDER_RATE // SR
-    x = se._render_part_v2(inst, {"source": source, "program": program, "seed": 0}, [(0.0, NOTE_S, key, 100)],
+    x = se.render_part_v2(inst, {"source": source, "program": program, "seed": 0}, [(0.0, NOTE_S, key, 100)],
                            np.zeros(n_render + se.RENDER_RATE), np.ones(n_render + se.RENDER_RATE), n, SR)
     S = stft(torch.from_numpy(x.astype(np.float64))).abs().numpy()
     t = S[:, 1:int(NOTE_S * SR / HOP)].mean(1)

@@ -205,8 +205,8 @@ def test_vibrato_is_in_the_audio(inst, source):
     timbre = {"source": source, "program": BY_NAME[inst].gm_program, "seed": 1}
     se.timbre_tables()
     sr = 22050
-    with_vib = se._render_part_v2(inst, timbre, notes, pitch, gain, int(4.5 * sr), sr).astype(np.float64)
-    flat = se._render_part_v2(inst, timbre, notes, np.zeros_like(pitch), gain, int(4.5 * sr), sr).astype(np.float64)
+    with_vib = se.render_part_v2(inst, timbre, notes, pitch, gain, int(4.5 * sr), sr).astype(np.float64)
+    flat = se.render_part_v2(inst, timbre, notes, np.zeros_like(pitch), gain, int(4.5 * sr), sr).astype(np.float64)
     a, b = int(1.0 * sr), int(3.0 * sr)
     cv, cf = _f0_cents(with_vib[a:b], sr), _f0_cents(flat[a:b], sr)
     # the difference of the two pitch tracks is the applied curve (a sample may carry
