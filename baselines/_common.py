@@ -34,14 +34,17 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
               batch_loss: Callable[[np.random.Generator], torch.Tensor], val_loss: Callable[[], torch.Tensor],
               desc: str, progress: bool = True, stop_after: int | None = None,
               train_mode: Callable[[], object] | None = None, state: dict | None = None,
-              after_eval: Callable[[dict], None] | None = None) -> dict | None:
+              after_eval: Callable[[dict], None] | None = None,
+              lr_at: Callable[[int], float] | None = None) -> dict | None:
     """Train for ``steps`` steps, resuming from the partial checkpoint ``part`` when it exists.
 
     Step ``s`` draws its batch with ``numpy.random.default_rng((seed, s))``; every
     ``eval_every`` steps (and at the end) the validation loss is computed in eval mode, the
     best weights kept and ``part`` rewritten.  ``after_eval(state)`` is called with the
     live state once before the first step (after a resume) and after every evaluation;
-    keys it adds are checkpointed (a curriculum, a learning-rate schedule).  Returns the final state (the model holding
+    keys it adds are checkpointed (a curriculum, a learning-rate schedule).  ``lr_at(step)``,
+    when given, sets every parameter group's learning rate before step ``step`` (a schedule
+    that is a function of the step resumes exactly).  Returns the final state (the model holding
     its best weights), or ``None`` when ``stop_after`` steps of this call ended it early.
     """
     from avbench.progress import bar as tqdm
@@ -63,6 +66,9 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
             return None
         g = np.random.default_rng((seed, step))
         (train_mode or model.train)()
+        if lr_at is not None:
+            for grp in opt.param_groups:
+                grp["lr"] = lr_at(step)
         loss = batch_loss(g)
         opt.zero_grad()
         loss.backward()

@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# Train (or reuse) every conditioned U-Net / MHU-Net variant, score each on
-# synth-ensembles-separation and add them to the leaderboard.
-#   scripts/cunet_leaderboards.sh [VERSION] [LEADERBOARDS_DIR] [CONFIG]
+# Train (or reuse) conditioned U-Net / MHU-Net variants with each seed, score each on
+# synth-ensembles-separation and add them to the leaderboard (one entry per seed:
+# VARIANT, VARIANT.s1, VARIANT.s2), then rebuild the pages and the claims table.
+#   scripts/cunet_leaderboards.sh [VERSION] [LEADERBOARDS_DIR] [CONFIG] [VARIANTS] [SEEDS]
+#   VARIANTS: comma-separated (default: all); SEEDS: comma-separated (default 0,1,2)
+# AVBENCH_SCORE_WORKERS sets the scoring processes.  Prints the wall time of every training and scoring.  Checkpoints go to
+# $AVBENCH_HOME/baselines/cunet/<config>@<version>/<variant>.s<seed>.pt.
 set -euo pipefail
-version="${1:-1}"
+version="${1:-3}"
 lbdir="${2:-leaderboards}"
 export AVBENCH_CUNET_CONFIG="${3:-cpu}"
-config=full; [[ "$version" == *mini ]] && config=mini
+variants="${4:-all}"
+seeds="${5:-0,1,2}"
+case "$version" in 3-mini) config=mini2 ;; 3) config=full2 ;; *mini) config=mini ;; *) config=full ;; esac
 subs="${AVBENCH_HOME:-$HOME/.cache/avbench}/cunet-submissions/$version"
 avbench data generate synth-ensembles --config "$config" --quiet
-python -m baselines.cunet.train --variant all --config "$AVBENCH_CUNET_CONFIG" --version "$version"
-for b in $(python -c "from baselines.cunet.train import variants; print(' '.join(variants()))"); do
-  avbench baseline run "$b" --task "synth-ensembles-separation@$version" --out "$subs/$b" --quiet
-  avbench score "$subs/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
+[[ "$variants" == all ]] && variants=$(python -c "from baselines.cunet.train import variants; print(','.join(variants()))")
+for v in ${variants//,/ }; do
+  for s in ${seeds//,/ }; do
+    name="$v"; [[ "$s" != 0 ]] && name="$v.s$s"
+    t0=$(date +%s)
+    python -m baselines.cunet.train --variant "$v" --seeds "$s" --config "$AVBENCH_CUNET_CONFIG" --version "$version"
+    t1=$(date +%s)
+    avbench baseline run "$name" --task "synth-ensembles-separation@$version" --out "$subs/$name" --quiet
+    avbench score "$subs/$name" --update-leaderboard --replace --leaderboards "$lbdir" --quiet ${AVBENCH_SCORE_WORKERS:+--workers $AVBENCH_SCORE_WORKERS}
+    echo "$name: training $((t1 - t0)) s, separation and scoring $(($(date +%s) - t1)) s"
+  done
 done
 avbench leaderboard build --leaderboards "$lbdir" --quiet
+python -m baselines.cunet.analysis --task "synth-ensembles-separation@$version" --leaderboards "$lbdir" \
+  --out "baselines/cunet/results/results-$version.md" > /dev/null

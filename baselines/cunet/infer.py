@@ -22,39 +22,58 @@ from avbench.tasks import get_task
 from ..multimodal import train as mm
 
 from . import train as tr
+from .model import MAX_PLAYERS
 
 
-def item_context(cfg: tr.Config, t, item, trunk=None) -> torch.Tensor | None:
-    """The item's context with a batch dimension of 1, as in training: one central frame
-    per player (trunk features, or the frame itself when fine-tuned) or ``motion_frames``
-    frames' features spread over the clip."""
+def item_context(cfg: tr.Config, t, item, trunk=None) -> tuple[torch.Tensor | None, np.ndarray | None]:
+    """The item's visual context with a batch dimension of 1, as in training, and its
+    player mask ``(K',)``: one central frame per player (trunk features, or the frame
+    itself when fine-tuned) or ``motion_frames`` frames' features spread over the clip,
+    the players in the order the task serves them (protocol 2: position order), so the
+    context is built from the frames alone.  ``(None, None)`` for the other contexts."""
     if cfg.context not in ("visual", "visual-finetune", "motion"):
-        return None
+        return None, None
     size = mm.Config.load(cfg.mm_config).size
     fr = t.frames(item, 8.0, size)
+    fr = list(fr.values()) if isinstance(fr, dict) else list(fr)
+    if len(fr) > MAX_PLAYERS:
+        raise ValueError(f"{item.id} has {len(fr)} players; the visual contexts take at most {MAX_PLAYERS}")
     if cfg.context == "motion":
-        out = torch.zeros(1, len(CLASSES), cfg.motion_frames, trunk.n_features)
+        out = torch.zeros(1, MAX_PLAYERS, cfg.motion_frames, trunk.n_features)
     elif cfg.context == "visual":
-        out = torch.zeros(1, len(CLASSES), trunk.n_features)
+        out = torch.zeros(1, MAX_PLAYERS, trunk.n_features)
     else:
-        out = torch.zeros(1, len(CLASSES), 3, size, size)
-    for inst, f in fr.items():
-        k = CLASSES.index(inst)
+        out = torch.zeros(1, MAX_PLAYERS, 3, size, size)
+    players = np.zeros(MAX_PLAYERS, np.float32)
+    for j, f in enumerate(fr):
+        players[j] = 1.0
         if cfg.context == "motion":
             idx = mm.frame_index(len(f), cfg.motion_frames)
-            out[0, k] = torch.from_numpy(tr.frame_features(trunk, f[idx][None])[0])
+            out[0, j] = torch.from_numpy(tr.frame_features(trunk, f[idx][None])[0])
         elif cfg.context == "visual":
-            out[0, k] = torch.from_numpy(tr.frame_features(trunk, f[len(f) // 2][None, None])[0, 0])
+            out[0, j] = torch.from_numpy(tr.frame_features(trunk, f[len(f) // 2][None, None])[0, 0])
         else:
-            out[0, k] = mm.frame_tensor(f[len(f) // 2])
-    return out
+            out[0, j] = mm.frame_tensor(f[len(f) // 2])
+    return out, players
+
+
+SEEDS = (0, 1, 2)  #: the training seeds of the committed rows
+
+
+def entry_name(variant: str, seed: int) -> str:
+    """``unet`` for seed 0, ``unet.s1`` for seed 1, ..."""
+    return variant if seed == 0 else f"{variant}.s{seed}"
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
+    """Train (when missing) and run ``name``: a variant, or ``<variant>.s<seed>``."""
+    from dataclasses import replace
+
     from avbench.progress import bar as tqdm
 
-    spec = tr.variants()[name]
-    cfg = tr.Config.load(config or os.environ.get("AVBENCH_CUNET_CONFIG", "cpu"), name)
+    variant, _, seed = name.partition(".s")
+    spec = tr.variants()[variant]
+    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_CUNET_CONFIG", "cpu"), variant), seed=int(seed or 0))
     t = get_task(task)
     if t.spec.family != "separation" or list(t.spec.slots) != list(CLASSES):
         raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
@@ -68,10 +87,14 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
                    f"seed {cfg.seed}.")) as w:
         w.add_task(t, inputs=spec["inputs"])
         for item in tqdm(t.items, desc=name, disable=not progress):
-            present = np.array([float(c in t.labels(item)) for c in CLASSES])
-            est = tr.separate(model, cfg, t.mixture(item), present, item_context(cfg, t, item, trunk))
+            ctx, players = item_context(cfg, t, item, trunk)
+            if players is None:  # the present-instrument vector, read only by the label-conditioned
+                present = (np.array([float(c in t.labels(item)) for c in CLASSES]) if "labels" in spec["inputs"]
+                           else np.ones(len(CLASSES)))
+            est = tr.separate(model, cfg, t.mixture(item), present if players is None else players, ctx)
             w.write_estimates(t, item.id, est)
     return Path(out)
 
 
-BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in tr.variants()}
+BASELINES = {entry_name(v, k): (lambda task, out, progress=True, _n=entry_name(v, k): run(_n, task, out, progress))
+             for v in tr.variants() for k in SEEDS}

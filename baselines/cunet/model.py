@@ -16,10 +16,13 @@ IEEE/ACM TASLP 2021; public code ``Veleslavia/conditioned-u-net``).
   ``label-multiply`` (the present-instrument vector multiplies the masks *after* the
   output sigmoid, so absent instruments get exactly zero).
 * Contexts (:class:`Context`): ``labels`` — the binary present-instrument vector;
-  ``visual`` — one vector per source from a frame of that player through a ResNet-18
+  ``visual`` — one vector per player from a frame of that player through a ResNet-18
   trunk trained as an instrument classifier (frozen features, or the trunk fine-tuned
-  here); ``motion`` — an LSTM over per-frame trunk features of ``T`` frames per source.
-  Absent sources contribute zero vectors; the 13 per-source vectors are concatenated.
+  here); ``motion`` — an LSTM over per-frame trunk features of ``T`` frames per player.
+  As in the thesis, the ``K' = 7`` per-player vectors are concatenated in the players'
+  order, which carries no identity (position order at test time, a random order in
+  training); absent players contribute zero vectors.  The visual contexts never see the
+  labels.
 
 Shapes: input ``(B, 1, F, T)`` (``F`` = 256 log-frequency rows or 512 linear bins,
 ``T`` = 256 frames); masks ``(B, 13, F, T)`` in [0, 1].
@@ -30,6 +33,7 @@ import torch
 import torch.nn as nn
 
 N_SLOTS = 13
+MAX_PLAYERS = 7  #: K', the most sources in a mixture (the curriculum's top)
 CONDITIONINGS = (None, "film-bottleneck", "film-encoder", "film-final", "label-multiply")
 CONTEXTS = (None, "labels", "visual", "visual-finetune", "motion")
 
@@ -51,24 +55,28 @@ class FiLM(nn.Module):
 class Context(nn.Module):
     """The context vector ``(B, d)`` of one kind.
 
-    ``labels``: input ``(B, 13)``, output the same.  ``visual``: per-source trunk features
-    ``(B, 13, D)`` -> ``(B, 13 D)``.  ``visual-finetune``: one frame per source
-    ``(B, 13, 3, H, W)`` through the (trainable) ``trunk`` -> ``(B, 13 D)``.  ``motion``:
-    per-frame features ``(B, 13, T, D)`` through an LSTM -> last hidden state per source
-    ``(B, 13 H)``.  Absent sources (``present`` = 0) give zero vectors.
+    ``labels``: ``present`` ``(B, 13)`` is the context itself.  The visual kinds take
+    ``K'`` players in the order given, ``present`` ``(B, K')`` marking the real ones:
+    ``visual``: per-player trunk features ``(B, K', D)`` -> ``(B, K' D)``;
+    ``visual-finetune``: one frame per player ``(B, K', 3, H, W)`` through the
+    (trainable) ``trunk`` -> ``(B, K' D)``; ``motion``: per-frame features
+    ``(B, K', T, D)`` through an LSTM -> last hidden state per player ``(B, K' H)``.
+    Absent players give zero vectors.
     """
 
-    def __init__(self, kind: str, d_feature: int = 0, lstm_hidden: int = 64, trunk: nn.Module | None = None):
+    def __init__(self, kind: str, d_feature: int = 0, lstm_hidden: int = 64, trunk: nn.Module | None = None,
+                 n_players: int = MAX_PLAYERS):
         super().__init__()
         self.kind = kind
         self.trunk = trunk
+        self.n_players = n_players
         if kind == "labels":
             self.dim = N_SLOTS
         elif kind in ("visual", "visual-finetune"):
-            self.dim = N_SLOTS * d_feature
+            self.dim = n_players * d_feature
         elif kind == "motion":
             self.lstm = nn.LSTM(d_feature, lstm_hidden, batch_first=True)
-            self.dim = N_SLOTS * lstm_hidden
+            self.dim = n_players * lstm_hidden
         else:
             raise ValueError(f"unknown context {kind!r}; use one of {CONTEXTS[1:]}")
 
@@ -84,7 +92,7 @@ class Context(nn.Module):
         else:  # motion
             _, (h, _) = self.lstm(ctx[on])
             feats = h[-1]
-        out = feats.new_zeros(b, N_SLOTS, feats.shape[-1])
+        out = feats.new_zeros(b, self.n_players, feats.shape[-1])
         out[on] = feats
         return out.reshape(b, -1)
 
@@ -94,7 +102,7 @@ class _Decoder(nn.Module):
     batch norm, ReLU, dropout; ``widths`` the encoder's, ``dec_widths`` this decoder's
     (narrower for the 13 decoders of a CPU-sized MHU-Net)."""
 
-    def __init__(self, widths: list[int], dec_widths: list[int], n_out: int, dropout: float):
+    def __init__(self, widths: list[int], dec_widths: list[int], n_out: int, dropout: float, bias: bool = False):
         super().__init__()
         skips = [1] + widths[:-1]  # channels of the encoder features at each resolution
         self.blocks = nn.ModuleList()
@@ -102,7 +110,7 @@ class _Decoder(nn.Module):
         for j in range(len(widths)):
             out = dec_widths[-2 - j] if j < len(widths) - 1 else dec_widths[0]
             self.blocks.append(nn.Sequential(
-                nn.Conv2d(c + skips[-1 - j], out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(),
+                nn.Conv2d(c + skips[-1 - j], out, 3, padding=1, bias=bias), nn.BatchNorm2d(out), nn.ReLU(),
                 nn.Dropout(dropout)))
             c = out
         self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
@@ -117,11 +125,13 @@ class _Decoder(nn.Module):
 class CUNet(nn.Module):
     """U-Net (``heads=1``) or MHU-Net (``heads=13``) mask estimator with optional
     conditioning; ``forward(x, context, present)`` returns masks in [0, 1] (``sigmoid`` of
-    the logits, multiplied by ``present`` for ``label-multiply``)."""
+    the logits, multiplied by ``present`` for ``label-multiply``).  ``bias``: the
+    convolutions of the encoder and decoder blocks get biases (Table A.1's "bias" column;
+    without it the batch norm that follows supplies the offset)."""
 
     def __init__(self, widths=(16, 32, 64, 128, 256, 512), heads: int = 1, dropout: float = 0.2,
                  conditioning: str | None = None, context: Context | None = None, film_hidden: int = 64,
-                 head_width: float = 1.0):
+                 head_width: float = 1.0, bias: bool = False):
         super().__init__()
         if conditioning not in CONDITIONINGS:
             raise ValueError(f"unknown conditioning {conditioning!r}; use one of {CONDITIONINGS}")
@@ -135,7 +145,7 @@ class CUNet(nn.Module):
         self.enc = nn.ModuleList()
         c = 1
         for w in widths:
-            self.enc.append(nn.ModuleDict({"conv": nn.Conv2d(c, w, 4, 2, 1, bias=False), "bn": nn.BatchNorm2d(w)}))
+            self.enc.append(nn.ModuleDict({"conv": nn.Conv2d(c, w, 4, 2, 1, bias=bias), "bn": nn.BatchNorm2d(w)}))
             c = w
         self.act = nn.LeakyReLU(0.2)
         d = context.dim if context is not None else 0
@@ -147,7 +157,7 @@ class CUNet(nn.Module):
             self.film = FiLM(d, N_SLOTS, film_hidden)
         n_out = N_SLOTS if heads == 1 else 1
         dec_widths = [max(1, round(w * head_width)) for w in widths] if heads > 1 else widths
-        self.dec = nn.ModuleList(_Decoder(widths, dec_widths, n_out, dropout) for _ in range(heads))
+        self.dec = nn.ModuleList(_Decoder(widths, dec_widths, n_out, dropout, bias) for _ in range(heads))
 
     def logits(self, x: torch.Tensor, context: torch.Tensor | None = None, present: torch.Tensor | None = None) -> torch.Tensor:
         c = self.context(context, present) if self.context is not None else None

@@ -2,21 +2,23 @@
 
 Every step draws ``batch`` mixtures of 2 to ``level`` solo clips of different instruments
 from the train split (the clips and frames of :func:`baselines.multimodal.train.load_split`),
-summed exactly; the network sees the mixture's log (``log(1 + |X|)``) or dB-normalised
-magnitude on a log- (warped to 256 rows) or linear-frequency axis, optionally with
-Gaussian noise added, and predicts one mask per slot:
+summed exactly; the network sees the mixture's dB-normalised (the thesis' final
+models) or log (``log(|X| + 1e-4)``) magnitude, the reference code's two scales
+(:func:`baselines.frontend.log_mag`), on a log- (warped to 256 rows on the reference
+base-21 grid) or linear-frequency axis, optionally with Gaussian noise added, and
+predicts one mask per slot:
 
-* ``binary`` — target 1 where the slot's source is the loudest in the bin; binary
-  cross-entropy whose positive weight is the batch's ratio of negative to positive bins
-  (compensating the class imbalance: most slots are absent or quiet in most bins);
-  thresholded at 0.5 at test time.
+* ``binary`` — the reference code's ideal binary mask: target 1 where the slot's
+  magnitude is at least the rest of the mixture's, ``|S_i| >= |X| - |S_i|`` (0 for an
+  absent slot); binary cross-entropy with the reference's constant positive weight
+  (``pos_weight``, 5); thresholded at 0.5 at test time.
 * ``ratio`` — target ``min(|S_i| / |X|, 1)``; smooth L1.
 
 Curriculum: ``level`` starts at 2 sources and grows by one (up to ``max_sources``, 7)
 when the loss on mixtures of ``level`` validation sources has not improved for
 ``patience`` evaluations; once at the top, the learning rate halves on each such plateau
 (the plateau schedule the reference code meant to have).  Without curriculum ``level``
-is ``max_sources`` from the start.  Adam; the kept weights are those with the lowest loss
+is ``max_sources`` from the start.  Adam with the reference's weight decay (5e-4); the kept weights are those with the lowest loss
 on fixed validation mixtures of 2 to 5 sources (the test's range); checkpoints, resume,
 seeds as in :func:`baselines._common.run_steps`.
 
@@ -38,7 +40,7 @@ from .._common import load_config, run_steps, save_final
 from .._common import workdir as _workdir
 from ..multimodal import train as mm
 
-from .model import N_SLOTS, Context, CUNet
+from .model import MAX_PLAYERS, N_SLOTS, Context, CUNet
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -60,19 +62,23 @@ class Config:
     patience: int = 2
     max_sources: int = 7
     n_val: int = 16                 #: validation mixtures (selection set; and per curriculum level)
+    pos_weight: float = 5.0         #: BCE positive weight (the reference's constant)
+    weight_decay: float = 5e-4      #: Adam weight decay (the reference's)
     noise_std: float = 0.05
     lstm_hidden: int = 64
     motion_frames: int = 15
+    frames_kept: int = 0            #: frames kept per clip (0: the multimodal config's ``k_max``, 20)
     mm_config: str = "cpu"          #: the multimodal config whose cached clips, frames and frame classifier are used
     device: str = "auto"            #: auto (the GPU when there is one) | cpu | cuda
     # the variant (set from variants.yaml)
     variant: str = "unet"
     heads: int = 1
     freq: str = "log"               #: log | linear
-    values: str = "log"             #: log | db
+    values: str = "db"              #: db (the thesis' final models) | log
     mask: str = "binary"            #: binary | ratio
     noise: bool = False
     curriculum: bool = True
+    bias: bool = False              #: convolution biases (Table A.1's "bias")
     conditioning: str | None = None
     context: str | None = None
 
@@ -110,8 +116,8 @@ def build(cfg: Config, version: str | None = None) -> CUNet:
         tr = None
         if cfg.context == "visual-finetune":
             tr = trunk(cfg, version) if version is not None else mm.build(mcfg, "visual")
-        ctx = Context(cfg.context, d, cfg.lstm_hidden, trunk=tr)
-    return CUNet(cfg.widths, cfg.heads, cfg.dropout, cfg.conditioning, ctx, cfg.film_hidden, cfg.head_width)
+        ctx = Context(cfg.context, d, cfg.lstm_hidden, trunk=tr, n_players=MAX_PLAYERS)
+    return CUNet(cfg.widths, cfg.heads, cfg.dropout, cfg.conditioning, ctx, cfg.film_hidden, cfg.head_width, cfg.bias)
 
 
 # ----------------------------------------------------------------------------- features
@@ -135,19 +141,18 @@ def targets(S: torch.Tensor, X: torch.Tensor, cfg: Config) -> torch.Tensor:
         mix = fe.warp(mix)
     else:
         mag[on] = S[on].abs()
-    if cfg.mask == "binary":
-        top = mag.amax(1, keepdim=True)
-        return ((mag >= top) & (mag > 0)).float()
+    if cfg.mask == "binary":  # the reference's rule: the source outweighs the rest of the mixture
+        return ((mag >= mix.unsqueeze(1) - mag) & (mag > 0)).float()
     return (mag / mix.unsqueeze(1).clamp_min(1e-8)).clamp(0, 1)
 
 
 def loss_fn(masks: torch.Tensor, target: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """Smooth L1 (ratio masks) or BCE with the constant positive weight ``cfg.pos_weight``
+    (binary masks), averaged over the bins."""
     if cfg.mask == "ratio":
         return F.smooth_l1_loss(masks, target)
-    pos = target.sum()
-    w_pos = ((target.numel() - pos) / pos.clamp_min(1.0)).clamp(1.0, 100.0)
     p = masks.clamp(1e-6, 1 - 1e-6)
-    return -(w_pos * target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
+    return -(cfg.pos_weight * target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
 
 
 # ----------------------------------------------------------------------------- data
@@ -186,25 +191,39 @@ class Data:
         present[[i for i, _, _ in flat], [k for _, k, _ in flat]] = 1.0
         out = {"S": S, "X": S.sum(1), "present": present.to(device), "context": None}
         if cfg.context in ("visual", "visual-finetune", "motion"):
-            k_max = self.d["frames"].shape[1]
-            if cfg.context == "motion":
-                idx = mm.frame_index(k_max, cfg.motion_frames)
-                f = torch.zeros(b, N_SLOTS, len(idx), self.feats.shape[-1])
-                for i, k, c in flat:
-                    f[i, k] = torch.from_numpy(self.feats[c, idx])
-            else:
-                js = [int(g.integers(0, k_max)) if train else k_max // 2 for _ in flat]
-                if cfg.context == "visual":
-                    f = torch.zeros(b, N_SLOTS, self.feats.shape[-1])
-                    for (i, k, c), j in zip(flat, js):
-                        f[i, k] = torch.from_numpy(self.feats[c, j])
-                else:
-                    size = self.d["frames"].shape[2]
-                    f = torch.zeros(b, N_SLOTS, 3, size, size)
-                    for (i, k, c), j in zip(flat, js):
-                        f[i, k] = mm.frame_tensor(self.d["frames"][c, j])
-            out["context"] = f.to(device)
+            out["context"], out["players"] = self.players(mixes, cfg, g, train)
+            out["context"], out["players"] = out["context"].to(device), out["players"].to(device)
         return out
+
+    def players(self, mixes: list[list[tuple[int, int]]], cfg: Config, g: np.random.Generator | None,
+                train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """The visual context of each mixture, ``(B, K', ...)``, and its player mask
+        ``(B, K')``: the players in a random order (drawn from ``g`` in training, from a
+        fixed generator otherwise), so that a row's position says nothing about its
+        instrument; the frames alone, never the slots, fill it."""
+        b, k_max = len(mixes), self.d["frames"].shape[1]
+        order_g = g if g is not None else np.random.default_rng(8765)
+        mask = torch.zeros(b, MAX_PLAYERS)
+        if cfg.context == "motion":
+            idx = mm.frame_index(k_max, cfg.motion_frames)
+            f = torch.zeros(b, MAX_PLAYERS, len(idx), self.feats.shape[-1])
+        elif cfg.context == "visual":
+            f = torch.zeros(b, MAX_PLAYERS, self.feats.shape[-1])
+        else:
+            size = self.d["frames"].shape[2]
+            f = torch.zeros(b, MAX_PLAYERS, 3, size, size)
+        for i, m in enumerate(mixes):
+            clips = sorted(c for _, c in m)  # the clips alone, then a random order: no slot decides a row
+            for j, pos in enumerate(order_g.permutation(len(clips))):
+                c = clips[pos]
+                mask[i, j] = 1.0
+                if cfg.context == "motion":
+                    f[i, j] = torch.from_numpy(self.feats[c, idx])
+                else:
+                    fr = int(g.integers(0, k_max)) if train else k_max // 2
+                    f[i, j] = (torch.from_numpy(self.feats[c, fr]) if cfg.context == "visual"
+                               else mm.frame_tensor(self.d["frames"][c, fr]))
+        return f, mask
 
 
 @torch.no_grad()
@@ -216,12 +235,19 @@ def frame_features(model, frames: np.ndarray) -> np.ndarray:
     return torch.cat(out).numpy()
 
 
-def load_data(cfg: Config, version: str, progress: bool = False) -> tuple[Data, Data]:
+def mm_config(cfg: Config) -> "mm.Config":
+    """The multimodal config whose cached clips and frames are read (with ``frames_kept``
+    frames per clip when set: 50 for the 50-frame motion context)."""
     mcfg = mm.Config.load(cfg.mm_config)
+    return replace(mcfg, k_max=cfg.frames_kept) if cfg.frames_kept else mcfg
+
+
+def load_data(cfg: Config, version: str, progress: bool = False) -> tuple[Data, Data]:
+    mcfg = mm_config(cfg)
     tr, va = mm.load_split(mcfg, version, "train", progress), mm.load_split(mcfg, version, "val", progress)
     ftr = fva = None
     if cfg.context in ("visual", "motion"):
-        p = workdir(cfg, version) / "frame-features.npz"
+        p = workdir(cfg, version) / f"frame-features-{mcfg.k_max}.npz"
         if not p.exists():
             m = trunk(cfg, version, progress)
             tmp = p.with_suffix(".tmp.npz")
@@ -248,12 +274,12 @@ def step_loss(model: CUNet, data: Data, mixes, cfg: Config, g: np.random.Generat
         x = x + cfg.noise_std * torch.from_numpy(g.standard_normal(x.shape).astype(np.float32)).to(dev)
     with torch.no_grad():
         target = targets(bt["S"], bt["X"], cfg)
-    return loss_fn(model(x, bt["context"], bt["present"]), target, cfg)
+    return loss_fn(model(x, bt["context"], bt.get("players", bt["present"])), target, cfg)
 
 
 def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = None,
           stop_after: int | None = None, data: tuple[Data, Data] | None = None) -> Path | None:
-    ckpt = ckpt or workdir(cfg, version) / f"{cfg.variant}.pt"
+    ckpt = ckpt or workdir(cfg, version) / f"{cfg.variant}.s{cfg.seed}.pt"
     if ckpt.exists():
         return ckpt
     tr, va = data or load_data(cfg, version, progress)
@@ -264,7 +290,7 @@ def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = 
     groups = [{"params": [p for p in model.parameters() if id(p) not in ids], "lr": cfg.lr}]
     if trunk_params:
         groups.append({"params": trunk_params, "lr": cfg.lr_trunk})
-    opt = torch.optim.Adam(groups)
+    opt = torch.optim.Adam(groups, weight_decay=cfg.weight_decay)
     gv = np.random.default_rng(4321)
     select = va.draw(gv, cfg.n_val, 2, 5)
     per_level = {n: va.draw(np.random.default_rng((4321, n)), cfg.n_val, n, n) for n in range(2, cfg.max_sources + 1)}
@@ -324,8 +350,9 @@ def load(cfg: Config, path: Path) -> CUNet:
 @torch.no_grad()
 def separate(model: CUNet, cfg: Config, mix: np.ndarray, present: np.ndarray, context: torch.Tensor | None = None) -> np.ndarray:
     """Estimates of the 13 slots of one mixture, processed in 65535-sample segments
-    (the last zero-padded).  ``present (13,)``; ``context`` as in training with a batch
-    dimension of 1.  Shape: ``(13, n_samples)``."""
+    (the last zero-padded).  ``present``: the present-instrument vector ``(13,)`` for the
+    label contexts, the player mask ``(K',)`` for the visual ones; ``context`` as in
+    training with a batch dimension of 1.  Shape: ``(13, n_samples)``."""
     model.eval()
     dev = next(model.parameters()).device
     n = len(mix)
@@ -348,14 +375,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="train a conditioned U-Net variant on synth-ensembles")
     ap.add_argument("--variant", required=True, help="|".join(variants()) + " or all")
     ap.add_argument("--config", default="cpu")
-    ap.add_argument("--version", default="1")
+    ap.add_argument("--version", default="3")
+    ap.add_argument("--seeds", default="0", help="comma-separated training seeds (0,1,2)")
     a = ap.parse_args(argv)
-    names = list(variants()) if a.variant == "all" else [a.variant]
-    for v in names:
-        cfg = Config.load(a.config, v)
+    names = list(variants()) if a.variant == "all" else a.variant.split(",")
+    for v, seed in [(v, int(k)) for v in names for k in a.seeds.split(",")]:
+        cfg = replace(Config.load(a.config, v), seed=seed)
         ck = torch.load(train(cfg, a.version), map_location="cpu", weights_only=False)
         lv = ck["levels"][-1]["level"] if ck["levels"] else "-"
-        print(f"{v}: best validation loss {ck['best_val_loss']:.4f}, final curriculum level {lv}, {ck['seconds']:.0f} s")
+        print(f"{v} seed {seed}: best validation loss {ck['best_val_loss']:.4f}, final curriculum level {lv}, {ck['seconds']:.0f} s")
     return 0
 
 

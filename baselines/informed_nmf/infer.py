@@ -39,12 +39,14 @@ def run(task: str, out: str | Path, progress: bool = True, informed: bool = True
     source = ("the held-out (val/test) timbres: a probe of the leak, not a method" if heldout else
               "the training timbres" if v2 else "the benchmark's soundfont")
     n_par = sum(T[i].size for i in T if ":" not in i)
+    heard = sorted({str(x) for k in T if k.endswith(":sources") for x in T[k]})
     with SubmissionWriter(
             out, name=name, model="Timbre-informed NMF (fixed per-pitch templates, KL, 100 iterations)"
             + ("" if informed else ", templates of all 13 instruments")
             + (", templates from the test timbres (leak probe)" if heldout else ""),
             authors=["avbench"], code_url=None, oracle=heldout, extra_training_data="none", n_parameters=n_par,
-            notes=f"baselines/informed_nmf: templates rendered from isolated notes of {source}; "
+            notes=f"baselines/informed_nmf: templates rendered from isolated notes of {source}"
+                  + (f" ({', '.join(heard)})" if heard else "") + "; "
                   + ("the instruments present are given (labels)." if informed
                      else "no labels: all 13 instruments' templates.")) as w:
         w.add_task(t, inputs=["mixture", "labels"] if informed else ["mixture"])

@@ -77,6 +77,7 @@ def build_v2(timbres: str = "train", progress: bool = False) -> dict[str, np.nda
                 cols.append(t / max(t.sum(), 1e-12))
         out[inst.name] = np.stack(cols, 1)
         out[inst.name + ":keys"] = np.array(keys)
+        out[inst.name + ":sources"] = np.array(sources)  # the timbres heard, for the record and the tests
     return _save(p, out)
 
 

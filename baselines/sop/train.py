@@ -71,7 +71,7 @@ def build(cfg: Config, kind: str) -> Separator:
 def spec_input(mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(B, n)`` -> complex STFT ``(B, 512, 256)`` and warped log magnitude ``(B, 1, 256, 256)``."""
     X = fe.stft(mix)
-    return X, fe.log_mag(fe.warp(X.abs())).unsqueeze(1)
+    return X, fe.log_mag(fe.warp(X.abs()), "log", fe.LOG_FLOOR["sop"]).unsqueeze(1)
 
 
 def frames_tensor(frames: np.ndarray, n: int) -> torch.Tensor:

@@ -24,11 +24,18 @@ MODELS = {"exp-wave-u-net": ("exp", "Exp-Wave-U-Net (13 outputs, silent targets 
           "cexp-wave-u-net": ("cexp", "CExp-Wave-U-Net (bottleneck x present-instrument vector)", ["mixture", "labels"])}
 
 
+SEEDS = (0, 1, 2)  #: the training seeds of the committed rows
+
+
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
+    """Train (when missing) and run ``name``: a model, or ``<model>.s<seed>``."""
+    from dataclasses import replace
+
     from avbench.progress import bar as tqdm
 
-    key, desc, inputs = MODELS[name]
-    cfg = tr.Config.load(config or os.environ.get("AVBENCH_WUN_CONFIG", "cpu"))
+    base, _, seed = name.partition(".s")
+    key, desc, inputs = MODELS[base]
+    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_WUN_CONFIG", "cpu")), seed=int(seed or 0))
     t = get_task(task)
     if t.spec.family != "separation" or list(t.spec.slots) != list(CLASSES):
         raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
@@ -42,9 +49,14 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
         w.add_task(t, inputs=inputs)
         for item in tqdm(t.items, desc=name, disable=not progress):
             mix = torch.from_numpy(t.mixture(item))
-            lab = torch.tensor([[float(c in t.labels(item)) for c in CLASSES]])
-            w.write_estimates(t, item.id, separate_long(model, mix, lab if key == "cexp" else None, cfg.n_out).numpy())
+            lab = torch.tensor([[float(c in t.labels(item)) for c in CLASSES]]) if key == "cexp" else None
+            w.write_estimates(t, item.id, separate_long(model, mix, lab, cfg.n_out).numpy())
     return Path(out)
 
 
-BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in MODELS}
+def _name(model: str, seed: int) -> str:
+    return model if seed == 0 else f"{model}.s{seed}"
+
+
+BASELINES = {_name(n, k): (lambda task, out, progress=True, _n=_name(n, k): run(_n, task, out, progress))
+             for n in MODELS for k in SEEDS}

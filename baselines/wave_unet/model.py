@@ -71,8 +71,11 @@ def linear_upsample(x: torch.Tensor) -> torch.Tensor:
 
 class WaveUNet(nn.Module):
     def __init__(self, n_slots: int = 13, n_levels: int = 12, n_filters: int = 24, k_down: int = 15, k_up: int = 5,
-                 upsampling: str = "linear", conditioned: bool = False):
+                 upsampling: str = "linear", conditioned: bool = False, output_type: str = "direct"):
         super().__init__()
+        if output_type not in ("direct", "difference"):
+            raise ValueError(f"unknown output_type {output_type!r}; use 'direct' or 'difference'")
+        self.output_type = output_type
         self.n_slots, self.n_levels, self.k_down, self.k_up = n_slots, n_levels, k_down, k_up
         self.conditioned = conditioned
         self.down = nn.ModuleList()
@@ -110,8 +113,11 @@ class WaveUNet(nn.Module):
             s = skips[-i - 1]
             h = torch.cat([_crop(s, h.shape[-1]), h], 1)
             h = F.leaky_relu(self.up_convs[i](h), 0.2)
-        h = torch.cat([_crop(x, h.shape[-1]), h], 1)
-        return torch.tanh(self.out(h))
+        mix_c = _crop(x, h.shape[-1])
+        y = torch.tanh(self.out(torch.cat([mix_c, h], 1)))
+        if self.output_type == "difference":  # the last slot is what the others leave of the mixture
+            y = torch.cat([y[:, :-1], mix_c - y[:, :-1].sum(1, keepdim=True)], 1)
+        return y
 
     def io(self, n_out_min: int) -> tuple[int, int]:
         return shapes(n_out_min, self.n_levels, self.k_down, self.k_up)

@@ -3,7 +3,8 @@
 Batches are random windows of training ensembles: the mixture window with its input
 context (zero-padded at the recording's ends) and the 13 slot targets of the output
 window, silent for absent instruments (so the model learns to output silence).  Loss:
-the sum over slots of the mean squared error.  Adam; the step with the lowest validation
+the sum over slots of the mean squared error.  Adam with vimss' exponential learning-rate
+decay (``lr * rate ** (step / decay_steps)``, set per step, so resuming is exact); the step with the lowest validation
 loss (fixed validation windows) is kept; checkpoints every ``eval_every`` steps.
 
     python -m baselines.wave_unet.train --model cexp --config cpu --version 1
@@ -11,7 +12,7 @@ loss (fixed validation windows) is kept; checkpoints every ``eval_every`` steps.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,9 @@ class Config:
     batch: int = 8
     steps: int = 3000
     lr: float = 5e-4
+    lr_decay_rate: float = 1.0      #: exponential decay: lr * rate ** (step / lr_decay_steps) (vimss: 0.96 per 2000 steps)
+    lr_decay_steps: int = 1000
+    output_type: str = "direct"     #: direct (13 tanh outputs) | difference (vimss' URMP config: the last slot is the mixture minus the others)
     eval_every: int = 250
     n_val: int = 64
 
@@ -51,7 +55,7 @@ class Config:
 
 def build(cfg: Config, model: str) -> WaveUNet:
     return WaveUNet(len(CLASSES), cfg.n_levels, cfg.n_filters, cfg.k_down, cfg.k_up, cfg.upsampling,
-                    conditioned=(model == "cexp"))
+                    conditioned=(model == "cexp"), output_type=cfg.output_type)
 
 
 def workdir(cfg: Config, version: str) -> Path:
@@ -97,7 +101,7 @@ def train(cfg: Config, model_name: str, version: str, progress: bool = True, ckp
           stop_after: int | None = None) -> Path | None:
     """Train (or resume); returns the checkpoint path, or ``None`` when ``stop_after`` steps
     of this call ended it early (the partial checkpoint stays)."""
-    ckpt = ckpt or workdir(cfg, version) / f"{model_name}.pt"
+    ckpt = ckpt or workdir(cfg, version) / f"{model_name}.s{cfg.seed}.pt"
     if ckpt.exists():
         return ckpt
     torch.manual_seed(cfg.seed)
@@ -120,7 +124,7 @@ def train(cfg: Config, model_name: str, version: str, progress: bool = True, ckp
 
     state = run_steps(model, opt, part, steps=cfg.steps, eval_every=cfg.eval_every, seed=cfg.seed,
                       batch_loss=batch_loss, val_loss=val_loss, desc=f"{model_name}-wave-u-net", progress=progress,
-                      stop_after=stop_after)
+                      stop_after=stop_after, lr_at=lambda step: cfg.lr * cfg.lr_decay_rate ** (step / cfg.lr_decay_steps))
     if state is None:
         return None
     return save_final(ckpt, part, model, cfg, state, n_in=n_in, n_out=n_out)
@@ -136,9 +140,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="train Exp-/CExp-Wave-U-Net on synth-ensembles")
     ap.add_argument("--model", choices=["exp", "cexp"], required=True)
     ap.add_argument("--config", default="cpu")
-    ap.add_argument("--version", default="1")
+    ap.add_argument("--version", default="3")
+    ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    cfg = Config.load(a.config)
+    cfg = replace(Config.load(a.config), seed=a.seed)
     p = train(cfg, a.model, a.version)
     ck = torch.load(p, map_location="cpu", weights_only=False)
     print(f"{a.model}: best validation loss {ck['best_val_loss']:.5f}, {ck['seconds']:.0f} s, "

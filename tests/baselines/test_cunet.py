@@ -81,39 +81,98 @@ def test_film_closed_form():
     assert torch.equal(y[0, 0], torch.full((2, 2), 1 * 2.0 + 2)) and torch.equal(y[0, 1], torch.full((2, 2), 1 * 0.5 + 3))
 
 
-def test_contexts_give_zero_vectors_for_absent_sources():
-    p = _present([1, 6])
-    v = Context("visual", 5)(torch.randn(1, N_SLOTS, 5), p).view(N_SLOTS, 5)
-    assert torch.count_nonzero(v[[i for i in range(N_SLOTS) if i not in (1, 6)]]) == 0 and bool(v[[1, 6]].abs().sum() > 0)
+def test_contexts_give_zero_vectors_for_absent_players():
+    players = torch.tensor([[1.0, 1.0, 0, 0, 0, 0, 0]])  # K' = 7 rows, two real players
+    v = Context("visual", 5)(torch.randn(1, 7, 5), players).view(7, 5)
+    assert torch.count_nonzero(v[2:]) == 0 and bool(v[:2].abs().sum() > 0)
     mo = Context("motion", 5, lstm_hidden=3)
-    feats = torch.randn(1, N_SLOTS, 4, 5)
-    out = mo(feats, p).view(N_SLOTS, 3)
-    assert torch.count_nonzero(out[[0, 2, 3]]) == 0
-    _, (h, _) = mo.lstm(feats[0, [1, 6]])
-    torch.testing.assert_close(out[[1, 6]], h[-1])
-    # the absent sources' inputs do not matter
+    assert mo.dim == 7 * 3
+    feats = torch.randn(1, 7, 4, 5)
+    out = mo(feats, players).view(7, 3)
+    assert torch.count_nonzero(out[2:]) == 0
+    _, (h, _) = mo.lstm(feats[0, :2])
+    torch.testing.assert_close(out[:2], h[-1])
+    # the absent players' inputs do not matter
     feats2 = feats.clone()
-    feats2[0, 0] = 100.0
-    torch.testing.assert_close(mo(feats2, p), mo(feats, p))
+    feats2[0, 4] = 100.0
+    torch.testing.assert_close(mo(feats2, players), mo(feats, players))
+
+
+def _visual_data(n_clips=4, k=3, size=8, d=5):
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (n_clips, k, size, size, 3), dtype=np.uint8)
+    d_ = {"audio": rng.standard_normal((n_clips, 65535)).astype(np.float32) * 0.1,
+          "labels": np.arange(n_clips), "frames": frames}
+    return tr.Data(d_, rng.standard_normal((n_clips, k, d)).astype(np.float32))
+
+
+@pytest.mark.parametrize("context", ["visual", "visual-finetune", "motion"])
+def test_visual_context_does_not_change_when_identities_are_permuted(context):
+    """The same players' frames under other instrument identities give the same context:
+    the rows are filled from the frames in an order no slot decides."""
+    data = _visual_data()
+    cfg = replace(tr.Config(), context=context, motion_frames=3)
+    a = [[(0, 0), (5, 1), (7, 2)]]
+    b = [[(12, 0), (3, 1), (1, 2)]]  # the same clips (frames), other slots
+    for train in (True, False):
+        ca, pa = data.players(a, cfg, np.random.default_rng(7), train)
+        cb, pb = data.players(b, cfg, np.random.default_rng(7), train)
+        assert torch.equal(ca, cb) and torch.equal(pa, pb)
+        assert pa.tolist() == [[1, 1, 1, 0, 0, 0, 0]]
+    # and the order is random: over draws, each clip leads
+    firsts = set()
+    for s in range(30):
+        c, _ = data.players(a, replace(cfg, context="visual"), np.random.default_rng(s), False)
+        firsts.add(next(j for j in range(3) if torch.equal(c[0, 0], torch.from_numpy(data.feats[j, 1]))))
+    assert firsts == {0, 1, 2}
+
+
+def test_item_context_reads_frames_in_served_order_and_no_labels():
+    from baselines.cunet.infer import item_context
+
+    rng = np.random.default_rng(1)
+    served = [rng.integers(0, 255, (9, 64, 64, 3), dtype=np.uint8) for _ in range(3)]
+
+    class Task:  # protocol 2: a list of players' frames in position order
+        def frames(self, item, fps, size):
+            return served
+
+        def labels(self, item):
+            raise AssertionError("a visual context must not read the labels")
+
+    cfg = replace(tr.Config(), context="visual-finetune")
+    ctx, players = item_context(cfg, Task(), None)
+    assert players.tolist() == [1, 1, 1, 0, 0, 0, 0]
+    for j, f in enumerate(served):
+        torch.testing.assert_close(ctx[0, j], tr.mm.frame_tensor(f[len(f) // 2]))
+    assert torch.count_nonzero(ctx[0, 3:]) == 0
 
 
 def test_targets_and_weighted_loss_by_hand():
+    """The reference's binary rule ``|S| >= |X| - |S|`` (not an argmax over slots) and the
+    constant positive weight 5."""
     cfg = replace(tr.Config(), freq="linear")
     S = torch.zeros(1, N_SLOTS, 2, 2, dtype=torch.complex64)
     S[0, 0] = torch.tensor([[3.0, 1.0], [0.0, 2.0]])
     S[0, 5] = torch.tensor([[1.0, 4.0], [0.0, 2.0]])
-    X = S.sum(1)
+    S[0, 7] = torch.tensor([[0.0, 0.0], [0.0, 1.0]])
+    X = S.sum(1)  # [[4, 5], [0, 5]]
     t = tr.targets(S, X, cfg)
-    assert t[0, 0].tolist() == [[1, 0], [0, 1]] and t[0, 5].tolist() == [[0, 1], [0, 1]]
-    assert torch.count_nonzero(t[0, [1, 2, 3, 4, 6]]) == 0  # absent slots and the silent bin are 0
+    # bin (1, 1): slots 0 and 5 are the loudest (2 of 5) but neither outweighs the rest (3)
+    assert t[0, 0].tolist() == [[1, 0], [0, 0]] and t[0, 5].tolist() == [[0, 1], [0, 0]]
+    assert torch.count_nonzero(t[0, [1, 2, 3, 4, 6, 7]]) == 0  # absent slots, the silent bin, the quiet one
+    # half the mixture is enough: 2 >= 4 - 2
+    S2 = torch.zeros(1, N_SLOTS, 1, 1, dtype=torch.complex64)
+    S2[0, 1], S2[0, 2] = 2.0, 2.0
+    assert tr.targets(S2, S2.sum(1), cfg)[0, [1, 2], 0, 0].tolist() == [1, 1]
     r = tr.targets(S, X, replace(cfg, mask="ratio"))
-    torch.testing.assert_close(r[0, 0], torch.tensor([[0.75, 0.2], [0.0, 0.5]]))
-    # weighted BCE: positive weight = negatives / positives of the batch
+    torch.testing.assert_close(r[0, 0], torch.tensor([[0.75, 0.2], [0.0, 0.4]]))
+    # weighted BCE at p = 0.5: (5 * positives + negatives) * log 2 / bins
     p = torch.full_like(t, 0.5)
     n_pos = float(t.sum())
-    w = (t.numel() - n_pos) / n_pos
-    expect = (w * n_pos + (t.numel() - n_pos)) * np.log(2) / t.numel()
+    expect = (5 * n_pos + (t.numel() - n_pos)) * np.log(2) / t.numel()
     assert float(tr.loss_fn(p, t, cfg)) == pytest.approx(expect, rel=1e-5)
+    assert float(tr.loss_fn(p, t, replace(cfg, pos_weight=1.0))) == pytest.approx(np.log(2), rel=1e-5)
 
 
 def test_separate_lengths_and_identity_masks():
@@ -221,32 +280,72 @@ def test_curriculum_grows_on_plateaus(mini_data, tmp_path, monkeypatch):
     assert {x["level"] for x in torch.load(p, weights_only=False)["levels"]} == {cfg.max_sources}
 
 
-def test_claims_report_on_committed_entries(tmp_path):
-    """The claims table with the committed oracle entries standing in for two variants:
-    the ideal binary mask must beat the mixture, not the other way round."""
-    import shutil
-    from pathlib import Path
+def _board_with_seeds(tmp_path, systems: dict[str, list[np.ndarray]], n_works=8, per_work=3):
+    """A board whose entries are the seeds of each system, with hand-set SI-SDR values per
+    (item, slot): items of ``n_works`` works, one slot each."""
+    import json
 
-    from baselines.cunet import analysis
+    import pandas as pd
 
-    src = Path(__file__).parents[2] / "leaderboards" / "synth-ensembles-separation" / "1" / "entries"
-    dst = tmp_path / "synth-ensembles-separation" / "1" / "entries"
-    dst.mkdir(parents=True)
-    for old, new in [("oracle-ibm", "unet-film-bottleneck"), ("oracle-mixture", "unet")]:
-        for ext in (".json", ".scores.parquet"):
-            shutil.copy(src / f"{old}{ext}", dst / f"{new}{ext}")
-    text = analysis.report(tmp_path, "synth-ensembles-separation@1")
-    assert "| `unet` |" in text and "| `unet-film-bottleneck` |" in text
-    line = next(x for x in text.splitlines() if x.startswith("| FiLM-bottleneck label conditioning beats no conditioning (SDR)"))
-    assert line.endswith("**holds** |")
-    # swapped: the claim must fail
-    for ext in (".json", ".scores.parquet"):
-        (dst / f"unet{ext}").rename(dst / f"tmp{ext}")
-        (dst / f"unet-film-bottleneck{ext}").rename(dst / f"unet{ext}")
-        (dst / f"tmp{ext}").rename(dst / f"unet-film-bottleneck{ext}")
-    text = analysis.report(tmp_path, "synth-ensembles-separation@1")
-    line = next(x for x in text.splitlines() if x.startswith("| FiLM-bottleneck label conditioning beats no conditioning (SDR)"))
-    assert line.endswith("**does not hold** |")
+    d = tmp_path / "synth-ensembles-separation" / "3" / "entries"
+    d.mkdir(parents=True)
+    items = [f"seg-{i:04d}" for i in range(n_works * per_work)]
+    for sysname, seeds in systems.items():
+        for k, vals in enumerate(seeds):
+            name = sysname if k == 0 else f"{sysname}.s{k}"
+            f = pd.DataFrame({"item": items, "slot": "violin", "group": [f"w{i // per_work}" for i in range(len(items))],
+                              "n_sources": 2, "si_sdr": vals})
+            f.to_parquet(d / f"{name}.scores.parquet")
+            (d / f"{name}.json").write_text(json.dumps({"name": name, "scores": {"si_sdr": {"mean": float(np.mean(vals))}}}))
+    return tmp_path
+
+
+def test_claims_pool_seeds_pair_by_work_and_flip_when_swapped(tmp_path):
+    """baselines.claims against hand computations: the seed-averaged values, their per-work
+    means, scipy's Wilcoxon on those, and the verdict in both directions."""
+    from scipy.stats import wilcoxon
+
+    from baselines import claims as cl
+
+    rng = np.random.default_rng(0)
+    n = 24
+    base = rng.normal(-5, 2, n)
+    a = [base + 2 + rng.normal(0, 0.3, n) for _ in range(3)]  # a clearly better, 3 seeds
+    b = [base + rng.normal(0, 0.3, n) for _ in range(3)]
+    root = _board_with_seeds(tmp_path, {"good": a, "plain": b})
+    task = "synth-ensembles-separation@3"
+    c = {"claim": "good beats plain", "a": "good", "b": "plain", "metric": "si_sdr", "direction": "greater",
+         "paper": {"table": "5.4", "rows": "ID 14 vs ID 1", "a": -12.4, "b": -12.5}}
+    e = cl.evaluate(root, task, c)
+    ma, mb = np.mean(a, 0), np.mean(b, 0)
+    wa, wb = ma.reshape(8, 3).mean(1), mb.reshape(8, 3).mean(1)
+    assert e["r"]["bootstrap"]["diff"] == pytest.approx(float((ma - mb).mean()), abs=1e-12)
+    assert e["r"]["n_works"] == 8 and e["r"]["n"] == n
+    assert e["r"]["test"]["p_value"] == pytest.approx(wilcoxon(wa - wb).pvalue, rel=1e-9)
+    np.testing.assert_allclose(e["per_seed_a"], [x.mean() for x in a])
+    np.testing.assert_allclose(e["per_seed_diff"], [(x - y).mean() for x, y in zip(a, b)])
+    assert e["verdict"] == "holds"
+    assert cl.evaluate(root, task, {**c, "a": "plain", "b": "good"})["verdict"] == "does not hold"
+    assert cl.evaluate(root, task, {**c, "direction": "no-difference"})["verdict"] == "does not hold"
+    assert cl.evaluate(root, task, {**c, "b": "missing"})["verdict"] == "not run"
+    text = cl.table(root, task, [c, {**c, "b": "missing"}])
+    assert "-12.40 vs -12.50 (Table 5.4, ID 14 vs ID 1)" in text and text.count("**holds**") == 1
+    assert "not on the board: `missing`" in text
+
+
+def test_claim_tables_cover_every_claim_and_variant():
+    """Each claim names trained variants, a metric, a direction and the thesis' numbers."""
+    from baselines import claims as cl
+
+    claims = cl.load_claims(tr.CONFIGS / "claims.yaml")
+    vs = tr.variants()
+    assert len(claims) >= 30
+    for c in claims:
+        assert c["a"] in vs and c["b"] in vs and c["metric"] in cl.LABELS, c
+        assert c["direction"] in ("greater", "no-difference")
+        assert {"table", "rows", "a", "b"} <= set(c["paper"]), c
+    # Table A.1's 16 experiments are variants, with their IDs
+    assert sorted(v["id"] for v in vs.values() if isinstance(v["id"], int)) == list(range(1, 17))
 
 
 def test_training_excerpts(mini_data):

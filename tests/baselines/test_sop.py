@@ -22,9 +22,40 @@ def test_front_end_shapes_warp_and_istft():
     w = fe.warp(s)
     assert w.shape == (1, 256, 256) and float(w[0, 0, 0]) == pytest.approx(0.0) and float(w[0, -1, 0]) == pytest.approx(1.0)
     assert float((fe.unwarp(w) - s).abs().max()) < 1e-3
-    # low frequencies get more rows than high ones
-    rows_below_1k = int((torch.pow(512.0, torch.linspace(0, 1, 256)) - 1 < 1000 / (11025 / 1022)).sum())
-    assert rows_below_1k > 128
+
+
+def test_warp_is_the_reference_base_21_grid():
+    """Row ``i`` of the warp reads linear bin ``(21 ** (i / 255) - 1) / 20 * 511`` (the
+    reference ``warpgrid``: ``(21 ** ((y + 1) / 2) - 11) / 10`` on [-1, 1] with
+    ``align_corners``), computed here by hand; bilinear sampling of a ramp returns it exactly."""
+    import math
+
+    ramp = torch.arange(512, dtype=torch.float64)[None, :, None].expand(1, 512, 4).contiguous()
+    w = fe.warp(ramp)[0, :, 0]
+    hand = [(math.pow(21, i / 255) - 1) / 20 * 511 for i in range(256)]
+    np.testing.assert_allclose(w.numpy(), hand, rtol=0, atol=1e-9)
+    assert w[0] == 0 and abs(float(w[-1]) - 511) < 1e-9
+    assert abs(float(w[128]) - (math.pow(21, 128 / 255) - 1) / 20 * 511) < 1e-9
+    hz = np.array(hand) * fe.SR / fe.N_FFT
+    assert int((np.array(hand) < 2).sum()) == 7  # 0-21 Hz: 7 rows (a 512**p grid gives 45)
+    assert int(((hz >= 2800) & (hz <= 5500)).sum()) == 52  # (a 512**p grid gives 27)
+    # the inverse: linear bin j reads warped row (log(10 y + 11) / log 21) * 255, y = 2 j / 511 - 1
+    rows = torch.arange(256, dtype=torch.float64)[None, :, None].expand(1, 256, 4).contiguous()
+    u = fe.unwarp(rows)[0, :, 0]
+    hand_u = [math.log(10 * (2 * j / 511 - 1) + 11) / math.log(21) * 255 for j in range(512)]
+    np.testing.assert_allclose(u.numpy(), hand_u, rtol=0, atol=1e-9)
+
+
+def test_log_magnitude_scales_follow_the_references():
+    mag = torch.tensor([0.0, 1e-3, 1.0, 30.0], dtype=torch.float64)
+    torch.testing.assert_close(fe.log_mag(mag, "log"), torch.log(mag + 1e-4))
+    torch.testing.assert_close(fe.log_mag(mag, "log", fe.LOG_FLOOR["sop"]), torch.log(mag + 1e-10))
+    a = 2.0 ** -16  # conditioned-u-net's amplitude_to_db: 20 log1p(m / a) / (20 log1p(1 / a))
+    hand = [20 * np.log1p(m / a) / (20 * np.log1p(1 / a)) for m in mag.tolist()]
+    np.testing.assert_allclose(fe.log_mag(mag, "db").numpy(), hand, rtol=1e-12)
+    assert float(fe.log_mag(mag, "db")[0]) == 0 and float(fe.log_mag(mag, "db")[2]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="log"):
+        fe.log_mag(mag, "log1p")
 
 
 def test_softmax_synthesizer_weights_sum_to_one():

@@ -169,3 +169,68 @@ def test_informed_nmf_on_data_version_2_hears_only_training_timbres():
     f0_bin = 261.6 / (11025 / 1022)
     b = int(round(f0_bin))
     assert t[b - 1:b + 2].sum() > 0.01  # energy at the fundamental (middle C)
+
+
+def test_informed_nmf_templates_share_no_timbre_with_the_test_split(mini2, monkeypatch, tmp_path):
+    """The template set actually built (every source rendered, recorded under
+    ``<instrument>:sources``) against the timbres the generated test split plays, per
+    instrument: they must not intersect.  The held-out probe must hit them."""
+    from avbench.data import synth_ensembles as se
+    from baselines.informed_nmf import templates
+
+    rendered: dict[str, set] = {}
+
+    def fake(inst, source, program, key):  # records what is rendered; a flat spectrum
+        rendered.setdefault(inst, set()).add(source)
+        return np.ones(512) / 512
+
+    test_timbres: dict[str, set] = {}
+    for row in se.load("mini2", mini2)["test"]:
+        for inst, src in zip(row["instruments"], row["timbre_sources"]):
+            test_timbres.setdefault(inst, set()).add(src)
+    assert test_timbres, "the mini2 test split plays no timbres"
+    monkeypatch.setattr(templates, "_source_template", fake)
+    monkeypatch.setenv("AVBENCH_HOME", str(tmp_path))  # a fresh template cache
+    T = templates.build_v2("train")
+    for inst, srcs in test_timbres.items():
+        assert not {str(x) for x in T[inst + ":sources"]} & srcs, inst
+        assert not rendered[inst] & srcs, inst
+    rendered.clear()
+    H = templates.build_v2("heldout")
+    assert any({str(x) for x in H[i + ":sources"]} & s for i, s in test_timbres.items())
+
+
+def test_difference_output_is_the_mixture_minus_the_other_slots():
+    """vimss' ``difference`` output: the last slot is the (cropped) mixture minus the others."""
+    from baselines.wave_unet.model import WaveUNet, _crop
+
+    torch.manual_seed(0)
+    m = WaveUNet(13, 3, 4, 15, 5, output_type="difference").eval()
+    n_in, n_out = m.io(512)
+    x = torch.randn(2, n_in) * 0.3
+    with torch.no_grad():
+        y = m(x)
+    torch.testing.assert_close(y[:, -1], _crop(x.unsqueeze(1), n_out)[:, 0] - y[:, :-1].sum(1), rtol=0, atol=1e-6)
+    assert float(y[:, :-1].abs().max()) <= 1  # the others stay tanh outputs
+    with pytest.raises(ValueError, match="output_type"):
+        WaveUNet(13, 3, 4, output_type="sum")
+
+
+def test_exponential_learning_rate_decay_is_set_per_step(tmp_path):
+    """``run_steps(lr_at=...)``: before step s the learning rate is lr_at(s), also after a resume."""
+    from baselines._common import run_steps
+
+    seen = []
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=1.0)
+
+    def batch_loss(g):
+        seen.append(opt.param_groups[0]["lr"])
+        return model(torch.from_numpy(g.standard_normal((4, 2)).astype(np.float32))).pow(2).mean()
+
+    kw = dict(steps=6, eval_every=2, seed=0, batch_loss=batch_loss, val_loss=lambda: torch.tensor(0.0), desc="t",
+              progress=False, lr_at=lambda s: 1e-3 * 0.5 ** (s / 2))
+    assert run_steps(model, opt, tmp_path / "p.pt", stop_after=3, **kw) is None
+    run_steps(model, opt, tmp_path / "p.pt", **kw)
+    # steps 0-2, then resumed from the checkpoint of step 2: steps 2-5
+    assert seen == pytest.approx([1e-3 * 0.5 ** (s / 2) for s in (0, 1, 2, 2, 3, 4, 5)])

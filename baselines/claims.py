@@ -1,0 +1,166 @@
+"""Claim tables: what a paper says, what the committed entries measure.
+
+A claim compares two systems ``a`` and ``b`` on one metric, in one direction:
+
+* ``greater`` — ``a`` scores higher than ``b`` (for PES and EPS, lower is better: write
+  the claim in the metric's own direction, e.g. "ratio masks have higher PES");
+* ``no-difference`` — the paper found no significant difference.
+
+Each system is a baseline trained with several seeds, committed as one leaderboard
+entry per seed (``name``, ``name.s1``, ``name.s2``).  The test respects the data
+(protocol 2, :mod:`avbench.compare`): the per-(item, slot) values of each system are
+averaged over its seeds, paired with the other system's on the (item, slot) pairs both
+scored, then
+
+* the effect is the mean difference with a bootstrap interval resampling whole works;
+* the verdict is the Wilcoxon signed-rank test on the per-work mean differences
+  (p < 0.05 in the claimed direction: **holds**; for ``no-difference``, p >= 0.05).
+
+Beside it: each seed's mean for each system (the seed spread) and the per-seed
+differences (seed ``k`` of ``a`` against seed ``k`` of ``b``).  A claim whose systems are
+not all on the board says so; nothing is dropped.  The paper's own numbers, with table
+and row, come from the claim's ``paper`` field.
+
+Claims live in YAML (``configs/claims.yaml`` of each baseline)::
+
+    - claim: log-frequency input beats linear-frequency input
+      a: unet
+      b: unet-linear
+      metric: si_sdr
+      direction: greater
+      paper: {table: "5.3", rows: "ID 1 vs ID 2", a: -12.5, b: -15.9}
+      only: {n_sources: 4}          # optional: restrict to items with this many sources
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from avbench import leaderboard as lb
+from avbench.compare import ALPHA, compare_frames
+from avbench.tasks import parse_key
+
+LOWER_IS_BETTER = {"pes", "eps"}
+LABELS = {"sdr": "SDR", "sir": "SIR", "sar": "SAR", "si_sdr": "SI-SDR", "sd_sdr": "SD-SDR", "pes": "PES",
+          "eps": "EPS", "sdri": "SDRi", "si_sdri": "SI-SDRi"}
+
+
+def seed_names(system: str, seeds=(0, 1, 2)) -> list[str]:
+    """The entry names of a system's seeds: ``unet``, ``unet.s1``, ``unet.s2``."""
+    return [system if k == 0 else f"{system}.s{k}" for k in seeds]
+
+
+def _board(root: Path, task: str) -> Path:
+    name, version = parse_key(task)
+    return lb.board_dir(root, name, version) / "entries"
+
+
+def entries(root: Path, task: str, system: str, seeds=(0, 1, 2)) -> list[tuple[str, dict, pd.DataFrame]]:
+    """``(name, entry, per-item scores)`` of each seed of ``system`` on the board (missing
+    seeds left out)."""
+    d = _board(root, task)
+    out = []
+    for n in seed_names(system, seeds):
+        p = d / f"{n}.json"
+        if p.exists():
+            out.append((n, json.loads(p.read_text()), pd.read_parquet(d / f"{n}.scores.parquet")))
+    return out
+
+
+def seed_mean(frames: list[pd.DataFrame], metric: str) -> pd.DataFrame:
+    """The per-(item, slot) mean of ``metric`` over seeds, on the pairs every seed scored
+    (finite in all)."""
+    keys = ["item", "slot"] if "slot" in frames[0].columns else ["item"]
+    base = frames[0][keys + ["group", "n_sources"] if "n_sources" in frames[0].columns else keys + ["group"]]
+    vals = [f[keys + [metric]].rename(columns={metric: f"v{i}"}) for i, f in enumerate(frames)]
+    m = base
+    for v in vals:
+        m = m.merge(v, on=keys)
+    cols = [f"v{i}" for i in range(len(frames))]
+    arr = m[cols].to_numpy(float)
+    ok = np.isfinite(arr).all(1)
+    m = m[ok].copy()
+    m[metric] = arr[ok].mean(1)
+    return m.drop(columns=cols)
+
+
+def _fmt(x, nd=2) -> str:
+    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
+
+
+def evaluate(root: Path, task: str, claim: dict, family: str = "separation", seeds=(0, 1, 2)) -> dict:
+    """One claim's numbers and verdict (``verdict``: holds | does not hold | not run)."""
+    metric = claim["metric"]
+    ea, eb = entries(root, task, claim["a"], seeds), entries(root, task, claim["b"], seeds)
+    out = {"claim": claim, "seeds_a": len(ea), "seeds_b": len(eb)}
+    if not ea or not eb:
+        out["verdict"] = "not run"
+        return out
+    fa, fb = [f for _, _, f in ea], [f for _, _, f in eb]
+    only = claim.get("only") or {}
+    if only:
+        sel = lambda f: f[np.logical_and.reduce([f[k] == v for k, v in only.items()])]  # noqa: E731
+        fa, fb = [sel(f) for f in fa], [sel(f) for f in fb]
+    ma, mb = seed_mean(fa, metric), seed_mean(fb, metric)
+    r = compare_frames(ma, mb, family, metric)
+    per_seed_a = [float(np.nanmean(f[metric].to_numpy(float)[np.isfinite(f[metric].to_numpy(float))])) for f in fa]
+    per_seed_b = [float(np.nanmean(f[metric].to_numpy(float)[np.isfinite(f[metric].to_numpy(float))])) for f in fb]
+    diffs = []
+    for x, y in zip(fa, fb):
+        rr = compare_frames(x, y, family, metric)
+        diffs.append(rr["mean_a"] - rr["mean_b"])
+    d = r["bootstrap"]["diff"]
+    p = r["test"]["p_value"]
+    if claim["direction"] == "greater":
+        ok = d > 0 and p < ALPHA
+    elif claim["direction"] == "no-difference":
+        ok = p >= ALPHA
+    else:
+        raise ValueError(f"unknown direction {claim['direction']!r}: use 'greater' or 'no-difference'")
+    out.update(r=r, per_seed_a=per_seed_a, per_seed_b=per_seed_b, per_seed_diff=diffs,
+               verdict="holds" if ok else "does not hold")
+    return out
+
+
+def _paper(c: dict) -> str:
+    p = c.get("paper") or {}
+    if "a" in p and "b" in p:
+        return f"{_fmt(p['a'], 2)} vs {_fmt(p['b'], 2)} (Table {p['table']}, {p['rows']})"
+    return f"{p.get('text', 'n/a')} ({'Table ' + p['table'] + ', ' if 'table' in p else ''}{p.get('rows', p.get('section', ''))})"
+
+
+def _ours(e: dict) -> str:
+    if e["verdict"] == "not run":
+        miss = [s for s, n in (("a", e["seeds_a"]), ("b", e["seeds_b"])) if n == 0]
+        return "not on the board: " + ", ".join(f"`{e['claim'][s]}`" for s in miss)
+    r = e["r"]
+    bs = r["bootstrap"]
+    spread = lambda v: "/".join(_fmt(x) for x in v)  # noqa: E731
+    return (f"{_fmt(r['mean_a'])} vs {_fmt(r['mean_b'])}: {bs['diff']:+.2f} dB [{bs['low']:+.2f}, {bs['high']:+.2f}], "
+            f"p = {r['test']['p_value']:.2g} over {r['n_works']} works (n = {r['n']}); "
+            f"seeds {spread(e['per_seed_a'])} vs {spread(e['per_seed_b'])}, "
+            f"per-seed differences {'/'.join(f'{x:+.2f}' for x in e['per_seed_diff'])}")
+
+
+def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=(0, 1, 2)) -> str:
+    """The markdown claim table: one row per claim, in the given order."""
+    rows = ["| claim | systems (a vs b), metric | paper: a vs b | here: a vs b, difference [95% CI], paired test by work; seed spread | verdict |",
+            "|---|---|---|---|---|"]
+    for c in claims:
+        e = evaluate(root, task, c, family, seeds)
+        only = c.get("only") or {}
+        where = (" on items with " + ", ".join(f"{k} = {v}" for k, v in only.items())) if only else ""
+        metric = LABELS.get(c["metric"], c["metric"]) + (" (lower is better)" if c["metric"] in LOWER_IS_BETTER else "")
+        rows.append(f"| {c['claim']} | `{c['a']}` vs `{c['b']}`, {metric}{where} | {_paper(c)} | {_ours(e)} | "
+                    f"**{e['verdict']}** |")
+    return "\n".join(rows) + "\n"
+
+
+def load_claims(path: Path) -> list[dict]:
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text())
