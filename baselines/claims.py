@@ -164,3 +164,50 @@ def load_claims(path: Path) -> list[dict]:
     import yaml
 
     return yaml.safe_load(Path(path).read_text())
+
+
+def readme_block(readme: Path, key: str) -> str | None:
+    """The text between ``<!-- generated: KEY -->`` and ``<!-- end generated -->`` in a
+    README (``None`` when the markers are missing)."""
+    text = Path(readme).read_text()
+    start, end = f"<!-- generated: {key} -->\n", "<!-- end generated -->"
+    if start not in text:
+        return None
+    i = text.index(start) + len(start)
+    return text[i:text.index(end, i)]
+
+
+def write_readme_block(readme: Path, key: str, block: str) -> None:
+    """Replace (or append) the generated block ``key`` of a README, atomically."""
+    readme = Path(readme)
+    text = readme.read_text()
+    start, end = f"<!-- generated: {key} -->\n", "<!-- end generated -->"
+    if start in text:
+        i = text.index(start) + len(start)
+        text = text[:i] + block + text[text.index(end, i):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + start + block + end + "\n"
+    tmp = readme.with_suffix(".md.tmp")
+    tmp.write_text(text)
+    tmp.replace(readme)
+
+
+def analysis_main(report, readme: Path, description: str, argv=None) -> int:
+    """The command line of a baseline's analysis module: print ``report(root, task)``,
+    optionally write it to ``--out`` and into the README's generated block (``--readme``)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--task", default="synth-ensembles-separation@3")
+    ap.add_argument("--leaderboards", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--readme", action="store_true", help="rewrite the README's generated block for this task")
+    a = ap.parse_args(argv)
+    text = report(a.leaderboards or lb.default_root(), a.task)
+    print(text, end="")
+    if a.readme:
+        write_readme_block(readme, a.task, text)
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(text)
+    return 0

@@ -29,4 +29,4 @@ for v in ${variants//,/ }; do
 done
 avbench leaderboard build --leaderboards "$lbdir" --quiet
 python -m baselines.cunet.analysis --task "synth-ensembles-separation@$version" --leaderboards "$lbdir" \
-  --out "baselines/cunet/results/results-$version.md" > /dev/null
+  --out "baselines/cunet/results/results-$version.md" --readme > /dev/null

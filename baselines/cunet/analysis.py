@@ -7,16 +7,16 @@ Reads the committed entries; needs no data.
 """
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
 import numpy as np
 
-from avbench import leaderboard as lb
 
 from .. import claims as cl
 from .train import CONFIGS, variants
+
+README = Path(__file__).parent / "README.md"
 
 METRICS = ["sdr", "sir", "sar", "si_sdr", "pes"]
 
@@ -59,17 +59,7 @@ def report(root: Path, task: str) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="the conditioned U-Nets' results and the thesis' claims")
-    ap.add_argument("--task", default="synth-ensembles-separation@3")
-    ap.add_argument("--leaderboards", type=Path, default=None)
-    ap.add_argument("--out", type=Path, default=None)
-    a = ap.parse_args(argv)
-    text = report(a.leaderboards or lb.default_root(), a.task)
-    print(text, end="")
-    if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(text)
-    return 0
+    return cl.analysis_main(report, README, "the conditioned U-Nets' results and the thesis' claims", argv)
 
 
 if __name__ == "__main__":

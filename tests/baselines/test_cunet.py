@@ -363,3 +363,20 @@ def test_training_excerpts(mini_data):
             torch.testing.assert_close(bt["S"][i, k], fe.stft(x[None])[0])
     # validation batches use the whole clips
     assert tr_data.batch(mixes, cfg, None, False)["S"].shape[-1] == 256
+
+
+@pytest.mark.parametrize("module", ["cunet", "wave_unet"])
+def test_readme_claim_tables_are_generated_from_the_committed_entries(module):
+    """Each README's results and claims block is exactly what its analysis module prints
+    from the committed leaderboard entries (regenerate with ``--readme``)."""
+    import importlib
+    from pathlib import Path
+
+    from baselines import claims as cl
+
+    an = importlib.import_module(f"baselines.{module}.analysis")
+    task = "synth-ensembles-separation@3"
+    block = cl.readme_block(an.README, task)
+    assert block is not None, f"{an.README} has no generated block for {task}"
+    root = Path(__file__).parents[2] / "leaderboards"
+    assert block == an.report(root, task), f"run: python -m baselines.{module}.analysis --task {task} --readme"
