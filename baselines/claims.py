@@ -44,14 +44,16 @@ from avbench import leaderboard as lb
 from avbench.compare import ALPHA, compare_frames
 from avbench.tasks import parse_key
 
+from ._common import SEEDS, seed_entry
+
 LOWER_IS_BETTER = {"pes", "eps"}
 LABELS = {"sdr": "SDR", "sir": "SIR", "sar": "SAR", "si_sdr": "SI-SDR", "sd_sdr": "SD-SDR", "pes": "PES",
           "eps": "EPS", "sdri": "SDRi", "si_sdri": "SI-SDRi"}
 
 
-def seed_names(system: str, seeds=(0, 1, 2)) -> list[str]:
+def seed_names(system: str, seeds=SEEDS) -> list[str]:
     """The entry names of a system's seeds: ``unet``, ``unet.s1``, ``unet.s2``."""
-    return [system if k == 0 else f"{system}.s{k}" for k in seeds]
+    return [seed_entry(system, k) for k in seeds]
 
 
 def _board(root: Path, task: str) -> Path:
@@ -59,7 +61,7 @@ def _board(root: Path, task: str) -> Path:
     return lb.board_dir(root, name, version) / "entries"
 
 
-def entries(root: Path, task: str, system: str, seeds=(0, 1, 2)) -> list[tuple[str, dict, pd.DataFrame]]:
+def entries(root: Path, task: str, system: str, seeds=SEEDS) -> list[tuple[str, dict, pd.DataFrame]]:
     """``(name, entry, per-item scores)`` of each seed of ``system`` on the board (missing
     seeds left out)."""
     d = _board(root, task)
@@ -88,11 +90,16 @@ def seed_mean(frames: list[pd.DataFrame], metric: str) -> pd.DataFrame:
     return m.drop(columns=cols)
 
 
-def _fmt(x, nd=2) -> str:
+def _finite_mean(values: pd.Series) -> float:
+    v = values.to_numpy(float)
+    return float(v[np.isfinite(v)].mean())
+
+
+def fmt(x, nd=2) -> str:
     return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
 
 
-def evaluate(root: Path, task: str, claim: dict, family: str = "separation", seeds=(0, 1, 2)) -> dict:
+def evaluate(root: Path, task: str, claim: dict, family: str = "separation", seeds=SEEDS) -> dict:
     """One claim's numbers and verdict (``verdict``: holds | does not hold | not run)."""
     metric = claim["metric"]
     ea, eb = entries(root, task, claim["a"], seeds), entries(root, task, claim["b"], seeds)
@@ -107,8 +114,7 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
         fa, fb = [sel(f) for f in fa], [sel(f) for f in fb]
     ma, mb = seed_mean(fa, metric), seed_mean(fb, metric)
     r = compare_frames(ma, mb, family, metric)
-    per_seed_a = [float(np.nanmean(f[metric].to_numpy(float)[np.isfinite(f[metric].to_numpy(float))])) for f in fa]
-    per_seed_b = [float(np.nanmean(f[metric].to_numpy(float)[np.isfinite(f[metric].to_numpy(float))])) for f in fb]
+    per_seed_a, per_seed_b = ([_finite_mean(f[metric]) for f in fs] for fs in (fa, fb))
     diffs = []
     for x, y in zip(fa, fb):
         rr = compare_frames(x, y, family, metric)
@@ -129,7 +135,7 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
 def _paper(c: dict) -> str:
     p = c.get("paper") or {}
     if "a" in p and "b" in p:
-        return f"{_fmt(p['a'], 2)} vs {_fmt(p['b'], 2)} (Table {p['table']}, {p['rows']})"
+        return f"{fmt(p['a'], 2)} vs {fmt(p['b'], 2)} (Table {p['table']}, {p['rows']})"
     return f"{p.get('text', 'n/a')} ({'Table ' + p['table'] + ', ' if 'table' in p else ''}{p.get('rows', p.get('section', ''))})"
 
 
@@ -139,14 +145,14 @@ def _ours(e: dict) -> str:
         return "not on the board: " + ", ".join(f"`{e['claim'][s]}`" for s in miss)
     r = e["r"]
     bs = r["bootstrap"]
-    spread = lambda v: "/".join(_fmt(x) for x in v)  # noqa: E731
-    return (f"{_fmt(r['mean_a'])} vs {_fmt(r['mean_b'])}: {bs['diff']:+.2f} dB [{bs['low']:+.2f}, {bs['high']:+.2f}], "
+    spread = lambda v: "/".join(fmt(x) for x in v)  # noqa: E731
+    return (f"{fmt(r['mean_a'])} vs {fmt(r['mean_b'])}: {bs['diff']:+.2f} dB [{bs['low']:+.2f}, {bs['high']:+.2f}], "
             f"p = {r['test']['p_value']:.2g} over {r['n_works']} works (n = {r['n']}); "
             f"seeds {spread(e['per_seed_a'])} vs {spread(e['per_seed_b'])}, "
             f"per-seed differences {'/'.join(f'{x:+.2f}' for x in e['per_seed_diff'])}")
 
 
-def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=(0, 1, 2)) -> str:
+def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=SEEDS) -> str:
     """The markdown claim table: one row per claim, in the given order."""
     rows = ["| claim | systems (a vs b), metric | paper: a vs b | here: a vs b, difference [95% CI], paired test by work; seed spread | verdict |",
             "|---|---|---|---|---|"]

@@ -7,7 +7,6 @@ Reads the committed entries; needs no data.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +18,6 @@ from .train import CONFIGS, variants
 README = Path(__file__).parent / "README.md"
 
 METRICS = ["sdr", "sir", "sar", "si_sdr", "pes"]
-
-
-def _fmt(x, nd=2) -> str:
-    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
 
 
 def results_table(root: Path, task: str) -> str:
@@ -41,7 +36,7 @@ def results_table(root: Path, task: str) -> str:
         cells = []
         for m in METRICS:
             means = [e["scores"][m]["mean"] for _, e, _ in es]
-            cells.append(f"{_fmt(float(np.mean(means)))} [{_fmt(min(means))}, {_fmt(max(means))}]")
+            cells.append(f"{cl.fmt(float(np.mean(means)))} [{cl.fmt(min(means))}, {cl.fmt(max(means))}]")
         e0 = es[0][1]
         out.append(f"| `{v}` | {spec['id']} | {', '.join(e0['inputs'])} | {e0['n_parameters']:,} | {len(es)} | "
                    + " | ".join(cells) + " |")

@@ -21,6 +21,7 @@ from avbench.tasks import get_task
 
 from ..multimodal import train as mm
 
+from .._common import SEEDS, parse_seed_entry, seed_entry
 from . import train as tr
 from .model import MAX_PLAYERS
 
@@ -57,23 +58,15 @@ def item_context(cfg: tr.Config, t, item, trunk=None) -> tuple[torch.Tensor | No
     return out, players
 
 
-SEEDS = (0, 1, 2)  #: the training seeds of the committed rows
-
-
-def entry_name(variant: str, seed: int) -> str:
-    """``unet`` for seed 0, ``unet.s1`` for seed 1, ..."""
-    return variant if seed == 0 else f"{variant}.s{seed}"
-
-
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
     """Train (when missing) and run ``name``: a variant, or ``<variant>.s<seed>``."""
     from dataclasses import replace
 
     from avbench.progress import bar as tqdm
 
-    variant, _, seed = name.partition(".s")
+    variant, seed = parse_seed_entry(name)
     spec = tr.variants()[variant]
-    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_CUNET_CONFIG", "cpu"), variant), seed=int(seed or 0))
+    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_CUNET_CONFIG", "cpu"), variant), seed=seed)
     t = get_task(task)
     if t.spec.family != "separation" or list(t.spec.slots) != list(CLASSES):
         raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
@@ -96,5 +89,5 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     return Path(out)
 
 
-BASELINES = {entry_name(v, k): (lambda task, out, progress=True, _n=entry_name(v, k): run(_n, task, out, progress))
+BASELINES = {seed_entry(v, k): (lambda task, out, progress=True, _n=seed_entry(v, k): run(_n, task, out, progress))
              for v in tr.variants() for k in SEEDS}

@@ -17,14 +17,12 @@ from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
 
 
+from .._common import SEEDS, parse_seed_entry, seed_entry
 from . import train as tr
 from .model import separate_long
 
 MODELS = {"exp-wave-u-net": ("exp", "Exp-Wave-U-Net (13 outputs, silent targets for absent instruments)", ["mixture"]),
           "cexp-wave-u-net": ("cexp", "CExp-Wave-U-Net (bottleneck x present-instrument vector)", ["mixture", "labels"])}
-
-
-SEEDS = (0, 1, 2)  #: the training seeds of the committed rows
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
@@ -33,9 +31,9 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
 
     from avbench.progress import bar as tqdm
 
-    base, _, seed = name.partition(".s")
+    base, seed = parse_seed_entry(name)
     key, desc, inputs = MODELS[base]
-    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_WUN_CONFIG", "cpu")), seed=int(seed or 0))
+    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_WUN_CONFIG", "cpu")), seed=seed)
     t = get_task(task)
     if t.spec.family != "separation" or list(t.spec.slots) != list(CLASSES):
         raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
@@ -54,9 +52,5 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     return Path(out)
 
 
-def _name(model: str, seed: int) -> str:
-    return model if seed == 0 else f"{model}.s{seed}"
-
-
-BASELINES = {_name(n, k): (lambda task, out, progress=True, _n=_name(n, k): run(_n, task, out, progress))
+BASELINES = {seed_entry(n, k): (lambda task, out, progress=True, _n=seed_entry(n, k): run(_n, task, out, progress))
              for n in MODELS for k in SEEDS}
