@@ -49,7 +49,8 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
               desc: str, progress: bool = True, stop_after: int | None = None,
               train_mode: Callable[[], object] | None = None, state: dict | None = None,
               after_eval: Callable[[dict], None] | None = None,
-              lr_at: Callable[[int], float] | None = None) -> dict | None:
+              lr_at: Callable[[int], float] | None = None,
+              lr_factor_at: Callable[[int], float] | None = None) -> dict | None:
     """Train for ``steps`` steps, resuming from the partial checkpoint ``part`` when it exists.
 
     Step ``s`` draws its batch with ``numpy.random.default_rng((seed, s))``; every
@@ -58,7 +59,8 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
     live state once before the first step (after a resume) and after every evaluation;
     keys it adds are checkpointed (a curriculum, a learning-rate schedule).  ``lr_at(step)``,
     when given, sets every parameter group's learning rate before step ``step`` (a schedule
-    that is a function of the step resumes exactly).  Returns the final state (the model holding
+    that is a function of the step resumes exactly); ``lr_factor_at(step)`` instead scales each
+    group's own initial learning rate (groups with different rates, one schedule).  Returns the final state (the model holding
     its best weights), or ``None`` when ``stop_after`` steps of this call ended it early.
     """
     from avbench.progress import bar as tqdm
@@ -83,6 +85,9 @@ def run_steps(model: torch.nn.Module, opt: torch.optim.Optimizer, part: Path, *,
         if lr_at is not None:
             for grp in opt.param_groups:
                 grp["lr"] = lr_at(step)
+        if lr_factor_at is not None:
+            for grp in opt.param_groups:
+                grp["lr"] = grp.setdefault("initial_lr", grp["lr"]) * lr_factor_at(step)
         loss = batch_loss(g)
         opt.zero_grad()
         loss.backward()
@@ -114,3 +119,24 @@ def save_final(ckpt: Path, part: Path, model: torch.nn.Module, cfg, state: dict,
                 "best_val_loss": state["best"], "seconds": state["seconds"], **extra}, ckpt)
     part.unlink(missing_ok=True)
     return ckpt
+
+
+def confusion_svg(cm: np.ndarray, classes, title: str, path: Path) -> None:
+    """A confusion matrix (rows true, columns predicted) as an SVG without a date (the
+    file's bytes depend on the counts alone)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(classes)), classes, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)

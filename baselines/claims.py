@@ -47,8 +47,9 @@ from avbench.tasks import parse_key
 from ._common import SEEDS, seed_entry
 
 LOWER_IS_BETTER = {"pes", "eps"}
+RATES = {"hit@1", "hit@3"}  #: per-item rates (classification): shown in percent
 LABELS = {"sdr": "SDR", "sir": "SIR", "sar": "SAR", "si_sdr": "SI-SDR", "sd_sdr": "SD-SDR", "pes": "PES",
-          "eps": "EPS", "sdri": "SDRi", "si_sdri": "SI-SDRi"}
+          "eps": "EPS", "sdri": "SDRi", "si_sdri": "SI-SDRi", "hit@1": "Hit@1", "hit@3": "Hit@3"}
 
 
 def seed_names(system: str, seeds=SEEDS) -> list[str]:
@@ -145,11 +146,17 @@ def _ours(e: dict) -> str:
         return "not on the board: " + ", ".join(f"`{e['claim'][s]}`" for s in miss)
     r = e["r"]
     bs = r["bootstrap"]
-    spread = lambda v: "/".join(fmt(x) for x in v)  # noqa: E731
-    return (f"{fmt(r['mean_a'])} vs {fmt(r['mean_b'])}: {bs['diff']:+.2f} dB [{bs['low']:+.2f}, {bs['high']:+.2f}], "
+    if e["claim"]["metric"] in RATES:  # a rate: percent, differences in points
+        k, nd, unit = 100, 1, "pts"
+    else:
+        k, nd, unit = 1, 2, "dB"
+    v = lambda x: fmt(k * x, nd)  # noqa: E731
+    d = lambda x: f"{k * x:+.{nd}f}"  # noqa: E731
+    spread = lambda xs: "/".join(v(x) for x in xs)  # noqa: E731
+    return (f"{v(r['mean_a'])} vs {v(r['mean_b'])}: {d(bs['diff'])} {unit} [{d(bs['low'])}, {d(bs['high'])}], "
             f"p = {r['test']['p_value']:.2g} over {r['n_works']} works (n = {r['n']}); "
             f"seeds {spread(e['per_seed_a'])} vs {spread(e['per_seed_b'])}, "
-            f"per-seed differences {'/'.join(f'{x:+.2f}' for x in e['per_seed_diff'])}")
+            f"per-seed differences {'/'.join(d(x) for x in e['per_seed_diff'])}")
 
 
 def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=SEEDS) -> str:
@@ -164,6 +171,26 @@ def table(root: Path, task: str, claims: list[dict], family: str = "separation",
         rows.append(f"| {c['claim']} | `{c['a']}` vs `{c['b']}`, {metric}{where} | {_paper(c)} | {_ours(e)} | "
                     f"**{e['verdict']}** |")
     return "\n".join(rows) + "\n"
+
+
+def seed_table(root: Path, task: str, systems: list[str], metrics: list[str]) -> str:
+    """One row per system on the board: its seeds, parameters, and for each metric the
+    mean over seeds of the entry's mean with the seeds' range (rates in percent)."""
+    head = "| system | seeds | parameters | " + " | ".join(LABELS.get(m, m) for m in metrics) + " |"
+    out = [head, "|---|---:|---:|" + "---:|" * len(metrics)]
+    for name in systems:
+        es = entries(root, task, name)
+        if not es:
+            out.append(f"| `{name}` | 0 | – | " + " | ".join("not run" for _ in metrics) + " |")
+            continue
+        cells = []
+        for m in metrics:
+            k = 100 if m in RATES else 1
+            means = [k * e["scores"][m]["mean"] for _, e, _ in es]
+            cells.append(f"{fmt(float(np.mean(means)), 1 if k == 100 else 2)} "
+                         f"[{fmt(min(means), 1 if k == 100 else 2)}, {fmt(max(means), 1 if k == 100 else 2)}]")
+        out.append(f"| `{name}` | {len(es)} | {es[0][1]['n_parameters']:,} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
 
 
 def load_claims(path: Path) -> list[dict]:

@@ -2,8 +2,13 @@
 
 * ``mm-audio-choi`` — Choi et al. CNN, class probabilities averaged over uniformly spaced crops;
 * ``mm-audio-han`` — Han et al. CNN, averaged over 1 s windows;
-* ``mm-video`` — frame CNN, averaged over k frames;
-* ``mm-av`` — late fusion of the frozen Choi and frame-CNN features.
+* ``mm-audio-xception`` — the Xception-style audio network, averaged over uniform crops;
+* ``mm-video`` — frame CNN, averaged over k frames; ``mm-video-f1``, ``-f5``, ``-f10`` the
+  same network trained on 1, 5 or 10 frames per video (Table 4.2's question);
+* ``mm-av`` — late fusion of the frozen Choi and frame-CNN features; ``mm-av-xception``
+  with the Xception features.
+
+``<name>.s<seed>`` trains and runs another seed (checkpoints in ``s<seed>/``).
 
 ``run(task, out)`` trains the models first when their checkpoints are missing (see
 :mod:`baselines.multimodal.train`); ``AVBENCH_MM_CONFIG`` selects the config (default
@@ -22,7 +27,7 @@ import numpy as np
 
 from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
-from .._common import workdir
+from .._common import SEEDS, parse_seed_entry, seed_entry, workdir
 
 from . import train as tr
 from .model import n_parameters
@@ -30,9 +35,16 @@ from .model import n_parameters
 MODELS = {
     "mm-audio-choi": ("Audio CNN (Choi et al. 2016), uniform crops", ["audio"], ("choi",)),
     "mm-audio-han": ("Audio CNN (Han et al. 2016), 1 s windows", ["audio"], ("han",)),
+    "mm-audio-xception": ("Audio Xception (48x3 first filters, separable convolutions), uniform crops", ["audio"],
+                          ("xception",)),
     "mm-video": ("Frame CNN (ResNet-18), k frames averaged", ["frames"], ("visual",)),
+    **{f"mm-video-f{k}": (f"Frame CNN (ResNet-18) trained on {k} frame{'s' if k > 1 else ''} per video, k frames averaged",
+                          ["frames"], (f"visual-f{k}",)) for k in (1, 5, 10)},
     "mm-av": ("Audio-visual late fusion (Choi + frame CNN features)", ["audio", "frames"], ("choi", "visual", "fusion")),
+    "mm-av-xception": ("Audio-visual late fusion (Xception + frame CNN features)", ["audio", "frames"],
+                       ("xception", "visual", "fusion-xception")),
 }
+AUDIO = {"mm-audio-choi": "choi", "mm-audio-han": "han", "mm-audio-xception": "xception"}
 
 
 def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
@@ -58,19 +70,25 @@ def task_arrays(task, cfg: tr.Config) -> dict[str, np.ndarray]:
 def predict(name: str, cfg: tr.Config, paths: dict[str, Path], d: dict[str, np.ndarray], k: int | None = None,
             n_crops: int | None = None) -> np.ndarray:
     """Class probabilities ``(n_items, n_classes)`` of one model on arrays ``d``."""
-    if name in ("mm-audio-choi", "mm-audio-han"):
-        which = "choi" if name == "mm-audio-choi" else "han"
+    if name in AUDIO:
+        which = AUDIO[name]
         return tr.audio_probs(cfg, which, tr.load_model(cfg, which, paths[which]), d["audio"], n_crops)
-    visual = tr.load_model(cfg, "visual", paths["visual"])
-    if name == "mm-video":
+    if name.startswith("mm-video"):
+        stage = MODELS[name][2][0]
+        visual = tr.load_model(cfg, stage, paths[stage])
         return tr.visual_probs(visual, d["frames"], tr.frame_index(cfg.k_max, k or cfg.k_frames))
-    choi = tr.load_model(cfg, "choi", paths["choi"])
-    fusion = tr.load_model(cfg, "fusion", paths["fusion"])
-    return tr.fusion_probs(fusion, tr.fused_features(cfg, choi, visual, d))
+    audio_stage, _, fusion_stage = MODELS[name][2]
+    visual = tr.load_model(cfg, "visual", paths["visual"])
+    audio = tr.load_model(cfg, audio_stage, paths[audio_stage])
+    fusion = tr.load_model(cfg, fusion_stage, paths[fusion_stage])
+    return tr.fusion_probs(fusion, tr.fused_features(cfg, audio, visual, d))
 
 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
-    cfg = tr.Config.load(config or os.environ.get("AVBENCH_MM_CONFIG", "cpu"))
+    """Train (when missing) and run ``name``: a model of :data:`MODELS`, or ``<model>.s<seed>``."""
+    name_seed = name
+    name, seed = parse_seed_entry(name)
+    cfg = dataclasses.replace(tr.Config.load(config or os.environ.get("AVBENCH_MM_CONFIG", "cpu")), seed=seed)
     t = get_task(task)
     if t.spec.family != "classification":
         raise ValueError(f"{name} classifies; {t.spec.key} is a {t.spec.family} task")
@@ -83,7 +101,7 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     probs = predict(name, cfg, paths, task_arrays(t, cfg))
     n_par = n_parameters(*(tr.load_model(cfg, s, paths[s]) for s in MODELS[name][2]))
     with SubmissionWriter(
-            out, name=name, model=f"{MODELS[name][0]} [{cfg.name} config]", authors=["avbench"], code_url=None,
+            out, name=name_seed, model=f"{MODELS[name][0]} [{cfg.name} config]", authors=["avbench"], code_url=None,
             oracle=False, extra_training_data="none", n_parameters=n_par,
             notes=f"baselines/multimodal, config {cfg.name}, trained on {cfg.data}@{version} train split "
                   f"(best validation epoch), seed {cfg.seed}.") as w:
@@ -93,4 +111,5 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     return Path(out)
 
 
-BASELINES = {n: (lambda task, out, progress=True, _n=n: run(_n, task, out, progress)) for n in MODELS}
+BASELINES = {seed_entry(n, k): (lambda task, out, progress=True, _n=seed_entry(n, k): run(_n, task, out, progress))
+             for n in MODELS for k in SEEDS}

@@ -8,6 +8,11 @@
 * :class:`HanCNN` — the CNN of Han et al. 2016: 128 mel bands x 43 frames windows, eight
   3x3 conv layers in pairs (32, 64, 128, 256) with max pooling and dropout, global max
   pooling, a 1024-unit layer; clip predictions average the windows.
+* :class:`XceptionCNN` — the Xception-style audio network of the thesis (section 4.2.2):
+  a first layer of rectangular 48 x 3 filters (timbre along frequency), then Xception's
+  depthwise-separable convolution blocks with residual shortcuts (entry blocks with max
+  pooling, middle blocks), a separable convolution to ``sep`` (768) channels, global
+  average pooling and a 1024-unit layer; crops averaged as for Choi ("UC").
 * :class:`FrameCNN` — a per-frame image CNN (torchvision ResNet-18, from scratch or from a
   local ImageNet weights file); a video's prediction averages its k frames.
 * :class:`Fusion` — late fusion on frozen features: the k frames' penultimate features and
@@ -116,6 +121,62 @@ class HanCNN(nn.Module):
         return self.out(self.features(spec))
 
 
+class SeparableConv(nn.Sequential):
+    """Depthwise 3x3 convolution then pointwise 1x1 (Xception's separable convolution)."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__(nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False),
+                         nn.Conv2d(c_in, c_out, 1, bias=False))
+
+
+class _XBlock(nn.Module):
+    """Residual Xception block: ``reps`` x (ReLU, separable conv, batch norm), then 3x3
+    max pooling with stride 2 when ``down``; a 1x1 (strided) shortcut when shapes change."""
+
+    def __init__(self, c_in: int, c_out: int, reps: int, down: bool, first_relu: bool = True):
+        super().__init__()
+        layers = []
+        for r in range(reps):
+            if r or first_relu:
+                layers.append(nn.ReLU())
+            layers += [SeparableConv(c_in if r == 0 else c_out, c_out), nn.BatchNorm2d(c_out)]
+        if down:
+            layers.append(nn.MaxPool2d(3, 2, padding=1))
+        self.body = nn.Sequential(*layers)
+        self.skip = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=2 if down else 1, bias=False), nn.BatchNorm2d(c_out))
+                     if down or c_in != c_out else nn.Identity())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x) + self.skip(x)
+
+
+class XceptionCNN(nn.Module):
+    def __init__(self, n_classes: int, n_mels: int = 96, first=(48, 3), widths=(64, 128, 256, 728), n_middle: int = 8,
+                 sep: int = 768, fc: int = 1024, dropout: float = 0.5):
+        super().__init__()
+        self.bn0 = nn.BatchNorm2d(1)
+        self.stem = nn.Sequential(nn.Conv2d(1, widths[0], tuple(first), padding=(0, first[1] // 2), bias=False),
+                                  nn.BatchNorm2d(widths[0]), nn.ReLU())
+        blocks, c = [], widths[0]
+        for i, w in enumerate(widths[1:]):
+            blocks.append(_XBlock(c, w, 2, down=True, first_relu=i > 0))
+            c = w
+        blocks += [_XBlock(c, c, 3, down=False) for _ in range(n_middle)]
+        self.blocks = nn.Sequential(*blocks)
+        self.exit = nn.Sequential(SeparableConv(c, sep), nn.BatchNorm2d(sep), nn.ReLU())
+        self.fc = nn.Sequential(nn.Linear(sep, fc), nn.ReLU(), nn.Dropout(dropout))
+        self.out = nn.Linear(fc, n_classes)
+        self.n_features = fc
+
+    def features(self, spec: torch.Tensor) -> torch.Tensor:
+        """Shape: ``(batch, n_mels, n_frames)`` -> ``(batch, fc)`` (global average pooling)."""
+        x = self.exit(self.blocks(self.stem(self.bn0(spec.unsqueeze(1)))))
+        return self.fc(x.mean(dim=(-2, -1)))
+
+    def forward(self, spec: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(spec))
+
+
 def windows(spec: torch.Tensor, n_frames: int, n_windows: int | None = None, hop: int | None = None) -> torch.Tensor:
     """Crops of ``n_frames`` along time: ``n_windows`` uniformly spaced ones (the thesis'
     "UC" strategy), or every ``hop`` frames.  ``n_windows=1`` is the central crop ("CC").
@@ -143,10 +204,12 @@ def crop_average(model: nn.Module, spec: torch.Tensor, n_frames: int, n_windows:
 
 
 class FrameCNN(nn.Module):
-    """ResNet-18 on single frames; ``weights``: optional local ImageNet state dict."""
+    """ResNet-18 on single frames; ``weights``: optional local ImageNet state dict;
+    ``zoom``: the thesis' resize and central crop, applied to every frame it reads."""
 
-    def __init__(self, n_classes: int, weights: str | Path | None = None, width: int = 64):
+    def __init__(self, n_classes: int, weights: str | Path | None = None, width: int = 64, zoom: float = 1.0):
         super().__init__()
+        self.zoom = zoom  # frames resized by this and centre-cropped back before the trunk (the thesis' 256 -> 224)
         import torchvision
 
         if width == 64:
@@ -169,6 +232,11 @@ class FrameCNN(nn.Module):
 
     def features(self, frames: torch.Tensor) -> torch.Tensor:
         """Shape: ``(batch, 3, H, W)`` -> ``(batch, n_features)``."""
+        if self.zoom != 1:
+            h, w = frames.shape[-2:]
+            H, W = round(h * self.zoom), round(w * self.zoom)
+            frames = F.interpolate(frames, size=(H, W), mode="bilinear", align_corners=False, antialias=True)
+            frames = frames[..., (H - h) // 2:(H - h) // 2 + h, (W - w) // 2:(W - w) // 2 + w]
         return self.trunk((frames - self.mean) / self.std)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:

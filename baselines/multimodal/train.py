@@ -33,7 +33,7 @@ from avbench.tasks import get_task
 from .._common import load_config
 from .._common import workdir as _workdir
 
-from .model import ChoiCNN, FrameCNN, Fusion, HanCNN, LogMel, crop_average, windows
+from .model import ChoiCNN, FrameCNN, Fusion, HanCNN, LogMel, XceptionCNN, crop_average, windows
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -52,13 +52,24 @@ class Config:
     han_mels: int = 128
     han_frames: int = 43           #: 1 s windows
     han_widths: list = field(default_factory=lambda: [16, 32, 64, 128])
+    xception_first: list = field(default_factory=lambda: [48, 3])  #: the first layer's rectangular filters
+    xception_widths: list = field(default_factory=lambda: [16, 32, 64])
+    xception_middle: int = 1
+    xception_sep: int = 128        #: channels of the last separable convolution (paper: 768)
     fc: int = 1024
     n_crops: int = 4               #: uniformly spaced crops at test time ("UC"); 1 = central ("CC")
     visual_width: int = 16
     fusion_hidden: int = 1024
-    epochs: dict = field(default_factory=lambda: {"choi": 12, "han": 12, "visual": 6, "fusion": 30})
+    epochs: dict = field(default_factory=lambda: {"choi": 12, "han": 12, "xception": 12, "visual": 6, "fusion": 30})
     batch: int = 32
-    lr: float = 1e-3
+    lr: float = 1e-3               #: Adam, the audio and fusion models
+    train_frames: int = 20         #: frames per training video of the visual model (Table 4.2's FMs), <= k_max
+    frame_counts: list = field(default_factory=lambda: [1, 5, 10])  #: the mm-video-f<k> variants
+    visual_lr: float = 1e-4        #: SGD of the visual model (section 4.2.4)
+    visual_momentum: float = 0.9
+    visual_halve_every: float = 5  #: epochs between halvings of the visual learning rate
+    visual_batch: int = 64
+    visual_zoom: float = 256 / 224  #: frames resized by this, centre-cropped back (the thesis' 256 -> 224)
     weights: str | None = None     #: optional local ImageNet weights of the frame CNN
     data: str = "synth-ensembles"  #: the dataset trained on (a real one: its prepared train/val splits)
     n_classes: int = 13            #: set from the task's classes at run time
@@ -69,8 +80,25 @@ class Config:
 
 
 def workdir(cfg: Config, version: str) -> Path:
+    """The config's folder (data caches; the checkpoints of seed 0)."""
     tag = version if cfg.data == "synth-ensembles" else f"{cfg.data}-{version}"
     return _workdir("multimodal", f"{cfg.name}@{tag}")
+
+
+def seed_dir(cfg: Config, version: str) -> Path:
+    """The checkpoints of ``cfg.seed``: the config's folder for seed 0, ``s<seed>/`` in it otherwise."""
+    d = workdir(cfg, version)
+    if cfg.seed:
+        d = d / f"s{cfg.seed}"
+        d.mkdir(exist_ok=True)
+    return d
+
+
+def all_stages(cfg: Config) -> tuple[str, ...]:
+    """Every training stage: the audio models, the visual model trained on ``train_frames``
+    frames per video and one per ``frame_counts``, the two fusions."""
+    return ("choi", "han", "xception", "visual", *(f"visual-f{k}" for k in cfg.frame_counts), "fusion",
+            "fusion-xception")
 
 
 def seed_all(seed: int) -> None:
@@ -151,21 +179,67 @@ def build(cfg: Config, which: str) -> nn.Module:
         return ChoiCNN(n, cfg.choi_mels, cfg.choi_frames, cfg.choi_widths, [tuple(p) for p in cfg.choi_pools], cfg.fc)
     if which == "han":
         return HanCNN(n, cfg.han_mels, cfg.han_frames, cfg.han_widths, cfg.fc)
-    if which == "visual":
-        return FrameCNN(n, cfg.weights, cfg.visual_width)
-    if which == "fusion":
+    if which == "xception":
+        return XceptionCNN(n, cfg.choi_mels, tuple(cfg.xception_first), tuple(cfg.xception_widths), cfg.xception_middle,
+                           cfg.xception_sep, cfg.fc)
+    if which == "visual" or which.startswith("visual-f"):
+        return FrameCNN(n, cfg.weights, cfg.visual_width, cfg.visual_zoom)
+    if which in ("fusion", "fusion-xception"):
         return Fusion(cfg.k_frames * build(cfg, "visual").n_features + cfg.fc, n, cfg.fusion_hidden)
     raise ValueError(which)
 
 
 def frontend(cfg: Config, which: str) -> LogMel:
-    return LogMel(n_mels=cfg.choi_mels if which == "choi" else cfg.han_mels)
+    return LogMel(n_mels=cfg.han_mels if which == "han" else cfg.choi_mels)
+
+
+def crop_frames(cfg: Config, which: str) -> int:
+    """The crop length of an audio model (Xception reads Choi's crops)."""
+    return cfg.han_frames if which == "han" else cfg.choi_frames
 
 
 def frame_tensor(frames: np.ndarray) -> torch.Tensor:
     """uint8 ``(..., H, W, 3)`` -> float ``(..., 3, H, W)`` in [0, 1]."""
     t = torch.from_numpy(np.ascontiguousarray(frames)).float() / 255.0
     return t.movedim(-1, -3)
+
+
+def augment(frames: torch.Tensor, g: np.random.Generator, scale: float = 1.1) -> torch.Tensor:
+    """Training augmentation of frames ``(B, ..., 3, H, W)`` in [0, 1]: resized by ``scale``
+    (bicubic), randomly cropped back to ``H x W`` and flipped left-right with probability
+    1/2, one draw per leading index (all frames of one clip alike, as a video transform).
+    The reference loaders' ``Resize(1.1 s)``, ``RandomCrop(s)``, ``RandomHorizontalFlip``."""
+    lead, (c, h, w) = frames.shape[:-3], frames.shape[-3:]
+    x = frames.reshape(-1 if lead else 1, *([int(np.prod(lead[1:]))] if len(lead) > 1 else [1]), c, h, w)
+    b, n = x.shape[:2]
+    big = torch.nn.functional.interpolate(x.flatten(0, 1), size=(int(h * scale), int(w * scale)), mode="bicubic",
+                                          align_corners=False).clamp(0, 1).view(b, n, c, int(h * scale), int(w * scale))
+    ys = g.integers(0, big.shape[-2] - h + 1, b)
+    xs = g.integers(0, big.shape[-1] - w + 1, b)
+    flip = g.random(b) < 0.5
+    out = torch.stack([big[i, :, :, ys[i]:ys[i] + h, xs[i]:xs[i] + w] for i in range(b)])
+    out[flip] = out[flip].flip(-1)
+    return out.reshape(frames.shape)
+
+
+def flip(frames: torch.Tensor, g: np.random.Generator) -> torch.Tensor:
+    """Random horizontal flip of each frame ``(B, 3, H, W)`` with probability 1/2 (the
+    thesis' training augmentation; its resize and central crop are :class:`FrameCNN`'s
+    ``zoom``, applied in training and test alike)."""
+    f = torch.from_numpy(g.random(len(frames)) < 0.5)
+    out = frames.clone()
+    out[f] = out[f].flip(-1)
+    return out
+
+
+def training_frames(n_clips: int, k_max: int, k: int, seed: int) -> np.ndarray:
+    """The ``k`` frames of each training video the visual model is trained on ("we
+    randomly select k frames for every video"): distinct indices among the ``k_max`` kept,
+    seeded, sorted.  Shape: ``(n_clips, k)``."""
+    if not 1 <= k <= k_max:
+        raise ValueError(f"train_frames {k} must be between 1 and k_max = {k_max}")
+    g = np.random.default_rng((seed, 4242))
+    return np.sort(np.stack([g.choice(k_max, k, replace=False) for _ in range(n_clips)]), axis=1)
 
 
 def frame_index(k_max: int, k: int) -> np.ndarray:
@@ -178,17 +252,18 @@ def frame_index(k_max: int, k: int) -> np.ndarray:
 def audio_probs(cfg: Config, which: str, model: nn.Module, audio: np.ndarray, n_crops: int | None = None) -> np.ndarray:
     model.eval()
     fe = frontend(cfg, which)
-    n_fr = cfg.choi_frames if which == "choi" else cfg.han_frames
+    n_fr = crop_frames(cfg, which)
     out = []
     for i in range(0, len(audio), 64):
         spec = fe(torch.from_numpy(audio[i:i + 64]))
-        out.append(crop_average(model, spec, n_fr, n_crops or (cfg.n_crops if which == "choi" else 2 * cfg.n_crops)))
+        out.append(crop_average(model, spec, n_fr, n_crops or (2 * cfg.n_crops if which == "han" else cfg.n_crops)))
     return torch.cat(out).numpy()
 
 
 @torch.no_grad()
-def audio_features(cfg: Config, model: ChoiCNN, audio: np.ndarray) -> np.ndarray:
-    """Penultimate Choi features averaged over the test crops.  Shape: ``(n, fc)``."""
+def audio_features(cfg: Config, model: nn.Module, audio: np.ndarray) -> np.ndarray:
+    """Penultimate features of a crop model (Choi, Xception) averaged over the test crops.
+    Shape: ``(n, fc)``."""
     model.eval()
     fe = frontend(cfg, "choi")
     out = []
@@ -225,13 +300,16 @@ def fusion_probs(model: Fusion, feats: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- training
 def _fit(cfg: Config, which: str, model: nn.Module, step, evaluate, n_train: int, ckpt: Path, progress: bool,
-         stop_after: int | None = None) -> nn.Module | None:
+         stop_after: int | None = None, opt: torch.optim.Optimizer | None = None, lr_at_epoch=None,
+         batch: int | None = None) -> nn.Module | None:
     """Generic epoch loop with best-on-validation selection and resume.  ``stop_after``
     ends this call after that many epochs, leaving the partial checkpoint to resume from
-    (returns ``None`` then)."""
+    (returns ``None`` then).  ``opt`` defaults to Adam at ``cfg.lr``; ``lr_at_epoch(ep)``
+    sets the learning rate of epoch ``ep``; ``batch`` defaults to ``cfg.batch``."""
     from avbench.progress import bar as tqdm
 
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = opt or torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    batch = batch or cfg.batch
     state = {"epoch": 0, "best": -1.0, "best_state": None, "history": []}
     part = ckpt.with_suffix(".partial.pt")
     if part.exists():
@@ -247,15 +325,18 @@ def _fit(cfg: Config, which: str, model: nn.Module, step, evaluate, n_train: int
             return None
         g = np.random.default_rng(cfg.seed * 1000 + ep)
         order = g.permutation(n_train)
+        if lr_at_epoch is not None:
+            for grp in opt.param_groups:
+                grp["lr"] = lr_at_epoch(ep)
         model.train()
         t0, tot = time.time(), 0.0
-        for i in tqdm(range(0, n_train, cfg.batch), desc=f"{which} epoch {ep + 1}/{epochs}", disable=not progress,
+        for i in tqdm(range(0, n_train, batch), desc=f"{which} epoch {ep + 1}/{epochs}", disable=not progress,
                       leave=False):
-            loss = step(order[i:i + cfg.batch], g)
+            loss = step(order[i:i + batch], g)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            tot += float(loss.detach()) * len(order[i:i + cfg.batch])
+            tot += float(loss.detach()) * len(order[i:i + batch])
         acc = evaluate()
         state["history"].append({"epoch": ep + 1, "loss": tot / n_train, "val_acc": acc, "seconds": time.time() - t0})
         if acc > state["best"]:
@@ -275,7 +356,7 @@ def train_audio(cfg: Config, which: str, tr: dict, va: dict, ckpt: Path, progres
     seed_all(cfg.seed)
     model = build(cfg, which)
     fe = frontend(cfg, which)
-    n_fr = cfg.choi_frames if which == "choi" else cfg.han_frames
+    n_fr = crop_frames(cfg, which)
     with torch.no_grad():
         spec_tr = torch.cat([fe(torch.from_numpy(tr["audio"][i:i + 128])) for i in range(0, len(tr["audio"]), 128)])
     y = torch.from_numpy(tr["labels"]).long()
@@ -292,34 +373,49 @@ def train_audio(cfg: Config, which: str, tr: dict, va: dict, ckpt: Path, progres
     return _fit(cfg, which, model, step, evaluate, len(y), ckpt, progress)
 
 
+def visual_lr(cfg: Config, epoch: int) -> float:
+    """The visual model's learning rate in ``epoch`` (from 0): halved every ``visual_halve_every`` epochs."""
+    return cfg.visual_lr * 0.5 ** int(epoch // cfg.visual_halve_every)
+
+
 def train_visual(cfg: Config, tr: dict, va: dict, ckpt: Path, progress: bool = False,
-                 stop_after: int | None = None) -> nn.Module | None:
+                 stop_after: int | None = None, train_frames: int | None = None) -> nn.Module | None:
+    """The frame CNN as in section 4.2.4: every (video, frame) pair of ``train_frames``
+    seeded frames per training video (:func:`training_frames`) is one example per epoch,
+    with the video's label; SGD with momentum, batches of ``visual_batch``, the learning
+    rate halved every ``visual_halve_every`` epochs; resize/centre crop (the model's
+    ``zoom``) and random flips.  Validation averages ``k_frames`` frames per video."""
     seed_all(cfg.seed)
     model = build(cfg, "visual")
     y = torch.from_numpy(tr["labels"]).long()
+    k = train_frames or cfg.train_frames
+    pool = training_frames(len(y), cfg.k_max, k, cfg.seed)
     idx_k = frame_index(cfg.k_max, cfg.k_frames)
 
     def step(idx, g):
-        j = g.integers(0, cfg.k_max, len(idx))
-        x = frame_tensor(tr["frames"][idx, j])
-        return nn.functional.cross_entropy(model(x), y[idx])
+        clip, j = idx // k, pool[idx // k, idx % k]
+        x = flip(frame_tensor(tr["frames"][clip, j]), g)
+        return nn.functional.cross_entropy(model(x), y[clip])
 
     def evaluate():
         return float((visual_probs(model, va["frames"], idx_k).argmax(1) == va["labels"]).mean())
 
-    return _fit(cfg, "visual", model, step, evaluate, len(y), ckpt, progress, stop_after)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.visual_lr, momentum=cfg.visual_momentum)
+    return _fit(cfg, "visual", model, step, evaluate, len(y) * k, ckpt, progress, stop_after, opt=opt,
+                lr_at_epoch=lambda ep: visual_lr(cfg, ep), batch=cfg.visual_batch)
 
 
-def fused_features(cfg: Config, choi: ChoiCNN, visual: FrameCNN, d: dict, k: int | None = None) -> np.ndarray:
+def fused_features(cfg: Config, audio_model: nn.Module, visual: FrameCNN, d: dict, k: int | None = None) -> np.ndarray:
     idx = frame_index(cfg.k_max, k or cfg.k_frames)
-    return np.concatenate([visual_features(visual, d["frames"], idx), audio_features(cfg, choi, d["audio"])], 1)
+    return np.concatenate([visual_features(visual, d["frames"], idx), audio_features(cfg, audio_model, d["audio"])], 1)
 
 
-def train_fusion(cfg: Config, choi, visual, tr: dict, va: dict, ckpt: Path, progress: bool = False) -> nn.Module:
+def train_fusion(cfg: Config, audio_model, visual, tr: dict, va: dict, ckpt: Path, progress: bool = False,
+                 which: str = "fusion") -> nn.Module:
     seed_all(cfg.seed)
-    model = build(cfg, "fusion")
-    f_tr = torch.from_numpy(fused_features(cfg, choi, visual, tr))
-    f_va = fused_features(cfg, choi, visual, va)
+    model = build(cfg, which)
+    f_tr = torch.from_numpy(fused_features(cfg, audio_model, visual, tr))
+    f_va = fused_features(cfg, audio_model, visual, va)
     y = torch.from_numpy(tr["labels"]).long()
 
     def step(idx, g):
@@ -340,32 +436,48 @@ def load_model(cfg: Config, which: str, path: Path) -> nn.Module:
     return m
 
 
-def train_all(cfg: Config, version: str, progress: bool = True, stages=("choi", "han", "visual", "fusion")) -> dict[str, Path]:
-    """Run (or resume) every stage; returns the checkpoint paths."""
-    d = workdir(cfg, version)
+def train_all(cfg: Config, version: str, progress: bool = True, stages=None) -> dict[str, Path]:
+    """Run (or resume) the stages (default: all of :func:`all_stages`) for ``cfg.seed``;
+    returns every stage's checkpoint path."""
+    d = seed_dir(cfg, version)
     tr = load_split(cfg, version, "train", progress)
     va = load_split(cfg, version, "val", progress)
-    paths = {s: d / f"{s}.pt" for s in ("choi", "han", "visual", "fusion")}
-    for s in ("choi", "han"):
-        if s in stages and not paths[s].exists():
+    every = all_stages(cfg)
+    todo = every if stages is None else tuple(stages)
+    # a fusion needs its trunks
+    need = set(todo) | ({"choi", "visual"} if "fusion" in todo else set()) | (
+        {"xception", "visual"} if "fusion-xception" in todo else set())
+    paths = {s: d / f"{s}.pt" for s in every}
+    for s in ("choi", "han", "xception"):
+        if s in need and not paths[s].exists():
             train_audio(cfg, s, tr, va, paths[s], progress)
-    if "visual" in stages and not paths["visual"].exists():
+    if "visual" in need and not paths["visual"].exists():
         train_visual(cfg, tr, va, paths["visual"], progress)
-    if "fusion" in stages and not paths["fusion"].exists():
-        train_fusion(cfg, load_model(cfg, "choi", paths["choi"]), load_model(cfg, "visual", paths["visual"]), tr, va,
-                     paths["fusion"], progress)
+    for k in cfg.frame_counts:
+        s = f"visual-f{k}"
+        if s in need and not paths[s].exists():
+            train_visual(cfg, tr, va, paths[s], progress, train_frames=k)
+    for s, audio in (("fusion", "choi"), ("fusion-xception", "xception")):
+        if s in need and not paths[s].exists():
+            train_fusion(cfg, load_model(cfg, audio, paths[audio]), load_model(cfg, "visual", paths["visual"]), tr, va,
+                         paths[s], progress, which=s)
     return paths
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="train the multimodal classifier on synth-ensembles")
     ap.add_argument("--config", default="cpu")
-    ap.add_argument("--version", default="1")
+    ap.add_argument("--version", default="3")
+    ap.add_argument("--seed", type=int, default=None, help="overrides the config's seed")
     ap.add_argument("--threads", type=int, default=None)
     a = ap.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     cfg = Config.load(a.config)
+    if a.seed is not None:
+        from dataclasses import replace
+
+        cfg = replace(cfg, seed=a.seed)
     t0 = time.time()
     paths = train_all(cfg, a.version)
     for s, p in paths.items():
@@ -373,7 +485,7 @@ def main(argv=None) -> int:
         print(f"{s}: best val acc {ck['best_val_acc']:.3f} after {len(ck['history'])} epochs "
               f"({sum(h['seconds'] for h in ck['history']):.0f} s)")
     print(f"total {time.time() - t0:.0f} s")
-    (workdir(cfg, a.version) / "train.json").write_text(json.dumps({"seconds": time.time() - t0}))
+    (seed_dir(cfg, a.version) / "train.json").write_text(json.dumps({"seconds": time.time() - t0}))
     return 0
 
 

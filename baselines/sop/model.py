@@ -4,7 +4,8 @@
   up-convolutions on the 256 x 256 log-frequency magnitude of the mixture, ``K`` output
   channels.
 * :class:`VisualNet` — a dilated ResNet-18 trunk (the last stage's stride replaced by
-  dilation 2) and a 3x3 convolution to ``K`` channels, max-pooled over space and over the
+  dilation as the reference ``_nostride_dilate`` does: its strided first convolution
+  keeps dilation 1, the others get 2) and a 3x3 convolution to ``K`` channels, max-pooled over space and over the
   clip's frames: one ``K``-vector per video.
 * :class:`SoPSynthesizer` — ``mask = sigmoid(sum_k s_k v_k a_k + b)`` with ``v`` the
   sigmoid visual vector, ``a`` the audio channels, learned scales ``s`` and bias ``b``.
@@ -73,14 +74,7 @@ class VisualNet(nn.Module):
             _narrow(net, width)
         if weights is not None:
             net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        # dilate the last stage instead of striding it (the "dilated ResNet-18" of the paper)
-        b0 = net.layer4[0]
-        b0.conv1.stride = (1, 1)
-        if b0.downsample is not None:
-            b0.downsample[0].stride = (1, 1)
-        for blk in net.layer4:
-            for conv in (blk.conv1, blk.conv2):
-                conv.dilation, conv.padding = (2, 2), (2, 2)
+        nostride_dilate(net.layer4, 2)  # the "dilated ResNet-18" of the paper: output stride 16
         self.trunk = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3,
                                    net.layer4)
         self.head = nn.Conv2d(width * 8, k, 3, padding=1)
@@ -95,6 +89,22 @@ class VisualNet(nn.Module):
         """``(batch, n_frames, 3, H, W)`` -> ``(batch, K)`` (max over frames; no activation)."""
         b, n = frames.shape[:2]
         return self.frame_vectors(frames.flatten(0, 1)).view(b, n, -1).amax(1)
+
+
+def nostride_dilate(layer: nn.Module, dilate: int = 2) -> None:
+    """Replace a ResNet stage's stride by dilation, the rule of the reference code's
+    ``_nostride_dilate``: a strided convolution gets stride 1 and, if 3x3, dilation
+    ``dilate // 2`` (the stage's first convolution keeps dilation 1); every other 3x3
+    convolution gets dilation ``dilate`` (padding equal to the dilation, so sizes keep)."""
+    for m in layer.modules():
+        if not isinstance(m, nn.Conv2d):
+            continue
+        if m.stride == (2, 2):
+            m.stride = (1, 1)
+            if m.kernel_size == (3, 3):
+                m.dilation = m.padding = (dilate // 2, dilate // 2)
+        elif m.kernel_size == (3, 3):
+            m.dilation = m.padding = (dilate, dilate)
 
 
 class SoPSynthesizer(nn.Module):

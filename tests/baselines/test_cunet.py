@@ -380,3 +380,21 @@ def test_readme_claim_tables_are_generated_from_the_committed_entries(module):
     assert block is not None, f"{an.README} has no generated block for {task}"
     root = Path(__file__).parents[2] / "leaderboards"
     assert block == an.report(root, task), f"run: python -m baselines.{module}.analysis --task {task} --readme"
+
+
+@pytest.mark.parametrize("module,task", [("sop", "synth-ensembles-mix2@3"),
+                                         ("multimodal", "synth-ensembles-classification@3")])
+def test_readme_claim_tables_of_the_audio_visual_baselines(module, task):
+    """Sound-of-Pixels / Object-Prior and the multimodal classifier: the README block is
+    what the analysis module generates from the committed entries and its committed
+    outputs (``results/3/*.json``)."""
+    import importlib
+    from pathlib import Path
+
+    from baselines import claims as cl
+
+    an = importlib.import_module(f"baselines.{module}.analysis")
+    block = cl.readme_block(an.README, task)
+    assert block is not None, f"{an.README} has no generated block for {task}"
+    root = Path(__file__).parents[2] / "leaderboards"
+    assert block == an.claims_report(root, "3", an.RESULTS / "3"), f"run: python -m baselines.{module}.analysis"

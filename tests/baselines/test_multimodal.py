@@ -153,3 +153,74 @@ def test_trains_on_a_real_dataset_with_its_own_classes(tmp_path, monkeypatch):
     np.testing.assert_allclose(df[classes].sum(axis=1), 1.0, atol=1e-4)
     ck = torch.load(tmp_path / "home/baselines/multimodal/tiny@fcvid-icmr2017/fusion.pt", weights_only=False)
     assert ck["config"]["n_classes"] == 12 and ck["config"]["data"] == "fcvid"
+
+
+def test_mcnemar_exact_matches_the_binomial_by_hand():
+    from baselines.multimodal.analysis import mcnemar
+
+    # 10 clips only a gets right, 2 only b, 5 both, 3 neither
+    a = np.array([1] * 10 + [0] * 2 + [1] * 5 + [0] * 3, bool)
+    b = np.array([0] * 10 + [1] * 2 + [1] * 5 + [0] * 3, bool)
+    r = mcnemar(a, b)
+    assert (r["only_a"], r["only_b"]) == (10, 2)
+    assert r["p_value"] == pytest.approx(2 * (1 + 12 + 66) / 4096)  # 2 P(X <= 2), X ~ Bin(12, 1/2)
+    assert mcnemar(a, a)["p_value"] == 1.0
+    assert mcnemar(b, a)["p_value"] == pytest.approx(r["p_value"])
+
+
+def test_training_frames_are_k_distinct_seeded_frames_per_video():
+    p = tr.training_frames(50, 20, 5, seed=0)
+    assert p.shape == (50, 5) and p.min() >= 0 and p.max() < 20
+    assert all(len(set(row)) == 5 for row in p) and (np.diff(p, axis=1) > 0).all()
+    assert np.array_equal(p, tr.training_frames(50, 20, 5, seed=0))
+    assert not np.array_equal(p, tr.training_frames(50, 20, 5, seed=1))
+    assert len({tuple(r) for r in p}) > 1  # not the same frames for every video
+    with pytest.raises(ValueError, match="k_max"):
+        tr.training_frames(3, 4, 5, seed=0)
+
+
+class _Recorder:
+    """Frames array that records which (clip, frame) pairs training reads."""
+
+    def __init__(self, a):
+        self.a, self.shape, self.read = a, a.shape, []
+
+    def __getitem__(self, key):
+        clip, j = key
+        self.read += list(zip(np.atleast_1d(clip).tolist(), np.atleast_1d(j).tolist()))
+        return self.a[key]
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_frame_count_training_reads_exactly_k_frames_per_video(tiny, tmp_path, k):
+    """Training with k frames per video (Table 4.2) reads those k frames of every training
+    video, each once per epoch, and no other frame."""
+    import dataclasses
+
+    cfg, trn, val = tiny
+    cfg = dataclasses.replace(cfg, epochs={**cfg.epochs, "visual": 1})
+    rec = _Recorder(trn["frames"])
+    tr.train_visual(cfg, {**trn, "frames": rec}, val, tmp_path / f"v{k}.pt", train_frames=k)
+    pool = tr.training_frames(len(trn["labels"]), cfg.k_max, k, cfg.seed)
+    want = {(c, int(f)) for c in range(len(pool)) for f in pool[c]}
+    assert len(rec.read) == len(trn["labels"]) * k  # one epoch: every (video, frame) pair once
+    assert set(rec.read) == want
+
+
+def test_visual_optimiser_is_sgd_with_halving():
+    cfg = tr.Config.load("cpu")
+    assert (cfg.visual_momentum, cfg.visual_batch) == (0.9, 64)
+    assert [tr.visual_lr(cfg, e) / cfg.visual_lr for e in range(6)] == [1, 1, 0.5, 0.5, 0.25, 0.25]
+    paper = tr.Config.load("paper")
+    assert paper.visual_lr == 1e-4 and tr.visual_lr(paper, 5) == pytest.approx(5e-5) and tr.visual_lr(paper, 4) == 1e-4
+
+
+def test_xception_first_filters_and_paper_size():
+    from baselines.multimodal.model import n_parameters
+
+    paper = tr.Config.load("paper")
+    x = tr.build(paper, "xception")
+    assert x.stem[0].kernel_size == (48, 3)
+    assert 8.0e6 < n_parameters(x) < 10.0e6  # the thesis: 9.6 M
+    cpu = tr.build(tr.Config.load("cpu"), "xception")
+    assert cpu(torch.randn(2, 96, 128)).shape == (2, 13) and cpu.features(torch.randn(2, 96, 128)).shape == (2, 1024)

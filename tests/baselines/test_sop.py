@@ -139,3 +139,134 @@ def test_separate_writes_one_estimate_per_source(mini_data):
     fr = [st.frames_tensor(tr["frames"][i][None], cfg.n_frames)[0] for i in (0, 1)]
     est = st.separate(m, mix, fr)
     assert est.shape == (2, 65535) and np.isfinite(est).all()
+
+
+def test_layer4_dilation_follows_nostride_dilate():
+    """The reference's ``_nostride_dilate(dilate=2)`` on layer4: the strided first 3x3
+    convolution gets stride 1 and keeps dilation 1, the 1x1 shortcut stride 1, every other
+    3x3 convolution dilation 2; the trunk's output stride is 16."""
+    from baselines.sop.model import VisualNet
+
+    v = VisualNet(k=5, width=4)
+    l4 = v.trunk[-1]
+    assert l4[0].conv1.stride == (1, 1) and l4[0].conv1.dilation == (1, 1) and l4[0].conv1.padding == (1, 1)
+    assert l4[0].downsample[0].stride == (1, 1) and l4[0].downsample[0].dilation == (1, 1)
+    for conv in (l4[0].conv2, l4[1].conv1, l4[1].conv2):
+        assert conv.stride == (1, 1) and conv.dilation == (2, 2) and conv.padding == (2, 2)
+    # layer3 is untouched: its first convolution still strides
+    assert v.trunk[-2][0].conv1.stride == (2, 2)
+    assert v.trunk(torch.rand(1, 3, 64, 64)).shape[-2:] == (4, 4)
+
+
+def test_training_example_divides_the_mixture_by_n_and_thresholds_at_half():
+    """One source alone: the mixture is that source divided by N = 2 (half its STFT), its
+    target is 1 wherever the mixture has energy (``|S| = |X| > 0.5 |X|``), the silent
+    source's target is 0; the weight is ``clamp(log(1 + |X|), 1e-3, 10)`` of the warped
+    ``|X| + 1e-10``."""
+    t = torch.arange(65535, dtype=torch.float64)
+    x1 = (0.8 * torch.sin(2 * np.pi * 1000 * t / 11025))[None]
+    x2 = torch.zeros_like(x1)
+    X, target, weight = st.targets([x1, x2])
+    torch.testing.assert_close(X, fe.stft(x1) / 2)
+    mag = fe.warp(X.abs() + 1e-10)
+    assert target.shape == (1, 2, 256, 256)
+    assert torch.equal(target[0, 0], (mag[0] > 0.5 * mag[0]).double())
+    assert target[0, 0].mean() > 0.99 and target[0, 1].sum() == 0
+    torch.testing.assert_close(weight[0, 0], torch.log1p(mag[0]).clamp(1e-3, 10))
+    # two sources: the target of each is |S_n| > 0.5 |X| with S_n = x_n / 2
+    x2 = (0.3 * torch.sin(2 * np.pi * 2500 * t / 11025))[None]
+    X, target, _ = st.targets([x1, x2])
+    torch.testing.assert_close(X, fe.stft(x1 / 2 + x2 / 2))
+    m1 = fe.warp(fe.stft(x1 / 2).abs())
+    assert torch.equal(target[0, 0], (m1[0] > 0.5 * fe.warp(X.abs() + 1e-10)[0]).double())
+
+
+def test_learning_rate_drops_weight_decay_and_groups():
+    cfg = st.Config.load("tiny")
+    cfg = type(cfg)(**{**cfg.__dict__, "steps": 100})
+    assert [st.lr_factor(cfg, s) for s in (0, 39, 40, 79, 80, 99)] == pytest.approx([1, 1, 0.1, 0.1, 0.01, 0.01])
+    m = st.build(cfg, "sop")
+    opt = st.optimizer(cfg, m, "sop")
+    assert all(g["weight_decay"] == 1e-4 and g["momentum"] == 0.9 for g in opt.param_groups)
+    fast, slow = opt.param_groups
+    ids = lambda ps: {id(p) for p in ps}  # noqa: E731
+    assert ids(m.visual.head.parameters()) <= ids(fast["params"]) and fast["lr"] == cfg.lr_audio
+    assert ids(slow["params"]) == ids(m.visual.trunk.parameters()) and slow["lr"] == cfg.lr_visual
+    op = st.build(cfg, "object-prior")
+    assert len(st.optimizer(cfg, op, "object-prior").param_groups) == 1  # the visual rate is 0
+
+
+def test_frame_augmentation_is_one_draw_per_clip():
+    from baselines.multimodal.train import augment
+
+    x = torch.rand(6, 3, 3, 20, 20)
+    y = augment(x, np.random.default_rng(0))
+    assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
+    # scale 1: no resize and no crop, only the flip; every frame of a clip alike
+    y = augment(x, np.random.default_rng(3), scale=1.0)
+    for i in range(6):
+        flipped = torch.allclose(y[i], x[i].flip(-1), atol=1e-6)
+        assert flipped or torch.allclose(y[i], x[i], atol=1e-6)
+    assert any(torch.allclose(y[i], x[i].flip(-1), atol=1e-6) for i in range(6))
+    assert any(torch.allclose(y[i], x[i], atol=1e-6) for i in range(6))
+
+
+def test_strongest_channel_rule_and_identity_mapping():
+    """Hand-made activations: each sample is named by its own strongest channel (not by
+    the strongest channel of the mean), with the identity mapping for Object-Prior."""
+    from baselines.sop import analysis as an
+
+    act = np.array([[0.1, 0.9, 0.3],
+                    [0.8, 0.1, 0.7],
+                    [0.2, 0.2, 0.9],
+                    [0.0, 0.95, 0.0]])
+    assert an.strongest(act).tolist() == [1, 0, 2, 1]
+    assert act.mean(0).argmax() == 1  # a mean over samples would name every sample 1
+    assert an.classify(act, an.identity_names(3)).tolist() == [1, 0, 2, 1]
+    # a Sound-of-Pixels naming: channel -> class from training clips, -1 for a channel that wins none
+    names = st.majority_names(np.array([0, 0, 1, 0, 1, 1, 1]), np.array([4, 4, 7, 9, 7, 7, 4]), 3)
+    assert names.tolist() == [4, 7, -1]
+    assert an.classify(act, names).tolist() == [7, 4, -1, 7]
+
+
+def test_audio_channel_activation_is_the_plain_mean():
+    from baselines.sop import analysis as an
+
+    a = torch.zeros(1, 2, 4, 4)
+    a[0, 0, 0, 0] = 8.0          # one loud cell: mean 0.5
+    a[0, 1] = 0.6                # uniform: mean 0.6
+    torch.testing.assert_close(an.channel_means(a), torch.tensor([[0.5, 0.6]]))
+    assert an.strongest(an.channel_means(a).numpy()).tolist() == [1]
+
+
+def test_best_one_to_one_naming():
+    from baselines.sop import analysis as an
+
+    # trumpet (1) and tuba (2) share channel 0, violin (0) has channel 2, channel 1 is unused
+    win = np.array([2, 2, 0, 0, 0, 0])
+    lab = np.array([0, 0, 1, 1, 2, 2])
+    acc, naming = an.best_one_to_one(win, lab, 3, 3)
+    assert acc == pytest.approx(4 / 6) and naming[0] == 2 and naming[1] != naming[2]
+
+
+def test_players_are_named_by_the_model_among_the_labels():
+    """Protocol 2: frames by position, the instruments present given; Object-Prior names
+    each player by its class posterior (one-to-one), whatever the players' order."""
+    cfg = st.Config.load("tiny")
+    m = st.build(cfg, "object-prior")
+    m.channel_names = np.arange(13)
+    from avbench.instruments import CLASSES
+
+    logits = {0: torch.full((13,), -5.0), 1: torch.full((13,), -5.0)}
+    logits[0][CLASSES.index("tuba")] = 3.0
+    logits[1][CLASSES.index("trumpet")] = 2.0
+    logits[1][CLASSES.index("tuba")] = 2.5  # player 1 looks more like a tuba too: one-to-one decides
+
+    class Fixed(torch.nn.Module):
+        def forward(self, frames):
+            return torch.stack([logits[int(f[0, 0, 0, 0])] for f in frames])
+
+    m.visual = Fixed()
+    p0, p1 = torch.zeros(3, 3, 8, 8), torch.ones(3, 3, 8, 8)
+    assert st.name_players(m, [p0, p1], ["trumpet", "tuba"]) == ["tuba", "trumpet"]
+    assert st.name_players(m, [p1, p0], ["trumpet", "tuba"]) == ["trumpet", "tuba"]
