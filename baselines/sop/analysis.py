@@ -332,8 +332,9 @@ def _pct(x: float) -> str:
 
 def _row(claim: str, systems: str, paper: str, r: dict, unit: str, verdict: bool, extra: str = "") -> str:
     f = (lambda x: _pct(x)) if unit == "%" else (lambda x: f"{x:.2f}")
-    d = (lambda x: f"{100 * x:+.1f} pts") if unit == "%" else (lambda x: f"{x:+.2f} dB")
-    here = (f"{f(r['mean_a'])} vs {f(r['mean_b'])}: {d(r['diff'])} [{d(r['low'])}, {d(r['high'])}], "
+    d = (lambda x: f"{100 * x:+.1f}") if unit == "%" else (lambda x: f"{x:+.2f}")
+    u = "pts" if unit == "%" else "dB"
+    here = (f"{f(r['mean_a'])} vs {f(r['mean_b'])}: {d(r['diff'])} {u} [{d(r['low'])}, {d(r['high'])}], "
             f"p = {r['p']:.2g} over {r['n_works']} works (n = {r['n']}){extra}")
     return f"| {claim} | {systems} | {paper} | {here} | **{'holds' if verdict else 'does not hold'}** |"
 
@@ -354,12 +355,12 @@ def claims_report(root: Path, version: str, results: Path) -> str:
         r = a["object_prior_vs_sop_async"]
         for m, pa, pb in (("sdr", 8.22, 6.43), ("sir", 13.88, 11.18)):
             rows.append(_row(f"with asynchronized frames Object-Prior still beats Sound-of-Pixels ({m.upper()})",
-                             f"`object-prior` vs `sound-of-pixels`, {m.upper()}, asynchronized", f"{pa} vs {pb} (Table IV)",
+                             f"`object-prior` vs `sound-of-pixels`, {m.upper()}, asynchronized", f"{pa:.2f} vs {pb:.2f} (Table IV)",
                              r[m], "dB", _greater(r[m])))
         for name, pa, pb in (("sound-of-pixels", 7.30, 6.43), ("object-prior", 8.92, 8.22)):
             r = a["results"][name]["sync_vs_async"]["sdr"]
             rows.append(_row(f"asynchronized frames lower {name}'s SDR", f"`{name}` synchronized vs asynchronized, SDR",
-                             f"{pa} vs {pb} (Tables II and IV)", r, "dB", _greater(r)))
+                             f"{pa:.2f} vs {pb:.2f} (Tables II and IV)", r, "dB", _greater(r)))
         ds = {n: a["results"][n]["sync_vs_async"]["sdr"]["diff"] for n in ("sound-of-pixels", "object-prior")}
         rows.append(f"| Object-Prior loses less than Sound-of-Pixels to asynchrony | the two drops above, SDR | "
                     f"−0.70 vs −0.87 dB (Tables II, IV) | {-ds['object-prior']:+.2f} vs {-ds['sound-of-pixels']:+.2f} dB | "
