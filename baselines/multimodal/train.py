@@ -209,9 +209,10 @@ def augment(frames: torch.Tensor, g: np.random.Generator, scale: float = 1.1) ->
     (bicubic), randomly cropped back to ``H x W`` and flipped left-right with probability
     1/2, one draw per leading index (all frames of one clip alike, as a video transform).
     The reference loaders' ``Resize(1.1 s)``, ``RandomCrop(s)``, ``RandomHorizontalFlip``."""
-    lead, (c, h, w) = frames.shape[:-3], frames.shape[-3:]
-    x = frames.reshape(-1 if lead else 1, *([int(np.prod(lead[1:]))] if len(lead) > 1 else [1]), c, h, w)
-    b, n = x.shape[:2]
+    c, h, w = frames.shape[-3:]
+    n = int(np.prod(frames.shape[1:-3]))  # frames per clip (1 for (B, 3, H, W), or none at all)
+    x = frames.reshape(-1, n, c, h, w)
+    b = x.shape[0]
     big = torch.nn.functional.interpolate(x.flatten(0, 1), size=(int(h * scale), int(w * scale)), mode="bicubic",
                                           align_corners=False).clamp(0, 1).view(b, n, c, int(h * scale), int(w * scale))
     ys = g.integers(0, big.shape[-2] - h + 1, b)

@@ -57,10 +57,8 @@ KINDS = {"sound-of-pixels": "sop", "object-prior": "object-prior"}
 
 
 # ----------------------------------------------------------------------------- definitions
-def strongest(act: np.ndarray) -> np.ndarray:
-    """The strongest channel of each sample: the argmax over channels of ``(n, K)``
-    activations, sample by sample."""
-    return st.strongest(act)
+#: the strongest channel of each sample (argmax over channels, sample by sample)
+strongest = st.strongest
 
 
 def identity_names(k: int) -> np.ndarray:
@@ -145,10 +143,6 @@ def _test(a: pd.DataFrame, b: pd.DataFrame, family: str, metric: str) -> dict:
     r = compare_frames(a, b, family, metric)
     return {"mean_a": r["mean_a"], "mean_b": r["mean_b"], "diff": r["bootstrap"]["diff"], "low": r["bootstrap"]["low"],
             "high": r["bootstrap"]["high"], "p": r["test"]["p_value"], "n": r["n"], "n_works": r["n_works"]}
-
-
-def _seed_mean(frames: list[pd.DataFrame], metric: str) -> pd.DataFrame:
-    return cl.seed_mean(frames, metric)
 
 
 # ----------------------------------------------------------------------------- analyses
@@ -244,7 +238,7 @@ def async_table(cfg: st.Config, version: str, seeds=SEEDS, leaderboards: Path | 
         res = {}
         for key, fs in (("sync", sync_f), ("async", async_f)):
             res[key] = {m: _spread([f[m].mean() for f in fs]) for m in ("sdr", "sir", "sar")}
-        frames_by[name] = {k: {m: _seed_mean(fs, m) for m in ("sdr", "sir")} for k, fs in
+        frames_by[name] = {k: {m: cl.seed_mean(fs, m) for m in ("sdr", "sir")} for k, fs in
                            (("sync", sync_f), ("async", async_f))}
         res["sync_vs_async"] = {m: _test(frames_by[name]["sync"][m], frames_by[name]["async"][m], "separation", m)
                                 for m in ("sdr", "sir")}
@@ -255,9 +249,9 @@ def async_table(cfg: st.Config, version: str, seeds=SEEDS, leaderboards: Path | 
             "object_prior_vs_sop_async": op_vs_sop}
 
 
-def three_pairs(cls, t, seed: int = 1234) -> list[Item]:
+def three_pairs(cls, seed: int = 1234) -> list[Item]:
     """Seeded pairs of test solo clips of two of :data:`THREE`, of different works (the
-    rule of the mix2 pairs), as items of the mix2 task ``t``."""
+    rule of the mix2 pairs), as items for the mix2 task."""
     clips = [i for i in cls.items if i.label in THREE]
     order = np.random.default_rng(seed).permutation(len(clips))
     used, items = set(), []
@@ -289,7 +283,7 @@ def three_table(cfg: st.Config, version: str, seeds=SEEDS, steps: int = 300) -> 
     te = sub(te)
     y3 = np.array([keep.index(v) for v in te["labels"]])
     t = get_task("synth-ensembles-mix2", version)
-    pairs = three_pairs(cls, t)
+    pairs = three_pairs(cls)
     size = mcfg.size
     per_seed, frames3, frames_full = [], {m: [] for m in ("sdr", "sir", "sar")}, {m: [] for m in ("sdr", "sir", "sar")}
     for s in seeds:
@@ -319,7 +313,7 @@ def three_table(cfg: st.Config, version: str, seeds=SEEDS, steps: int = 300) -> 
                 dest[m].append(f)
         row["separation"] = sep
         per_seed.append(row)
-    tests = {m: _test(_seed_mean(frames_full[m], m), _seed_mean(frames3[m], m), "separation", m)
+    tests = {m: _test(cl.seed_mean(frames_full[m], m), cl.seed_mean(frames3[m], m), "separation", m)
              for m in ("sdr", "sir", "sar")}
     return {"instruments": list(THREE), "steps": steps, "k": 3, "clips": "test solos", "n_pairs": len(pairs),
             "seeds": list(seeds), "per_seed": per_seed, "full_vs_three_class": tests}
