@@ -1,2 +1,1 @@
 """Timbre-informed NMF (Carabias-Orti et al. 2013 style) with fixed per-pitch templates."""
-from .infer import BASELINES  # noqa: F401

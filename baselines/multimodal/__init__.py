@@ -1,2 +1,1 @@
-"""Multimodal instrument classifier: audio CNNs (Choi, Han), a frame CNN and late fusion."""
-from .infer import BASELINES  # noqa: F401
+"""Multimodal instrument classifier: audio CNNs (Choi, Han, Xception), a frame CNN and late fusion."""

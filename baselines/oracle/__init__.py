@@ -1,2 +1,1 @@
 """Oracle bounds: ideal masks, the input mixture, the true label and a prior classifier."""
-from .infer import BASELINES  # noqa: F401

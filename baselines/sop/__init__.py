@@ -1,2 +1,1 @@
 """Sound-of-Pixels and Object-Prior (mix-and-separate audio-visual separation)."""
-from .infer import BASELINES  # noqa: F401
