@@ -1041,7 +1041,7 @@ def deadline(seconds: int):
 
 # ============================================================================ CLI
 CI = {"loaders": {"n": 100_000}, "parsers": {"n": 20_000}, "folders": {"n": 300},
-      "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100}, "trust": {"n": 12}}
+      "concurrency": {"writers": (8, 16), "per": 12}, "kill": {"n": 200}, "tamper": {"n": 100}, "trust": {"n": 12}}
 FULL = {"loaders": {"n": 1_000_000}, "parsers": {"n": 1_000_000}, "folders": {"n": 1000},
         "concurrency": {"writers": (8, 16), "per": 25}, "kill": {"n": 200}, "tamper": {"n": 100},
         "trust": {"n": 100}}
