@@ -1,4 +1,5 @@
-"""Seeded, music-like evaluation items shared by the asv suites and compare.py."""
+"""Seeded, music-like evaluation items shared by the asv suites, compare.py and the tests,
+and BSS Eval from its definition (the independent reference of the exactness checks)."""
 import numpy as np
 
 
@@ -28,3 +29,36 @@ def music_item(seed: int, n_src: int, n: int, sr: int = 11025):
         est[j] = np.convolve(est[j], np.r_[1.0, rng.normal(0, 0.2, 4)], mode="full")[:n]
     est += 0.02 * rng.standard_normal(est.shape)
     return refs, est
+
+
+def _delayed(r: np.ndarray, L: int) -> np.ndarray:
+    """The explicit ``(N + L - 1) x L`` matrix of ``r`` delayed by 0 .. L-1 samples."""
+    N = r.size
+    A = np.zeros((N + L - 1, L))
+    for a in range(L):
+        A[a : a + N, a] = r
+    return A
+
+
+def definition_sources(R: np.ndarray, E: np.ndarray, L: int = 512) -> np.ndarray:
+    """BSS Eval v3 SDR, SIR, SAR ``(3, n)`` from the definition itself: orthogonal
+    projections of each (zero-padded) estimate onto the explicit matrix of all delayed
+    references and onto its own reference's, by Householder QR (``numpy.linalg.qr``), and
+    the energies of the projected signals.  Independent of avbench's correlations and
+    solvers and of mir_eval; memory ``8 (N + L) n L`` bytes (1.1 GB for 4 sources of
+    65535 samples)."""
+    n, N = R.shape
+    blocks = [_delayed(r, L) for r in R]
+    Q = np.linalg.qr(np.hstack(blocks))[0]
+    out = []
+    for j in range(n):
+        e = np.r_[E[j], np.zeros(L - 1)]
+        Qj = np.linalg.qr(blocks[j])[0]
+        p_all = Q @ (Q.T @ e)
+        s = Qj @ (Qj.T @ e)
+        interf, artif = p_all - s, e - p_all
+        with np.errstate(divide="ignore"):
+            out.append((10 * np.log10(s @ s / ((interf + artif) @ (interf + artif))),
+                        10 * np.log10(s @ s / (interf @ interf)), 10 * np.log10(p_all @ p_all / (artif @ artif))))
+        del Qj
+    return np.array(out).T

@@ -81,6 +81,14 @@ def _dot(a, b):
     return s
 
 
+@njit(cache=True, fastmath=True)
+def _axpy(y, a, x):
+    """``y += a * x`` over contiguous 1-D views (vectorised; the compiler may fuse the
+    multiply and add)."""
+    for u in range(y.shape[0]):
+        y[u] += a * x[u]
+
+
 @njit(cache=True)
 def solve_item(Gm, d, x):
     """Solve ``T x = d`` for one item: ``Gm`` (2L-1, n, n) with ``Gm[L-1+k] = Gamma(k)``,
@@ -88,31 +96,28 @@ def solve_item(Gm, d, x):
     definiteness (``x`` is then not to be used).
 
     Layouts (so that every sum over taps is one contiguous inner product and every
-    update one contiguous axpy): predictors by row, taps flattened, ``A[i, a*n + t] =
-    A_a[i, t]``, and the same blocks in reverse order ``Ar[i, (L-1-a)*n + t]``; the lags
-    ``Gf[j, q*n + t] = Gamma(q-L+1)[t, j]``, ``Gr[j, q*n + t] = Gamma(L-1-q)[t, j]`` and
-    ``Hr[i, q*n + t] = Gamma(L-1-q)[i, t]``; the solution ``X[j, a*n + i] = x_a[i, j]``."""
+    update one contiguous axpy): predictors by row, taps flattened; the forward ones in
+    tap order, ``A[i, a*n + t] = A_a[i, t]``, the backward ones in reverse tap order,
+    ``Rr[i, (L-1-a)*n + t] = R_a[i, t]`` (then both updates, ``A_j -= Kf R_{k-j}`` and
+    ``R_j -= Kb A_{k-j}``, run over contiguous stretches of the other predictor); the lags
+    ``Gf[j, q*n + t] = Gamma(q-L+1)[t, j]`` and ``Hr[i, q*n + t] = Gamma(L-1-q)[i, t]``;
+    the solution ``X[j, a*n + i] = x_a[i, j]``."""
     K, n = Gm.shape[0], Gm.shape[1]
     L = (K + 1) // 2
     m = d.shape[2]
     W = L * n
     Gf = np.empty((n, K * n))
-    Gr = np.empty((n, K * n))
     Hr = np.empty((n, K * n))
     for q in range(K):
         for t in range(n):
             for j in range(n):
                 Gf[j, q * n + t] = Gm[q, t, j]
-                Gr[j, q * n + t] = Gm[K - 1 - q, t, j]
                 Hr[j, q * n + t] = Gm[K - 1 - q, j, t]
     A = np.zeros((n, W))
-    R = np.zeros((n, W))
-    Ar = np.zeros((n, W))
     Rr = np.zeros((n, W))
+    Aold = np.empty((n, W))
     for i in range(n):
         A[i, i] = 1.0
-        R[i, i] = 1.0
-        Ar[i, (L - 1) * n + i] = 1.0
         Rr[i, (L - 1) * n + i] = 1.0
     X = np.zeros((m, W))
     Pf = Gm[L - 1].copy()
@@ -138,28 +143,24 @@ def solve_item(Gm, d, x):
         for i in range(n):
             for j in range(n):
                 Df[i, j] = _dot(A[i, :w], Gf[j, off:off + w])  # sum_a A_a Gamma(a - kk)
-                Db[i, j] = _dot(R[i, :w], Gr[j, off:off + w])  # sum_a R_a Gamma(kk - a)
+                # sum_a R_a Gamma(kk - a), a = kk-1 .. 0 along Rr: lags 1 .. kk
+                Db[i, j] = _dot(Rr[i, W - w:W], Gf[j, L * n:L * n + w])
         if not _chol(Pb, Lb) or not _chol(Pf, Lf):
             return False
         _chol_solve_t(Lb, Df, Kf)  # Df Pb^-1
         _chol_solve_t(Lf, Db, Kb)  # Db Pf^-1
-        # A_j -= Kf R_{kk-j}, R_j -= Kb A_{kk-j} for j = 1..kk (both before this step): the
-        # old blocks R_{kk-1}..R_0 are Rr[:, (L-kk)*n : L*n], in the order of A_1..A_kk
-        lo = (L - kk) * n
-        for i in range(n):  # contiguous axpys; Ar, Rr still hold the blocks before this step
-            for t in range(n):
-                cf = Kf[i, t]
-                cb = Kb[i, t]
-                for u in range(w):
-                    A[i, n + u] -= cf * Rr[t, lo + u]
-                    R[i, n + u] -= cb * Ar[t, lo + u]
         for i in range(n):
-            for jb in range(1, kk + 1):  # the reversed copies of the blocks just changed
-                src = jb * n
-                dst = (L - 1 - jb) * n
-                for t in range(n):
-                    Ar[i, dst + t] = A[i, src + t]
-                    Rr[i, dst + t] = R[i, src + t]
+            Aold[i, :w] = A[i, :w]
+        # every A update reads the old R (Rr[:, W-w : W] overlaps the stretch the R
+        # updates write), so they all run first; the R updates read the old A (Aold)
+        for i in range(n):  # A_j -= Kf R_{kk-j}, j = 1..kk: R_{kk-1} .. R_0 are Rr[:, W-w : W]
+            ya = A[i, n:n + w]
+            for t in range(n):
+                _axpy(ya, -Kf[i, t], Rr[t, W - w:W])
+        for i in range(n):  # R_j -= Kb A_{kk-j}: R_kk .. R_1 are Rr[:, off : off+w]
+            yr = Rr[i, off:off + w]
+            for t in range(n):
+                _axpy(yr, -Kb[i, t], Aold[t, :w])
         for i in range(n):
             for j in range(n):
                 sf = 0.0
@@ -176,12 +177,10 @@ def solve_item(Gm, d, x):
         if not _chol(Pb, Lb):
             return False
         _chol_solve(Lb, r, v)
-        lo = (L - 1 - kk) * n
         for j in range(m):
+            xj = X[j, :w + n]
             for t in range(n):
-                c = v[t, j]
-                for u in range(w + n):
-                    X[j, u] += c * Rr[t, lo + u]
+                _axpy(xj, v[t, j], Rr[t, off:off + w + n])
     for a in range(L):
         for i in range(n):
             for j in range(m):
