@@ -18,7 +18,8 @@ scored, then
 
 Beside it: each seed's mean for each system (the seed spread) and the per-seed
 differences (seed ``k`` of ``a`` against seed ``k`` of ``b``).  A claim whose systems are
-not all on the board says so; nothing is dropped.  The paper's own numbers, with table
+not all on the board says so, and a verdict from fewer seeds than asked for is marked
+provisional, naming the seeds on the board; nothing is dropped.  The paper's own numbers, with table
 and row, come from the claim's ``paper`` field.
 
 Claims live in YAML (``configs/claims.yaml`` of each baseline)::
@@ -159,8 +160,20 @@ def _ours(e: dict) -> str:
             f"per-seed differences {'/'.join(d(x) for x in e['per_seed_diff'])}")
 
 
-def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=SEEDS) -> str:
-    """The markdown claim table: one row per claim, in the given order."""
+def _provisional(e: dict, n_seeds: int, unseeded=()) -> str:
+    """A verdict from fewer seeds than the claim asks for is marked, with the seeds each
+    short system has (the rest are still to train).  ``unseeded``: systems with one entry
+    by design (nothing trained, such as InformedNMF)."""
+    if e["verdict"] == "not run":
+        return ""
+    short = [f"`{e['claim'][s]}` {e['seeds_' + s]} of {n_seeds}" for s in ("a", "b")
+             if e["seeds_" + s] < n_seeds and e["claim"][s] not in unseeded]
+    return f" (provisional: seeds {', '.join(short)})" if short else ""
+
+
+def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=SEEDS, unseeded=()) -> str:
+    """The markdown claim table: one row per claim, in the given order; ``unseeded`` as
+    :func:`_provisional`."""
     rows = ["| claim | systems (a vs b), metric | paper: a vs b | here: a vs b, difference [95% CI], paired test by work; seed spread | verdict |",
             "|---|---|---|---|---|"]
     for c in claims:
@@ -169,7 +182,7 @@ def table(root: Path, task: str, claims: list[dict], family: str = "separation",
         where = (" on items with " + ", ".join(f"{k} = {v}" for k, v in only.items())) if only else ""
         metric = LABELS.get(c["metric"], c["metric"]) + (" (lower is better)" if c["metric"] in LOWER_IS_BETTER else "")
         rows.append(f"| {c['claim']} | `{c['a']}` vs `{c['b']}`, {metric}{where} | {_paper(c)} | {_ours(e)} | "
-                    f"**{e['verdict']}** |")
+                    f"**{e['verdict']}**{_provisional(e, len(tuple(seeds)), unseeded)} |")
     return "\n".join(rows) + "\n"
 
 

@@ -330,7 +330,11 @@ def test_claims_pool_seeds_pair_by_work_and_flip_when_swapped(tmp_path):
     assert cl.evaluate(root, task, {**c, "b": "missing"})["verdict"] == "not run"
     text = cl.table(root, task, [c, {**c, "b": "missing"}])
     assert "-12.40 vs -12.50 (Table 5.4, ID 14 vs ID 1)" in text and text.count("**holds**") == 1
-    assert "not on the board: `missing`" in text
+    assert "not on the board: `missing`" in text and "provisional" not in text
+    # one seed of a system: the verdict is computed from it, and marked provisional
+    root1 = _board_with_seeds(tmp_path / "one", {"good": a[:1], "plain": b})
+    text1 = cl.table(root1, task, [c])
+    assert "**holds** (provisional: seeds `good` 1 of 3) |" in text1
 
 
 def test_claim_tables_cover_every_claim_and_variant():
