@@ -1,6 +1,7 @@
 """Time avbench, fast_bss_eval and mir_eval on the same seeded items, in one run.
 
     python benchmarks/compare.py [--repeats 7] [--long-repeats 3] [--skip-long] [--skip-reference]
+    python benchmarks/compare.py --device cuda [--batch 32] [--repeats 7]
 
 Prints, per workload, the median seconds per item of each library, the ratios
 (peer / avbench: above 1 means avbench is faster) and the largest |difference| of
@@ -9,8 +10,14 @@ matrix of delayed references, Householder QR: ``benchmarks.items.definition_sour
 not run on the 3-minute workload, whose explicit matrix would take 32 GB).
 fast_bss_eval runs its exact paths (float64, no conjugate-gradient iterations): the torch
 backend, and the numpy backend with ``compute_permutation=True`` (its path without
-permutation fails on NumPy 2), compared with avbench's permutation path.  Every library
-runs with the machine's threads.
+permutation fails on NumPy 2), compared with avbench's permutation path.  Each is timed
+in its own block after half a second idle, so that none inherits a thread pool still
+spinning from the one before.  Every library runs with the machine's threads.
+
+With ``--device`` (``cuda`` on a GPU machine): items per second of one batched call of
+``--batch`` items (float64) for avbench and fast_bss_eval's torch backend on that device,
+for 2 and 4 sources x 65535, and the largest |difference| of the device's SDR/SIR/SAR to
+avbench's on the CPU.
 """
 from __future__ import annotations
 
@@ -41,6 +48,50 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(ts)
 
 
+def _blocks(fns: dict, repeats: int, settle: float = 0.5) -> dict[str, float]:
+    """Median seconds of each function, one block of repeats per function, each block
+    after ``settle`` seconds idle: thread pools that spin after a call (numpy's BLAS)
+    then no longer hold the cores when the next library is timed."""
+    out = {}
+    for k, fn in fns.items():
+        time.sleep(settle)
+        out[k] = _median_time(fn, repeats)
+    return out
+
+
+def device_main(device: str, batch: int, repeats: int) -> int:
+    """Batched throughput on ``device`` and agreement with the CPU."""
+    import fast_bss_eval
+
+    dev = torch.device(device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    print(f"torch {torch.__version__}, device {dev}"
+          f"{' (' + torch.cuda.get_device_name(dev) + ')' if dev.type == 'cuda' else ''}, batch {batch}, float64")
+    print(f"{'workload':<16}{'avbench it/s':>14}{'fbe it/s':>12}{'avb/fbe':>9}{'|d| cpu dB':>12}")
+    for n_src in (4, 2):
+        items = [music_item(100 + b, n_src, 65535) for b in range(batch)]
+        R = torch.from_numpy(np.stack([r for r, _ in items])).to(dev)
+        E = torch.from_numpy(np.stack([e for _, e in items])).to(dev)
+
+        def run_avb():
+            out = bss_eval_sources(R, E)
+            sync()
+            return out
+
+        def run_fbe():
+            out = fast_bss_eval.bss_eval_sources(R, E, compute_permutation=False, use_cg_iter=None)
+            sync()
+            return out
+
+        t = _blocks({"avb": run_avb, "fbe": run_fbe}, repeats)
+        got = np.array([x.cpu().numpy() for x in run_avb()[:3]])
+        cpu = np.array(bss_eval_sources(R.cpu().numpy(), E.cpu().numpy())[:3])
+        d = float(np.max(np.abs(got - cpu)))
+        print(f"{n_src} src x 65535   {batch / t['avb']:>14.1f}{batch / t['fbe']:>12.1f}{t['fbe'] / t['avb']:>9.2f}{d:>12.2e}",
+              flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
@@ -49,7 +100,11 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-mir-eval-long", action="store_true", help="mir_eval on 3 minutes takes minutes")
     ap.add_argument("--skip-reference", action="store_true", help="the QR reference takes about a minute at 4 x 65535")
     ap.add_argument("--samples", type=int, default=65535, help="length of the short workloads")
+    ap.add_argument("--device", help="batched throughput on this torch device (cuda) instead")
+    ap.add_argument("--batch", type=int, default=32, help="items per batched call with --device")
     args = ap.parse_args(argv)
+    if args.device:
+        return device_main(args.device, args.batch, args.repeats)
 
     import fast_bss_eval
     import mir_eval.separation as mir_sep
@@ -68,10 +123,13 @@ def main(argv=None) -> int:
     for label, n_src, N, reps in workloads:
         R, E = music_item(7, n_src, N)
         Rt, Et = torch.from_numpy(R), torch.from_numpy(E)
-        t_avb = _median_time(lambda: bss_eval_sources(R, E), reps)
-        t_fbe = _median_time(lambda: fast_bss_eval.bss_eval_sources(Rt, Et, compute_permutation=False, use_cg_iter=None), reps)
-        t_avb_p = _median_time(lambda: bss_eval_sources(R, E, compute_permutation=True), reps)
-        t_np = _median_time(lambda: fast_bss_eval.numpy.bss_eval_sources(R, E, compute_permutation=True, use_cg_iter=None), reps)
+        t = _blocks({
+            "avb": lambda: bss_eval_sources(R, E),
+            "fbe": lambda: fast_bss_eval.bss_eval_sources(Rt, Et, compute_permutation=False, use_cg_iter=None),
+            "avb_p": lambda: bss_eval_sources(R, E, compute_permutation=True),
+            "np": lambda: fast_bss_eval.numpy.bss_eval_sources(R, E, compute_permutation=True, use_cg_iter=None),
+        }, reps)
+        t_avb, t_fbe, t_avb_p, t_np = t["avb"], t["fbe"], t["avb_p"], t["np"]
         ours = np.array(bss_eval_sources(R, E)[:3])
         if N > 10 * 65535 and args.skip_mir_eval_long:
             t_mir, d_mir = float("nan"), float("nan")
