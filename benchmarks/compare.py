@@ -73,18 +73,13 @@ def device_main(device: str, batch: int, repeats: int) -> int:
         R = torch.from_numpy(np.stack([r for r, _ in items])).to(dev)
         E = torch.from_numpy(np.stack([e for _, e in items])).to(dev)
 
-        def run_avb():
-            out = bss_eval_sources(R, E)
-            sync()
-            return out
+        def synced(fn):
+            return lambda: (fn(), sync())[0]
 
-        def run_fbe():
-            out = fast_bss_eval.bss_eval_sources(R, E, compute_permutation=False, use_cg_iter=None)
-            sync()
-            return out
-
-        t = _blocks({"avb": run_avb, "fbe": run_fbe}, repeats)
-        got = np.array([x.cpu().numpy() for x in run_avb()[:3]])
+        t = _blocks({"avb": synced(lambda: bss_eval_sources(R, E)),
+                     "fbe": synced(lambda: fast_bss_eval.bss_eval_sources(R, E, compute_permutation=False,
+                                                                          use_cg_iter=None))}, repeats)
+        got = np.array([x.cpu().numpy() for x in bss_eval_sources(R, E)[:3]])
         cpu = np.array(bss_eval_sources(R.cpu().numpy(), E.cpu().numpy())[:3])
         d = float(np.max(np.abs(got - cpu)))
         print(f"{n_src} src x 65535   {batch / t['avb']:>14.1f}{batch / t['fbe']:>12.1f}{t['fbe'] / t['avb']:>9.2f}{d:>12.2e}",
