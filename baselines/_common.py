@@ -11,20 +11,6 @@ import numpy as np
 import torch
 
 
-SEEDS = (0, 1, 2)  #: the training seeds of the committed rows
-
-
-def seed_entry(name: str, seed: int) -> str:
-    """The entry name of a baseline trained with ``seed``: ``unet`` (seed 0), ``unet.s1``, ..."""
-    return name if seed == 0 else f"{name}.s{seed}"
-
-
-def parse_seed_entry(entry: str) -> tuple[str, int]:
-    """``unet.s1`` -> ``("unet", 1)``; ``unet`` -> ``("unet", 0)``."""
-    name, _, seed = entry.partition(".s")
-    return name, int(seed or 0)
-
-
 def load_config(cls, configs: Path, name_or_path: str):
     """A config dataclass from a YAML file: a path, or the name of one in ``configs``."""
     import yaml

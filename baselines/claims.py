@@ -14,7 +14,8 @@ scored, then
 
 * the effect is the mean difference with a bootstrap interval resampling whole works;
 * the verdict is the Wilcoxon signed-rank test on the per-work mean differences
-  (p < 0.05 in the claimed direction: **holds**; for ``no-difference``, p >= 0.05).
+  (two-sided p < 0.05 with the effect in the claimed direction: **holds**; for
+  ``no-difference``, p >= 0.05).  :data:`TEST_RULE` says so in the generated tables.
 
 Beside it: each seed's mean for each system (the seed spread) and the per-seed
 differences (seed ``k`` of ``a`` against seed ``k`` of ``b``).  A claim whose systems are
@@ -45,7 +46,7 @@ from avbench import leaderboard as lb
 from avbench.compare import ALPHA, compare_frames
 from avbench.tasks import parse_key
 
-from ._common import SEEDS, seed_entry
+from .names import OTHER_CONFIGS, SEEDS, seed_entry
 
 LOWER_IS_BETTER = {"pes", "eps"}
 RATES = {"hit@1", "hit@3"}  #: per-item rates (classification): shown in percent
@@ -75,6 +76,17 @@ def entries(root: Path, task: str, system: str, seeds=SEEDS) -> list[tuple[str, 
     return out
 
 
+def config_rows(root: Path, task: str, system: str) -> list[tuple[str, list]]:
+    """``(name, entries)`` of ``system`` (its reference rows, possibly none) and of each other
+    config of it on the board (``unet.paper``; only when it has entries)."""
+    rows = [(system, entries(root, task, system))]
+    for c in OTHER_CONFIGS:
+        es = entries(root, task, seed_entry(system, 0, c))
+        if es:
+            rows.append((seed_entry(system, 0, c), es))
+    return rows
+
+
 def seed_mean(frames: list[pd.DataFrame], metric: str) -> pd.DataFrame:
     """The per-(item, slot) mean of ``metric`` over seeds, on the pairs every seed scored
     (finite in all)."""
@@ -95,6 +107,12 @@ def seed_mean(frames: list[pd.DataFrame], metric: str) -> pd.DataFrame:
 def _finite_mean(values: pd.Series) -> float:
     v = values.to_numpy(float)
     return float(v[np.isfinite(v)].mean())
+
+
+#: How a claim table's verdicts are reached, in the words of the generated tables.
+TEST_RULE = ("bootstrap interval over works; Wilcoxon signed-rank on the per-work mean differences: holds when "
+             f"the two-sided p < {ALPHA} and the effect is in the claimed direction, or, for no difference, when "
+             f"p >= {ALPHA}")
 
 
 def fmt(x, nd=2) -> str:
@@ -191,8 +209,7 @@ def seed_table(root: Path, task: str, systems: list[str], metrics: list[str]) ->
     mean over seeds of the entry's mean with the seeds' range (rates in percent)."""
     head = "| system | seeds | parameters | " + " | ".join(LABELS.get(m, m) for m in metrics) + " |"
     out = [head, "|---|---:|---:|" + "---:|" * len(metrics)]
-    for name in systems:
-        es = entries(root, task, name)
+    for name, es in (r for system in systems for r in config_rows(root, task, system)):
         if not es:
             out.append(f"| `{name}` | 0 | – | " + " | ".join("not run" for _ in metrics) + " |")
             continue

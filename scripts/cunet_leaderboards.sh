@@ -3,6 +3,8 @@
 # synth-ensembles-separation and add them to the leaderboard (one entry per seed:
 # VARIANT, VARIANT.s1, VARIANT.s2), then rebuild the pages and the claims table.
 #   scripts/cunet_leaderboards.sh [VERSION] [LEADERBOARDS_DIR] [CONFIG] [VARIANTS] [SEEDS]
+# A CONFIG other than cpu (the committed reference rows) writes entries of its own,
+# NAME.CONFIG, NAME.CONFIG.s1, ... (python -m baselines.names), beside the reference rows.
 #   VARIANTS: comma-separated (default: all); SEEDS: comma-separated (default 0,1,2)
 # AVBENCH_SCORE_WORKERS sets the scoring processes.  Prints the wall time of every training and scoring.  Checkpoints go to
 # $AVBENCH_HOME/baselines/cunet/<config>@<version>/<variant>.s<seed>.pt.
@@ -18,7 +20,7 @@ avbench data generate synth-ensembles --config "$config" --quiet
 [[ "$variants" == all ]] && variants=$(python -c "from baselines.cunet.train import variants; print(','.join(variants()))")
 for v in ${variants//,/ }; do
   for s in ${seeds//,/ }; do
-    name="$v"; [[ "$s" != 0 ]] && name="$v.s$s"
+    name=$(python -m baselines.names "$v" "$s" "$AVBENCH_CUNET_CONFIG")
     t0=$(date +%s)
     python -m baselines.cunet.train --variant "$v" --seeds "$s" --config "$AVBENCH_CUNET_CONFIG" --version "$version"
     t1=$(date +%s)

@@ -3,6 +3,8 @@
 # synth-ensembles-classification (one entry per seed: NAME, NAME.s1, NAME.s2), then write the
 # analyses and the claim table.
 #   scripts/multimodal_leaderboards.sh [VERSION] [LEADERBOARDS_DIR] [CONFIG] [SEEDS]
+# A CONFIG other than cpu (the committed reference rows) writes entries of its own,
+# NAME.CONFIG, NAME.CONFIG.s1, ... (python -m baselines.names), beside the reference rows.
 # Prints the wall time of every seed's training and scoring.  Checkpoints go to
 # $AVBENCH_HOME/baselines/multimodal/<config>@<version>/ (seed 0) and .../s<seed>/.
 set -euo pipefail
@@ -20,7 +22,7 @@ for s in ${seeds//,/ }; do
   python -m baselines.multimodal.train --config "$AVBENCH_MM_CONFIG" --version "$version" --seed "$s"
   t1=$(date +%s)
   for b in $models; do
-    name="$b"; [[ "$s" != 0 ]] && name="$b.s$s"
+    name=$(python -m baselines.names "$b" "$s" "$AVBENCH_MM_CONFIG")
     avbench baseline run "$name" --task "synth-ensembles-classification@$version" --out "$subs/$name" --quiet
     avbench score "$subs/$name" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
   done

@@ -4,6 +4,8 @@
 # leaderboard, then rewrite the Wave-U-Net claim table.  Prints the wall time of every
 # training and scoring.
 #   scripts/separation_baselines.sh [VERSION] [LEADERBOARDS_DIR] [WAVE_U_NET_CONFIG] [SEEDS]
+# A CONFIG other than cpu (the committed reference rows) writes entries of its own,
+# NAME.CONFIG, NAME.CONFIG.s1, ... (python -m baselines.names), beside the reference rows.
 #   SEEDS: comma-separated Wave-U-Net seeds (default 0,1,2)
 set -euo pipefail
 version="${1:-1}"
@@ -27,7 +29,7 @@ avbench data generate synth-ensembles --config "$config" --quiet
 for b in informed-nmf nmf-all-templates "${probes[@]}"; do score "$b"; done
 for m in exp cexp; do
   for s in ${seeds//,/ }; do
-    name="$m-wave-u-net"; [[ "$s" != 0 ]] && name="$name.s$s"
+    name=$(python -m baselines.names "$m-wave-u-net" "$s" "$AVBENCH_WUN_CONFIG")
     t0=$(date +%s)
     python -m baselines.wave_unet.train --model "$m" --config "$AVBENCH_WUN_CONFIG" --version "$version" --seed "$s"
     echo "$name: training $(($(date +%s) - t0)) s"

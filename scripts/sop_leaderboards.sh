@@ -3,6 +3,8 @@
 # synth-ensembles-mix2 (one entry per seed: NAME, NAME.s1, NAME.s2), rebuild the pages and
 # write the paper's analyses and the claim table.
 #   scripts/sop_leaderboards.sh [VERSION] [LEADERBOARDS_DIR] [CONFIG] [SEEDS] [MODELS]
+# A CONFIG other than cpu (the committed reference rows) writes entries of its own,
+# NAME.CONFIG, NAME.CONFIG.s1, ... (python -m baselines.names), beside the reference rows.
 #   SEEDS: comma-separated (default 0,1,2); MODELS: default sound-of-pixels,object-prior
 # Prints the wall time of every training and scoring.  Checkpoints go to
 # $AVBENCH_HOME/baselines/sop/<config>@<version>/<model>[.s<seed>].pt.
@@ -18,7 +20,7 @@ avbench data generate synth-ensembles --config "$config" --quiet
 for s in ${seeds//,/ }; do
   for b in ${models//,/ }; do
     kind=sop; [[ "$b" == object-prior ]] && kind=object-prior
-    name="$b"; [[ "$s" != 0 ]] && name="$b.s$s"
+    name=$(python -m baselines.names "$b" "$s" "$AVBENCH_SOP_CONFIG")
     t0=$(date +%s)
     python -m baselines.sop.train --model "$kind" --seed "$s" --config "$AVBENCH_SOP_CONFIG" --version "$version"
     t1=$(date +%s)

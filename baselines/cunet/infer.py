@@ -9,7 +9,6 @@ by PES.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from avbench.tasks import get_task
 
 from ..multimodal import train as mm
 
-from .._common import SEEDS, parse_seed_entry, seed_entry
+from ..names import entries_of, entry_config
 from . import train as tr
 from .model import MAX_PLAYERS
 
@@ -64,9 +63,9 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
 
     from avbench.progress import bar as tqdm
 
-    variant, seed = parse_seed_entry(name)
+    variant, config, seed = entry_config(name, "AVBENCH_CUNET_CONFIG", config)
     spec = tr.variants()[variant]
-    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_CUNET_CONFIG", "cpu"), variant), seed=seed)
+    cfg = replace(tr.Config.load(config, variant), seed=seed)
     t = get_task(task)
     if t.spec.family != "separation" or list(t.spec.slots) != list(CLASSES):
         raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
@@ -89,5 +88,4 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     return Path(out)
 
 
-BASELINES = {seed_entry(v, k): (lambda task, out, progress=True, _n=seed_entry(v, k): run(_n, task, out, progress))
-             for v in tr.variants() for k in SEEDS}
+BASELINES = entries_of(tr.variants(), run)

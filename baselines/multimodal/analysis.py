@@ -35,7 +35,8 @@ from avbench.instruments import CLASSES
 from avbench.metrics.functional import classification as C
 from avbench.tasks import get_task
 from .. import claims as cl
-from .._common import SEEDS, confusion_svg
+from .._common import confusion_svg
+from ..names import SEEDS
 
 from . import train as tr
 from .infer import MODELS, predict, task_arrays
@@ -172,8 +173,7 @@ def claims_report(root: Path, version: str, results: Path) -> str:
     text = (f"Results on `{task}`: the mean over seeds of each entry's score (%), the seeds' range in brackets.\n\n"
             + cl.seed_table(root, task, list(MODELS), ["hit@1", "hit@3"]) + "\n")
     text += (f"Claims of the thesis (chapter 4) on `{task}`: the thesis' numbers are FCVID test Hit@1 (%); ours pool "
-            "each model's seeds per clip, pair the two on the same clips and test by work (bootstrap interval over "
-            "works; Wilcoxon signed-rank on the per-work mean differences, p < 0.05 in the claimed direction); the "
+            "each model's seeds per clip, pair the two on the same clips and test by work (" + cl.TEST_RULE + "); the "
             "analysis rows add McNemar's exact test per seed.\n\n")
     text += cl.table(root, task, cl.load_claims(CONFIGS / "claims.yaml"), family="classification")
     p = results / "analysis.json"

@@ -20,14 +20,14 @@ with ``avbench data prepare``); clips are the central 65535 samples.  Prediction
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
 
 from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
-from .._common import SEEDS, parse_seed_entry, seed_entry, workdir
+from .._common import workdir
+from ..names import entries_of, entry_config
 
 from . import train as tr
 from .model import n_parameters
@@ -87,8 +87,8 @@ def predict(name: str, cfg: tr.Config, paths: dict[str, Path], d: dict[str, np.n
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
     """Train (when missing) and run ``name``: a model of :data:`MODELS`, or ``<model>.s<seed>``."""
     name_seed = name
-    name, seed = parse_seed_entry(name)
-    cfg = dataclasses.replace(tr.Config.load(config or os.environ.get("AVBENCH_MM_CONFIG", "cpu")), seed=seed)
+    name, config, seed = entry_config(name, "AVBENCH_MM_CONFIG", config)
+    cfg = dataclasses.replace(tr.Config.load(config), seed=seed)
     t = get_task(task)
     if t.spec.family != "classification":
         raise ValueError(f"{name} classifies; {t.spec.key} is a {t.spec.family} task")
@@ -111,5 +111,4 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     return Path(out)
 
 
-BASELINES = {seed_entry(n, k): (lambda task, out, progress=True, _n=seed_entry(n, k): run(_n, task, out, progress))
-             for n in MODELS for k in SEEDS}
+BASELINES = entries_of(MODELS, run)

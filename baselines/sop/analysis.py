@@ -44,7 +44,8 @@ from avbench.instruments import CLASSES
 from avbench.tasks import get_task
 from avbench.tasks.base import Item
 from .. import claims as cl
-from .._common import SEEDS, confusion_svg, seed_entry
+from .._common import confusion_svg
+from ..names import SEEDS, seed_entry
 from ..multimodal import train as mm
 
 from . import train as st
@@ -389,8 +390,7 @@ def claims_report(root: Path, version: str, results: Path) -> str:
             + "\n"
             f"Claims of the Object-Prior paper on `{task}` (protocol 2, data version 2): the paper's numbers are "
             "MUSIC test means; ours pool each model's seeds per (item, slot) or per clip, pair the two on what both "
-            "scored and test by work (bootstrap interval over works; Wilcoxon signed-rank on the per-work mean "
-            "differences, p < 0.05 in the claimed direction).\n\n" + head + "".join(board)
+            "scored and test by work (" + cl.TEST_RULE + ").\n\n" + head + "".join(board)
             + "".join(x + "\n" for x in rows))
 
 

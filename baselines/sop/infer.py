@@ -11,13 +11,12 @@ first when its checkpoint is missing.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
 
-from .._common import SEEDS, parse_seed_entry, seed_entry
+from ..names import entries_of, entry_config
 from ..multimodal import train as mm
 
 from . import train as st
@@ -41,9 +40,9 @@ def player_estimates(t, item, model, cfg: st.Config, size: int, frames=None) -> 
 def run(name: str, task: str, out: str | Path, progress: bool = True, config: str | None = None) -> Path:
     from avbench.progress import bar as tqdm
 
-    base, seed = parse_seed_entry(name)
+    base, config, seed = entry_config(name, "AVBENCH_SOP_CONFIG", config)
     kind, desc = MODELS[base]
-    cfg = dataclasses.replace(st.Config.load(config or os.environ.get("AVBENCH_SOP_CONFIG", "cpu")), seed=seed)
+    cfg = dataclasses.replace(st.Config.load(config), seed=seed)
     size = mm.Config.load(cfg.mm_config).size
     t = get_task(task)
     if t.spec.family != "separation":
@@ -62,5 +61,4 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     return Path(out)
 
 
-BASELINES = {seed_entry(n, k): (lambda task, out, progress=True, _n=seed_entry(n, k): run(_n, task, out, progress))
-             for n in MODELS for k in SEEDS}
+BASELINES = entries_of(MODELS, run)

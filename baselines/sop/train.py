@@ -34,8 +34,9 @@ import torch.nn.functional as F
 
 from avbench.instruments import CLASSES
 from .. import frontend as fe
-from .._common import load_config, run_steps, save_final, seed_entry
+from .._common import load_config, run_steps, save_final
 from .._common import workdir as _workdir
+from ..names import seed_entry
 from ..multimodal import train as mm
 
 from .model import Separator, freeze

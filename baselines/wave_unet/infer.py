@@ -7,7 +7,6 @@ the energy it leaves in absent instruments' slots is scored by PES).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
@@ -17,7 +16,7 @@ from avbench.submission import SubmissionWriter
 from avbench.tasks import get_task
 
 
-from .._common import SEEDS, parse_seed_entry, seed_entry
+from ..names import entries_of, entry_config
 from . import train as tr
 from .model import separate_long
 
@@ -31,9 +30,9 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
 
     from avbench.progress import bar as tqdm
 
-    base, seed = parse_seed_entry(name)
+    base, config, seed = entry_config(name, "AVBENCH_WUN_CONFIG", config)
     key, desc, inputs = MODELS[base]
-    cfg = replace(tr.Config.load(config or os.environ.get("AVBENCH_WUN_CONFIG", "cpu")), seed=seed)
+    cfg = replace(tr.Config.load(config), seed=seed)
     t = get_task(task)
     if t.spec.family != "separation" or list(t.spec.slots) != list(CLASSES):
         raise ValueError(f"{name} separates the 13 avbench slots; {t.spec.key} is not such a task")
@@ -52,5 +51,4 @@ def run(name: str, task: str, out: str | Path, progress: bool = True, config: st
     return Path(out)
 
 
-BASELINES = {seed_entry(n, k): (lambda task, out, progress=True, _n=seed_entry(n, k): run(_n, task, out, progress))
-             for n in MODELS for k in SEEDS}
+BASELINES = entries_of(MODELS, run)

@@ -402,3 +402,17 @@ def test_readme_claim_tables_of_the_audio_visual_baselines(module, task):
     assert block is not None, f"{an.README} has no generated block for {task}"
     root = Path(__file__).parents[2] / "leaderboards"
     assert block == an.claims_report(root, "3", an.RESULTS / "3"), f"run: python -m baselines.{module}.analysis"
+
+
+def test_an_entry_that_names_its_config_is_trained_and_written_with_it(mini_data, avbench_home, tmp_path, monkeypatch):
+    """``unet.tiny.s1``: the config in the name wins over AVBENCH_CUNET_CONFIG, the checkpoint
+    is that config's, and the submission carries the name (a row of its own on a board)."""
+    from avbench.submission import validate
+    from baselines.cunet import infer
+
+    monkeypatch.setenv("AVBENCH_CUNET_CONFIG", "cpu")
+    out = infer.run("unet.tiny.s1", "synth-ensembles-separation@1-mini", tmp_path / "sub", progress=False)
+    meta = validate(out).meta
+    assert meta.name == "unet.tiny.s1" and "[tiny config]" in meta.model and "seed 1" in meta.notes
+    assert (avbench_home / "baselines/cunet/tiny@1-mini/unet.s1.pt").exists()
+    assert not (avbench_home / "baselines/cunet/cpu@1-mini").exists()

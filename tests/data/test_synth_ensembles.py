@@ -1,7 +1,6 @@
 """The generated benchmark: exact mixtures, determinism, splits, ranges, loaders, video."""
 import json
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
