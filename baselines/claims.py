@@ -32,6 +32,11 @@ Claims live in YAML (``configs/claims.yaml`` of each baseline)::
       direction: greater
       paper: {table: "5.3", rows: "ID 1 vs ID 2", a: -12.5, b: -15.9}
       only: {n_sources: 4}          # optional: restrict to items with this many sources
+      contrast: {n_sources: [2, 4]} # optional: compare the two systems' change from 2- to 4-source items
+
+A ``contrast`` claim compares how much each system changes between two item sets whose
+works are disjoint (:func:`contrast_frames`: Mann-Whitney's U over the works' mean
+differences, works resampled within each set).
 """
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ import pandas as pd
 
 from avbench import leaderboard as lb
 from avbench.compare import ALPHA, compare_frames
+from avbench.metrics.functional.stats import bootstrap_indices
 from avbench.tasks import parse_key
 
 from .names import OTHER_CONFIGS, SEEDS, seed_entry
@@ -112,7 +118,8 @@ def _finite_mean(values: pd.Series) -> float:
 #: How a claim table's verdicts are reached, in the words of the generated tables.
 TEST_RULE = ("bootstrap interval over works; Wilcoxon signed-rank on the per-work mean differences: holds when "
              f"the two-sided p < {ALPHA} and the effect is in the claimed direction, or, for no difference, when "
-             f"p >= {ALPHA}")
+             f"p >= {ALPHA}; a change between two item sets of disjoint works: Mann-Whitney U between the "
+             "sets' per-work mean differences instead")
 
 
 def fmt(x, nd=2) -> str:
@@ -133,11 +140,17 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
         sel = lambda f: f[np.logical_and.reduce([f[k] == v for k, v in only.items()])]  # noqa: E731
         fa, fb = [sel(f) for f in fa], [sel(f) for f in fb]
     ma, mb = seed_mean(fa, metric), seed_mean(fb, metric)
-    r = compare_frames(ma, mb, family, metric)
-    per_seed_a, per_seed_b = ([_finite_mean(f[metric]) for f in fs] for fs in (fa, fb))
+    contrast = claim.get("contrast")
+    compare = (lambda x, y: contrast_frames(x, y, metric, contrast)) if contrast else (  # noqa: E731
+        lambda x, y: compare_frames(x, y, family, metric))
+    r = compare(ma, mb)
+    if contrast:
+        per_seed_a, per_seed_b = ([contrast_frames(f, f, metric, contrast)["mean_a"] for f in fs] for fs in (fa, fb))
+    else:
+        per_seed_a, per_seed_b = ([_finite_mean(f[metric]) for f in fs] for fs in (fa, fb))
     diffs = []
     for x, y in zip(fa, fb):
-        rr = compare_frames(x, y, family, metric)
+        rr = compare(x, y)
         diffs.append(rr["mean_a"] - rr["mean_b"])
     d = r["bootstrap"]["diff"]
     p = r["test"]["p_value"]
@@ -150,6 +163,41 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
     out.update(r=r, per_seed_a=per_seed_a, per_seed_b=per_seed_b, per_seed_diff=diffs,
                verdict="holds" if ok else "does not hold")
     return out
+
+
+def contrast_frames(a: pd.DataFrame, b: pd.DataFrame, metric: str, contrast: dict, n_boot: int = 2000) -> dict:
+    """How much more ``a`` changes than ``b`` from one set of items to another, e.g.
+    ``contrast = {"n_sources": [2, 4]}``: (a's mean on 4-source items − its mean on 2-source
+    items) − (the same for b).  ``mean_a`` / ``mean_b`` are each system's change, on the
+    (item, slot) pairs both scored.  The two sets must come from disjoint works (each
+    work is then one independent unit): the test is Mann-Whitney's U, two-sided, between
+    the per-work mean differences ``a - b`` of the two sets, and the interval resamples
+    works within each set."""
+    import scipy.stats
+
+    (col, (lo, hi)), = contrast.items()
+    keys = ["item", "slot"] if "slot" in a.columns else ["item"]
+    m = a[keys + ["group", col, metric]].merge(b[keys + [metric]], on=keys, suffixes=("_a", "_b"))
+    m = m[np.isfinite(m[f"{metric}_a"]) & np.isfinite(m[f"{metric}_b"])]
+    parts = [m[m[col] == v] for v in (lo, hi)]
+    if any(p.empty for p in parts):
+        raise ValueError(f"no {metric} pairs with {col} = {lo} or {hi}: the contrast needs both")
+    shared = set(parts[0]["group"]) & set(parts[1]["group"])
+    if shared:
+        raise ValueError(f"works {sorted(shared)[:3]} have items with {col} = {lo} and = {hi}: "
+                         "a contrast between two item sets needs disjoint works")
+    d = [(p[f"{metric}_a"] - p[f"{metric}_b"]).to_numpy(float) for p in parts]
+    g = [p["group"].astype(str).to_numpy() for p in parts]
+    change = lambda s: float(parts[1][f"{metric}_{s}"].mean() - parts[0][f"{metric}_{s}"].mean())  # noqa: E731
+    effect = float(d[1].mean() - d[0].mean())
+    boots = np.array([d[1][i1].mean() - d[0][i0].mean() for i0, i1 in
+                      zip(bootstrap_indices(d[0].size, n_boot, 0, g[0]), bootstrap_indices(d[1].size, n_boot, 1, g[1]))])
+    low, high = np.quantile(boots, [0.025, 0.975])
+    works = [pd.Series(x).groupby(y).mean().to_numpy() for x, y in zip(d, g)]
+    p = float(scipy.stats.mannwhitneyu(works[1], works[0], alternative="two-sided").pvalue)
+    return {"metric": metric, "n": int(sum(x.size for x in d)), "mean_a": change("a"), "mean_b": change("b"),
+            "bootstrap": {"diff": effect, "low": float(low), "high": float(high)},
+            "n_works": int(sum(w.size for w in works)), "test": {"name": "mann-whitney-works", "p_value": p}}
 
 
 def _paper(c: dict) -> str:
@@ -198,6 +246,9 @@ def table(root: Path, task: str, claims: list[dict], family: str = "separation",
         e = evaluate(root, task, c, family, seeds)
         only = c.get("only") or {}
         where = (" on items with " + ", ".join(f"{k} = {v}" for k, v in only.items())) if only else ""
+        for k, (lo, hi) in (c.get("contrast") or {}).items():
+            where += (f", the change from items with {k} = {lo} to {k} = {hi} (Mann-Whitney U over the two sets' "
+                      "disjoint works)")
         metric = LABELS.get(c["metric"], c["metric"]) + (" (lower is better)" if c["metric"] in LOWER_IS_BETTER else "")
         rows.append(f"| {c['claim']} | `{c['a']}` vs `{c['b']}`, {metric}{where} | {_paper(c)} | {_ours(e)} | "
                     f"**{e['verdict']}**{_provisional(e, len(tuple(seeds)), unseeded)} |")

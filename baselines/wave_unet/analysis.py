@@ -20,7 +20,7 @@ UNSEEDED = ("informed-nmf", "nmf-all-templates", "informed-nmf-heldout-timbres")
 def report(root: Path, task: str) -> str:
     return (f"Claims of the thesis (section 5.2) on `{task}`: the thesis' numbers are URMP test means "
             "(Tables 5.1-5.2); ours pool each system's seeds per (item, slot), pair the two systems, and "
-            "test by work (Wilcoxon signed-rank on the per-work mean differences, p < 0.05); InformedNMF "
+            "test by work (" + cl.TEST_RULE + "); InformedNMF "
             "trains nothing and has one entry.\n\n"
             + cl.table(root, task, cl.load_claims(CONFIGS / "claims.yaml"), unseeded=UNSEEDED))
 
