@@ -141,13 +141,13 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
         fa, fb = [sel(f) for f in fa], [sel(f) for f in fb]
     ma, mb = seed_mean(fa, metric), seed_mean(fb, metric)
     contrast = claim.get("contrast")
-    compare = (lambda x, y: contrast_frames(x, y, metric, contrast)) if contrast else (  # noqa: E731
-        lambda x, y: compare_frames(x, y, family, metric))
+
+    def compare(x: pd.DataFrame, y: pd.DataFrame) -> dict:
+        return contrast_frames(x, y, metric, contrast) if contrast else compare_frames(x, y, family, metric)
+
     r = compare(ma, mb)
-    if contrast:
-        per_seed_a, per_seed_b = ([contrast_frames(f, f, metric, contrast)["mean_a"] for f in fs] for fs in (fa, fb))
-    else:
-        per_seed_a, per_seed_b = ([_finite_mean(f[metric]) for f in fs] for fs in (fa, fb))
+    seed_value = (lambda f: _change(f, metric, contrast)) if contrast else (lambda f: _finite_mean(f[metric]))  # noqa: E731
+    per_seed_a, per_seed_b = ([seed_value(f) for f in fs] for fs in (fa, fb))
     diffs = []
     for x, y in zip(fa, fb):
         rr = compare(x, y)
@@ -188,16 +188,24 @@ def contrast_frames(a: pd.DataFrame, b: pd.DataFrame, metric: str, contrast: dic
                          "a contrast between two item sets needs disjoint works")
     d = [(p[f"{metric}_a"] - p[f"{metric}_b"]).to_numpy(float) for p in parts]
     g = [p["group"].astype(str).to_numpy() for p in parts]
-    change = lambda s: float(parts[1][f"{metric}_{s}"].mean() - parts[0][f"{metric}_{s}"].mean())  # noqa: E731
     effect = float(d[1].mean() - d[0].mean())
     boots = np.array([d[1][i1].mean() - d[0][i0].mean() for i0, i1 in
                       zip(bootstrap_indices(d[0].size, n_boot, 0, g[0]), bootstrap_indices(d[1].size, n_boot, 1, g[1]))])
     low, high = np.quantile(boots, [0.025, 0.975])
     works = [pd.Series(x).groupby(y).mean().to_numpy() for x, y in zip(d, g)]
     p = float(scipy.stats.mannwhitneyu(works[1], works[0], alternative="two-sided").pvalue)
-    return {"metric": metric, "n": int(sum(x.size for x in d)), "mean_a": change("a"), "mean_b": change("b"),
+    return {"metric": metric, "n": int(sum(x.size for x in d)),
+            "mean_a": _change(m, f"{metric}_a", contrast), "mean_b": _change(m, f"{metric}_b", contrast),
             "bootstrap": {"diff": effect, "low": float(low), "high": float(high)},
             "n_works": int(sum(w.size for w in works)), "test": {"name": "mann-whitney-works", "p_value": p}}
+
+
+def _change(f: pd.DataFrame, column: str, contrast: dict) -> float:
+    """The mean of ``column`` (its finite values) on the contrast's second item set minus
+    that on its first."""
+    (col, (lo, hi)), = contrast.items()
+    mean = lambda v: _finite_mean(f.loc[f[col] == v, column])  # noqa: E731
+    return mean(hi) - mean(lo)
 
 
 def _paper(c: dict) -> str:

@@ -37,13 +37,6 @@ def parse_entry(entry: str) -> tuple[str, str | None, int]:
     return m[1], m[2], int(m[3] or 0)
 
 
-def parse_seed_entry(entry: str) -> tuple[str, int]:
-    """``unet.s1`` -> ``("unet", 1)``; ``unet`` -> ``("unet", 0)`` (a config name stays in the
-    name: ``unet.paper.s1`` -> ``("unet.paper", 1)``)."""
-    name, config, seed = parse_entry(entry)
-    return (name if config is None else f"{name}.{config}"), seed
-
-
 def entry_config(entry: str, env: str, config: str | None = None) -> tuple[str, str, int]:
     """``(name, config, seed)`` of an entry.  The config is the one its name carries; for a
     name that carries none, ``config`` when given, else the environment variable ``env``,
@@ -57,12 +50,8 @@ def entry_config(entry: str, env: str, config: str | None = None) -> tuple[str, 
 def entries_of(names, run: Callable) -> dict[str, Callable]:
     """A baseline package's ``BASELINES``: ``run(entry, task, out, progress)`` for every name,
     seed of :data:`SEEDS` and config (the default one and :data:`OTHER_CONFIGS`)."""
-    return {e: functools.partial(_run_entry, run, e)
+    return {e: functools.partial(run, e)
             for n in names for c in (None, *OTHER_CONFIGS) for e in (seed_entry(n, k, c) for k in SEEDS)}
-
-
-def _run_entry(run: Callable, entry: str, task, out, progress: bool = True):
-    return run(entry, task, out, progress)
 
 
 def main(argv=None) -> int:

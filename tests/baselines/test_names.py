@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from baselines import claims as cl
-from baselines.names import DEFAULT_CONFIG, OTHER_CONFIGS, entry_config, parse_entry, parse_seed_entry, seed_entry
+from baselines.names import DEFAULT_CONFIG, OTHER_CONFIGS, entry_config, parse_entry, seed_entry
 
 
 @pytest.mark.parametrize("entry,parsed", [
@@ -24,7 +24,6 @@ def test_entry_names_by_hand(entry, parsed):
     assert parse_entry(entry) == parsed
     name, config, seed = parsed
     assert seed_entry(name, seed, config) == entry
-    assert parse_seed_entry(entry) == (name if config is None else f"{name}.{config}", seed)
 
 
 def test_the_reference_config_carries_no_name_and_bad_names_are_refused():
