@@ -81,6 +81,16 @@ class Config:
     bias: bool = False              #: convolution biases (Table A.1's "bias")
     conditioning: str | None = None
     context: str | None = None
+    # the training recipe (configs/cpu.yaml sets the converging one; README, "Training recipe")
+    slot_loss: str = "all"          #: all: BCE averaged over the 13 slots' bins (the reference) | balanced: present and absent slots weighted apart
+    absent_weight: float = 1.0      #: balanced: weight of the absent slots' mean loss
+    out_bias: float | None = None   #: initial bias of the mask logits (None: PyTorch's default init)
+    warmup: int = 0                 #: steps of linear learning-rate warm-up
+    schedule: str = "plateau"       #: plateau: halve on a plateau at the curriculum's top | cosine: cosine decay to lr/20
+    curriculum_steps: int = 0       #: > 0: one more source every this many steps (instead of on a plateau)
+    decoupled_wd: bool = False      #: AdamW's decoupled weight decay instead of Adam's L2 term
+    select: str = "loss"            #: the kept weights: lowest validation loss | highest validation SDRi (sdri)
+    max_seconds: float | None = None  #: wall-time budget of one call (the run resumes from its checkpoint)
 
     @classmethod
     def load(cls, name_or_path: str, variant: str = "unet") -> "Config":
@@ -146,13 +156,26 @@ def targets(S: torch.Tensor, X: torch.Tensor, cfg: Config) -> torch.Tensor:
     return (mag / mix.unsqueeze(1).clamp_min(1e-8)).clamp(0, 1)
 
 
-def loss_fn(masks: torch.Tensor, target: torch.Tensor, cfg: Config) -> torch.Tensor:
+def loss_fn(masks: torch.Tensor, target: torch.Tensor, cfg: Config, present: torch.Tensor | None = None) -> torch.Tensor:
     """Smooth L1 (ratio masks) or BCE with the constant positive weight ``cfg.pos_weight``
-    (binary masks), averaged over the bins."""
+    (binary masks).  ``slot_loss: all`` averages over every bin of the 13 slots (the
+    reference's); ``balanced`` averages each slot over its bins, then the present slots'
+    mean plus ``absent_weight`` times the absent slots' mean (``present (B, 13)``), so that
+    the few present slots are not outweighed by the many absent ones."""
     if cfg.mask == "ratio":
-        return F.smooth_l1_loss(masks, target)
-    p = masks.clamp(1e-6, 1 - 1e-6)
-    return -(cfg.pos_weight * target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
+        per = F.smooth_l1_loss(masks, target, reduction="none")
+    else:
+        p = masks.clamp(1e-6, 1 - 1e-6)
+        per = -(cfg.pos_weight * target * torch.log(p) + (1 - target) * torch.log(1 - p))
+    if cfg.slot_loss == "all" or present is None:
+        return per.mean()
+    if cfg.slot_loss != "balanced":
+        raise ValueError(f"unknown slot_loss {cfg.slot_loss!r}; use 'all' or 'balanced'")
+    slot = per.flatten(2).mean(-1)  # (B, 13)
+    on = present.to(slot.dtype)
+    pres = (slot * on).sum() / on.sum().clamp_min(1)
+    absent = (slot * (1 - on)).sum() / (1 - on).sum().clamp_min(1)
+    return pres + cfg.absent_weight * absent
 
 
 # ----------------------------------------------------------------------------- data
@@ -274,27 +297,81 @@ def step_loss(model: CUNet, data: Data, mixes, cfg: Config, g: np.random.Generat
         x = x + cfg.noise_std * torch.from_numpy(g.standard_normal(x.shape).astype(np.float32)).to(dev)
     with torch.no_grad():
         target = targets(bt["S"], bt["X"], cfg)
-    return loss_fn(model(x, bt["context"], bt.get("players", bt["present"])), target, cfg)
+    return loss_fn(model(x, bt["context"], bt.get("players", bt["present"])), target, cfg, bt["present"])
+
+
+@torch.no_grad()
+def val_quality(model: CUNet, data: Data, mixes: list[list[tuple[int, int]]], cfg: Config) -> dict[str, float]:
+    """How the model separates fixed validation mixtures, scored as the task scores them:
+    the whole 65535-sample clips separated by :func:`separate` (masks thresholded), the
+    BSS Eval v3 SDR of every sounding source's estimate minus the mixture's (a silenced
+    estimate takes protocol 2's floor, -80 dB), averaged: ``sdri``; and the share of the
+    sounding sources whose estimate is silent: ``silenced``."""
+    from avbench.metrics import bss_eval_sources
+    from avbench.metrics import functional as MF
+    from avbench.metrics.functional.silence import BUCKETS
+
+    sdri, silent = [], []
+    for m in mixes:
+        refs = data.d["audio"][[c for _, c in m]].astype(np.float64)
+        mix = refs.astype(np.float32).sum(0)
+        ctx = players = None
+        if cfg.context in ("visual", "visual-finetune", "motion"):
+            ctx, pl = data.players([m], cfg, None, False)
+            players = pl[0].numpy()
+        present = np.zeros(N_SLOTS, np.float32)
+        present[[k for k, _ in m]] = 1.0
+        if "labels" not in variants()[cfg.variant]["inputs"]:  # as the submission reads them (infer.run)
+            present = np.ones(N_SLOTS, np.float32)
+        est = separate(model, cfg, mix, present if players is None else players, ctx)[[k for k, _ in m]].astype(np.float64)
+        codes = MF.buckets(refs, est)
+        ok = codes == BUCKETS["sdr"]
+        sdr = np.full(len(m), -80.0)
+        if ok.any():
+            sdr[ok] = np.clip(np.asarray(bss_eval_sources(refs[ok], est[ok], check=False).sdr), -80, 80)
+        mix_sdr = np.asarray(bss_eval_sources(refs, np.repeat(mix[None].astype(np.float64), len(m), 0), check=False).sdr)
+        sdri.extend(sdr - mix_sdr)
+        silent.extend(codes == BUCKETS["eps"])
+    return {"sdri": float(np.mean(sdri)), "silenced": float(np.mean(silent))}
+
+
+def lr_factor(cfg: Config, step: int) -> float | None:
+    """The learning-rate factor of step ``step`` for ``schedule: cosine`` (with ``warmup``
+    steps of linear warm-up): a function of the step alone, so it resumes exactly."""
+    w = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
+    if cfg.schedule != "cosine":
+        return w if step < cfg.warmup else None  # after the warm-up the plateau rule owns the rate
+    t = min(1.0, step / max(1, cfg.steps))
+    return w * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * t)))
 
 
 def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = None,
-          stop_after: int | None = None, data: tuple[Data, Data] | None = None) -> Path | None:
+          stop_after: int | None = None, data: tuple[Data, Data] | None = None,
+          max_seconds: float | None = None) -> Path | None:
+    """Train ``cfg`` on ``version``'s train split (returns the finished checkpoint; an
+    existing one is returned as it is).  Resumable: every evaluation rewrites
+    ``<ckpt>.partial.pt``, and a call ended by ``stop_after`` steps or ``max_seconds``
+    (default ``cfg.max_seconds``) returns ``None``; the next call continues it."""
     ckpt = ckpt or workdir(cfg, version) / f"{cfg.variant}.s{cfg.seed}.pt"
     if ckpt.exists():
         return ckpt
     tr, va = data or load_data(cfg, version, progress)
     torch.manual_seed(cfg.seed)
     model = build(cfg, version).to(device_of(cfg))
+    if cfg.out_bias is not None:
+        for dec in model.dec:
+            torch.nn.init.constant_(dec.out.bias, cfg.out_bias)
     trunk_params = list(model.context.trunk.parameters()) if cfg.context == "visual-finetune" else []
     ids = {id(p) for p in trunk_params}
     groups = [{"params": [p for p in model.parameters() if id(p) not in ids], "lr": cfg.lr}]
     if trunk_params:
         groups.append({"params": trunk_params, "lr": cfg.lr_trunk})
-    opt = torch.optim.Adam(groups, weight_decay=cfg.weight_decay)
+    opt = (torch.optim.AdamW if cfg.decoupled_wd else torch.optim.Adam)(groups, weight_decay=cfg.weight_decay)
     gv = np.random.default_rng(4321)
     select = va.draw(gv, cfg.n_val, 2, 5)
     per_level = {n: va.draw(np.random.default_rng((4321, n)), cfg.n_val, n, n) for n in range(2, cfg.max_sources + 1)}
     live = {"level": 2 if cfg.curriculum else cfg.max_sources}
+    scheduled = cfg.curriculum and cfg.curriculum_steps > 0
 
     def curriculum(state: dict) -> None:
         state.setdefault("level", live["level"])
@@ -306,23 +383,29 @@ def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = 
             model.eval()
             with torch.no_grad():
                 vl = float(step_loss(model, va, per_level[state["level"]], cfg, None, False))
-            if vl < state["cur_best"] - 1e-4:
-                state["cur_best"], state["cur_bad"] = vl, 0
+            if scheduled:
+                state["level"] = min(cfg.max_sources, 2 + state["step"] // cfg.curriculum_steps)
             else:
-                state["cur_bad"] += 1
-            if state["cur_bad"] >= cfg.patience:
-                state["cur_bad"] = 0
-                if state["level"] < cfg.max_sources:
-                    state["level"] += 1
-                    state["cur_best"] = float("inf")
+                if vl < state["cur_best"] - 1e-4:
+                    state["cur_best"], state["cur_bad"] = vl, 0
                 else:
-                    for grp in opt.param_groups:
-                        grp["lr"] *= 0.5
+                    state["cur_bad"] += 1
+                if state["cur_bad"] >= cfg.patience:
+                    state["cur_bad"] = 0
+                    if state["level"] < cfg.max_sources:
+                        state["level"] += 1
+                        state["cur_best"] = float("inf")
+                    elif cfg.schedule == "plateau":
+                        for grp in opt.param_groups:
+                            grp["lr"] *= 0.5
             state["levels"].append({"step": state["step"], "level_loss": vl, "level": state["level"],
                                     "lr": opt.param_groups[0]["lr"]})
         live["level"] = state["level"]
 
     def batch_loss(g):
+        if scheduled:  # the level of this very step (a function of the step: resumes exactly)
+            live["level"] = min(cfg.max_sources, 2 + g_step["step"] // cfg.curriculum_steps)
+        g_step["step"] += 1
         return step_loss(model, tr, tr.draw(g, cfg.batch, 2, live["level"]), cfg, g, True)
 
     def train_mode():
@@ -331,10 +414,16 @@ def train(cfg: Config, version: str, progress: bool = True, ckpt: Path | None = 
             model.context.trunk.train()
 
     part = ckpt.with_suffix(".partial.pt")
+    g_step = {"step": 0}
+    if part.exists():
+        g_step["step"] = torch.load(part, map_location="cpu", weights_only=False)["state"]["step"]
+    smooth = cfg.warmup or cfg.schedule == "cosine"
     state = run_steps(model, opt, part, steps=cfg.steps, eval_every=cfg.eval_every, seed=cfg.seed,
                       batch_loss=batch_loss, val_loss=lambda: step_loss(model, va, select, cfg, None, False),
-                      desc=cfg.variant, progress=progress, stop_after=stop_after, train_mode=train_mode,
-                      after_eval=curriculum)
+                      desc=f"{cfg.variant}.s{cfg.seed}", progress=progress, stop_after=stop_after, train_mode=train_mode,
+                      after_eval=curriculum, lr_factor_at=(lambda k: lr_factor(cfg, k)) if smooth else None,
+                      quality=lambda: val_quality(model, va, select, cfg), select=cfg.select,
+                      max_seconds=max_seconds if max_seconds is not None else cfg.max_seconds)
     if state is None:
         return None
     return save_final(ckpt, part, model, cfg, state, levels=state["levels"])
