@@ -115,11 +115,64 @@ def _finite_mean(values: pd.Series) -> float:
     return float(v[np.isfinite(v)].mean())
 
 
+#: the equivalence margin of a "no difference" claim, in the metric's unit (dB; points for rates)
+MARGIN = {"db": 0.5, "rate": 0.02}
+#: of the seeds both systems have, how many must show the effect in the claimed direction
+MIN_SEEDS_AGREE = 2
+
 #: How a claim table's verdicts are reached, in the words of the generated tables.
-TEST_RULE = ("bootstrap interval over works; Wilcoxon signed-rank on the per-work mean differences: holds when "
-             f"the two-sided p < {ALPHA} and the effect is in the claimed direction, or, for no difference, when "
-             f"p >= {ALPHA}; a change between two item sets of disjoint works: Mann-Whitney U between the "
-             "sets' per-work mean differences instead")
+TEST_RULE = ("bootstrap interval over works; Wilcoxon signed-rank on the per-work mean differences. A directional "
+             f"claim **holds** when the two-sided p < {ALPHA}, the pooled effect is in the claimed direction and so "
+             f"is the effect of at least {MIN_SEEDS_AGREE} of 3 seeds (every seed when fewer are on the board); it "
+             f"**does not hold** when p < {ALPHA} with the effect the other way; otherwise it is **inconclusive** "
+             "(no evidence either way is not evidence for the claim). A no-difference claim holds when the 95% "
+             f"interval lies within the equivalence margin (±{MARGIN['db']} dB, ±{100 * MARGIN['rate']:g} points "
+             f"for rates), does not hold when p < {ALPHA} and the interval leaves the margin, and is inconclusive "
+             "otherwise. An at-least-as-good (non-inferiority) claim holds when the interval's lower end is above "
+             "minus the margin and does not hold when the interval lies below it, or when a is significantly "
+             "worse by more than the margin. A claim whose rows fail the task's convergence gate (docs/protocol.md) is **not testable: "
+             "not converged**; its numbers are shown but no verdict rests on them. A change between two item sets "
+             "of disjoint works: Mann-Whitney U between the sets' per-work mean differences instead")
+
+
+def verdict(direction: str, diff: float, low: float, high: float, p: float, seed_diffs: list[float],
+            margin: float) -> str:
+    """The verdict of one claim from the pooled difference ``diff`` (a − b, signed so that the
+    claim says it is positive), its 95% interval ``[low, high]``, the test's ``p`` and the
+    per-seed differences (the rule of :data:`TEST_RULE`)."""
+    if direction == "greater":
+        need = min(MIN_SEEDS_AGREE, len(seed_diffs))
+        if p < ALPHA and diff > 0:
+            return "holds" if sum(x > 0 for x in seed_diffs) >= need else "inconclusive"
+        if p < ALPHA and diff < 0:
+            return "does not hold"
+        return "inconclusive"
+    if direction == "not-worse":  # non-inferiority: a no worse than b by more than the margin
+        if low >= -margin:
+            return "holds"
+        if high < -margin or (p < ALPHA and high < 0 and diff < -margin):
+            return "does not hold"
+        return "inconclusive"
+    if direction == "no-difference":
+        if -margin <= low and high <= margin:
+            return "holds"
+        if p < ALPHA and (low < -margin or high > margin):
+            return "does not hold"
+        return "inconclusive"
+    raise ValueError(f"unknown direction {direction!r}: use 'greater', 'not-worse' or 'no-difference'")
+
+
+def gate_failures(task: str, found: list[tuple[str, dict, pd.DataFrame]]) -> list[str]:
+    """The seed entries of ``found`` outside the task's convergence gate."""
+    from avbench.leaderboard.ranking import gate_of, gate_reason
+
+    gate = gate_of(parse_key(task)[0])
+    out = []
+    for n, e, _ in found:
+        sdri = ((e.get("scores") or {}).get("sdri") or {}).get(e.get("aggregate", "mean"))
+        if gate_reason(bool(e.get("oracle")), e.get("counts") or {}, sdri, gate):
+            out.append(n)
+    return out
 
 
 def fmt(x, nd=2) -> str:
@@ -127,7 +180,8 @@ def fmt(x, nd=2) -> str:
 
 
 def evaluate(root: Path, task: str, claim: dict, family: str = "separation", seeds=SEEDS) -> dict:
-    """One claim's numbers and verdict (``verdict``: holds | does not hold | not run)."""
+    """One claim's numbers and verdict (``verdict``: holds | does not hold | inconclusive |
+    not testable: not converged | not run; :func:`verdict`)."""
     metric = claim["metric"]
     ea, eb = entries(root, task, claim["a"], seeds), entries(root, task, claim["b"], seeds)
     out = {"claim": claim, "seeds_a": len(ea), "seeds_b": len(eb)}
@@ -152,16 +206,12 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
     for x, y in zip(fa, fb):
         rr = compare(x, y)
         diffs.append(rr["mean_a"] - rr["mean_b"])
-    d = r["bootstrap"]["diff"]
-    p = r["test"]["p_value"]
-    if claim["direction"] == "greater":
-        ok = d > 0 and p < ALPHA
-    elif claim["direction"] == "no-difference":
-        ok = p >= ALPHA
-    else:
-        raise ValueError(f"unknown direction {claim['direction']!r}: use 'greater' or 'no-difference'")
-    out.update(r=r, per_seed_a=per_seed_a, per_seed_b=per_seed_b, per_seed_diff=diffs,
-               verdict="holds" if ok else "does not hold")
+    bs = r["bootstrap"]
+    margin = MARGIN["rate"] if metric in RATES else MARGIN["db"]
+    v = verdict(claim["direction"], bs["diff"], bs["low"], bs["high"], r["test"]["p_value"], diffs, margin)
+    gated = gate_failures(task, ea + eb) if family == "separation" else []
+    out.update(r=r, per_seed_a=per_seed_a, per_seed_b=per_seed_b, per_seed_diff=diffs, gated=gated,
+               verdict="not testable: not converged" if gated else v)
     return out
 
 

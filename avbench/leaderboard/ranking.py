@@ -79,6 +79,43 @@ def significance(parquet, ranked: list[tuple[int | None, Entry]]) -> dict[str, s
         out[name] = ("≈ " if not p < ALPHA else "") + (f"p={p:.3f}" if p >= 0.001 else "p<0.001")
     return out
 
+def gate_of(task: str) -> dict[str, float]:
+    """The convergence gate the task declares (empty for an undeclared task or none)."""
+    from ..errors import AvbenchError
+    from ..tasks.declared import declared
+
+    try:
+        return dict(declared(task).gate)
+    except AvbenchError:
+        return {}
+
+
+def not_converged(entry: Entry, gate: dict[str, float]) -> str | None:
+    """Why ``entry`` fails the task's convergence gate, or ``None``: a non-oracle row whose
+    silenced share of the sounding sources exceeds ``max_silenced`` or whose mean SDRi is
+    below ``min_sdri`` (docs/protocol.md, "The convergence gate")."""
+    st = entry.scores.get("sdri")
+    return gate_reason(entry.oracle, entry.counts, st.get(entry.aggregate) if st is not None else None, gate)
+
+
+def gate_reason(oracle: bool, counts: dict[str, int], sdri: float | None, gate: dict[str, float]) -> str | None:
+    """:func:`not_converged` from an entry's fields: its oracle flag, bucket counts and mean SDRi."""
+    if oracle or not gate:
+        return None
+    why = []
+    c = counts
+    sounding = c.get("sdr", 0) + c.get("eps", 0)
+    if "max_silenced" in gate and sounding:
+        share = c.get("eps", 0) / sounding
+        if share > gate["max_silenced"]:
+            why.append(f"silences {100 * share:.1f}% of the sounding sources (gate: at most "
+                       f"{100 * gate['max_silenced']:g}%)")
+    v = sdri
+    if "min_sdri" in gate and v is not None and v < gate["min_sdri"]:
+        why.append(f"SDRi {v:.2f} dB (gate: at least {gate['min_sdri']:g} dB)")
+    return "; ".join(why) or None
+
+
 @dataclass(frozen=True)
 class Ranked:
     """A ranked board: its entries (as stored, by name), the rows in rank order, the
@@ -90,6 +127,8 @@ class Ranked:
     rows: list[tuple[int | None, Entry]]
     sig: dict[str, str] = field(default_factory=dict)
     plots: tuple[str, ...] = ()
+    #: name -> why, for each row outside the task's convergence gate (:func:`not_converged`)
+    gated: dict[str, str] = field(default_factory=dict)
 
 
 def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | None = None,
@@ -97,5 +136,7 @@ def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | No
     """Rank ``entries``; with ``parquet`` (``name -> per-item scores or None``), test every
     ranked row against the top one (:func:`significance`)."""
     rows = rank(entries)
+    gate = gate_of(task)
+    gated = {e.name: why for e in entries if (why := not_converged(e, gate))}
     return Ranked(task, version, list(entries), rows, significance(parquet, rows) if parquet is not None else {},
-                  tuple(plots))
+                  tuple(plots), gated)

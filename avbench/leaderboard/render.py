@@ -91,7 +91,9 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
             if st is not None and st.n and (st.n_posinf or st.n_neginf):  # protocol 1: left out of the mean
                 cell += f" (+{st.n_posinf + st.n_neginf} inf)"
             cells.append(cell)
-        shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "")
+        gated = board.gated.get(e.name)
+        shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "") + (
+            f" {NOT_CONVERGED_MARK}" if gated else "")
         n_sil = e.counts.get("eps")
         if silenced:
             cells.append(str(n_sil) if n_sil is not None else "–")
@@ -102,6 +104,7 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
                         "n_parameters": e.n_parameters, "paper_url": e.paper_url, "code_url": e.code_url,
                         "scores": {c: e.scores[c].model_dump() for c in cols if c in e.scores},
                         "vs_top": sig.get(e.name), "warnings": dict(sorted(e.warnings.items())),
+                        **({"converged": gated is None, "not_converged": gated} if board.gated else {}),
                         **({"silenced": n_sil} if silenced else {}),
                         "submission_sha256": e.provenance.submission_sha256,
                         "git_commit": e.provenance.git_commit, "date": e.provenance.date})
@@ -124,6 +127,8 @@ def render_markdown(board: Ranked) -> str:
     lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
                  f"`{e0.provenance.manifest_sha256[:16]}`.")
     lines.append(protocol_note(e0))
+    if board.gated:
+        lines.append(gate_note(board))
     lines.append("")
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join("---" if i < 4 else "---:" for i in range(len(header))) + "|")
@@ -146,6 +151,26 @@ def protocol_note(e: Entry) -> str:
             "both-silent slots are not scored; an infinite value is left out of the mean and counted "
             "(\"+3 inf\"; \"+inf (all n)\" when every value is); kept as published, superseded by protocol 2.")
     return text if e.family == "separation" else "Scoring protocol 1 (docs/protocol.md): item ids name the class."
+
+
+#: the mark of a row outside the task's convergence gate (``Ranked.gated``)
+NOT_CONVERGED_MARK = "(not converged)"
+
+
+def gate_note(board: Ranked) -> str:
+    """The header sentence naming the gate and the rows outside it (empty when none is)."""
+    from .ranking import gate_of
+
+    if not board.gated:
+        return ""
+    g = gate_of(board.task)
+    parts = []
+    if "max_silenced" in g:
+        parts.append(f"silences more than {100 * g['max_silenced']:g}% of the sounding sources")
+    if "min_sdri" in g:
+        parts.append(f"has a mean SDRi below {g['min_sdri']:g} dB")
+    return (f"{NOT_CONVERGED_MARK}: a row that {' or '.join(parts)} (the task's convergence gate, "
+            f"docs/protocol.md); {len(board.gated)} row(s) here; no claim rests on such a row.")
 
 
 #: an interval resampling fewer works than this is marked :data:`FEW_MARK` (read it as rough)
@@ -214,7 +239,8 @@ def render_csv(board: Ranked) -> str:
             row += [""] * 5 if st is None else [num(st.get(agg)), num(st.get("ci_low")), num(st.get("ci_high")),
                                                 str(st.get("n", "")), "" if st.get("n_groups") is None else
                                                 str(st["n_groups"])]
-        flags = " ".join(f"{k}x{n}" for k, n in m["warnings"].items())
+        flags = " ".join([f"{k}x{n}" for k, n in m["warnings"].items()]
+                         + (["not-converged"] if m.get("not_converged") else []))
         row += ([str(m.get("silenced", "")) if m.get("silenced") is not None else ""] if sep else []) + [
             m["vs_top"] or "", "" if m["n_parameters"] is None else str(m["n_parameters"]),
             "yes" if m["oracle"] else "no", flags]
@@ -326,6 +352,8 @@ def render_html(board: Ranked) -> str:
     out.append('<p class="meta">' + esc(f"Task items sha256 {e0.provenance.items_sha256}, manifest sha256 "
                                          f"{e0.provenance.manifest_sha256}.") + "</p>")
     out.append('<p class="meta">' + esc(protocol_note(e0)) + "</p>")
+    if board.gated:
+        out.append('<p class="meta">' + esc(gate_note(board)) + "</p>")
     keys = [_column_key(h) for h in header]
     out.append('<div class="wrap"><table class="lb"><thead><tr>'
                + "".join(f'<th data-key="{esc(k)}">{esc(h)}</th>' for h, k in zip(header, keys))

@@ -30,7 +30,9 @@ from ..errors import TaskError
 
 SPECS = Path(__file__).parent / "specs"
 _KEYS = {"name", "family", "binding", "dataset", "items", "description", "protocol", "slots", "classes", "inputs",
-         "metrics", "main_score", "aggregate", "metric_params", "versions"}
+         "metrics", "main_score", "aggregate", "metric_params", "versions", "gate"}
+#: the keys of a task's convergence gate (docs/protocol.md, "The convergence gate")
+GATE_KEYS = {"max_silenced", "min_sdri"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class TaskDecl:
     slots: list[str] = field(default_factory=list)
     classes: list[str] | str = field(default_factory=list)
     aggregate: str = "mean"
+    #: the convergence gate of the task's rows: ``max_silenced`` (share of the sounding
+    #: sources whose estimate is silent) and ``min_sdri`` (mean SDRi in dB); a non-oracle row
+    #: outside it is marked *not converged* (empty: no gate)
+    gate: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
 
     def version(self, version: str) -> VersionDecl:
@@ -143,11 +149,17 @@ def load(path: Path) -> TaskDecl:
     if missing:
         raise TaskError(f"protocol {missing[0]} has versions but no metrics or metric_params", path=path,
                         fix="declare both for every protocol a version follows")
+    gate = doc.get("gate") or {}
+    if not isinstance(gate, dict) or set(gate) - GATE_KEYS or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in gate.values()):
+        raise TaskError("gate: a mapping of numbers with the keys " + ", ".join(sorted(GATE_KEYS)), path=path,
+                        fix="e.g. gate: {max_silenced: 0.05, min_sdri: 0.0}")
     return TaskDecl(name=doc["name"], family=doc["family"], binding=doc["binding"], items=doc["items"],
                     description=doc["description"], protocol={str(k): str(v) for k, v in doc["protocol"].items()},
                     inputs=list(doc["inputs"]), metrics=metrics, main_score=doc["main_score"], metric_params=params,
                     versions=versions, dataset=doc.get("dataset"), slots=list(doc.get("slots", [])),
-                    classes=doc.get("classes", []), aggregate=doc.get("aggregate", "mean"), path=path)
+                    classes=doc.get("classes", []), aggregate=doc.get("aggregate", "mean"),
+                    gate={k: float(v) for k, v in gate.items()}, path=path)
 
 
 def registry() -> dict[str, TaskDecl]:

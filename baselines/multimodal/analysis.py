@@ -183,11 +183,11 @@ def claims_report(root: Path, version: str, results: Path) -> str:
                                    "79.81 vs 77.73 (Table 4.3, Choi + UC vs Choi + CC)"),):
             t = r["paired"][key]
             mc = "/".join(f"{m['p_value']:.2g}" for m in t["mcnemar"])
-            ok = t["diff"] > 0 and t["p"] < ALPHA
+            ok = cl.verdict("greater", t["diff"], t["low"], t["high"], t["p"], [], cl.MARGIN["rate"])
             text += (f"| {claim} | `{t['a']}` vs `{t['b']}`, Hit@1 | {paper} | {100 * t['mean_a']:.1f} vs "
                      f"{100 * t['mean_b']:.1f}: {100 * t['diff']:+.1f} pts [{100 * t['low']:+.1f}, {100 * t['high']:+.1f}], "
                      f"p = {t['p']:.2g} over {t['n_works']} works (n = {t['n']}); McNemar p per seed {mc} | "
-                     f"**{'holds' if ok else 'does not hold'}** |\n")
+                     f"**{ok}** |\n")
         t = r["paired"]["choi_vs_han"]
         text += ("\nMcNemar's exact test of Choi against Han on the same clips, per seed (only Choi right / only "
                  "Han right, p): " + "; ".join(f"{m['only_a']}/{m['only_b']}, p = {m['p_value']:.2g}"
