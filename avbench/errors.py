@@ -52,6 +52,8 @@ CODES: dict[str, tuple[str, str]] = {
     "AVB435": ("error", "empty score cell or item id"),
     "AVB436": ("error", "negative score"),
     "AVB437": ("error", "ragged row: wrong number of cells"),
+    "AVB438": ("error", "blank lines in predictions.csv"),
+    "AVB439": ("error", "a line of predictions.csv longer than any valid row"),
     # the file tree
     "AVB440": ("error", "path escapes the submission folder"),
     "AVB441": ("error", "symbolic link"),

@@ -459,17 +459,14 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
         line = text.count("\n", 0, nul) + 1
         return None, [_p("AVB430", rel, "NUL byte: not a text CSV", "write plain comma-separated text", line,
                          nul - (text.rfind("\n", 0, nul) + 1) + 1)]
-    rows: list[tuple[int, list[str]]] = []
+    # streamed: each row is checked as it is read and then dropped, so memory stays a small
+    # multiple of the file whatever it holds (16 MiB of blank lines once took 3 GB)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        for r in reader:
-            rows.append((reader.line_num, r))
-            if len(rows) == 1 and len(r) > len(classes) + 1 + MAX_EXTRA_COLUMNS:
-                break  # refused below, before any other row is read
+        header = next(reader)
     except csv.Error as e:
-        return None, [_p("AVB430", rel, f"not parseable as CSV ({e})", "write plain comma-separated values",
-                         len(rows) + 1)]
-    (hline, header), body = rows[0], rows[1:]
+        return None, [_p("AVB430", rel, f"not parseable as CSV ({e})", "write plain comma-separated values", 1)]
+    hline = reader.line_num
     if len(header) > len(classes) + 1 + MAX_EXTRA_COLUMNS:
         return None, [_p("AVB431", rel, f"{len(header)} header columns; the task has {len(classes)} classes",
                          "write item_id plus one column per class of the task", hline)]
@@ -503,9 +500,33 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
     cols = [seen_cols.get(c, 0) - 1 for c in classes]  # -1: missing column, reported above
     known = set(ids)
     out: dict[str, np.ndarray] = {}
-    for line, r in body:
-        if not r:  # blank line
+    # the longest line a valid row can need: the id and every score written out at length
+    max_line = 4 * (max((len(i) for i in ids), default=0) + 64 * len(header) + 256)
+    blank: list[int] = []
+
+    def body():
+        while True:
+            try:
+                r = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                probs.append(_p("AVB430", rel, f"not parseable as CSV ({e})", "write plain comma-separated values",
+                                reader.line_num))
+                return
+            yield reader.line_num, r
+
+    for line, r in body():
+        if not r or (len(r) == 1 and r[0].strip() == ""):  # a blank line: counted, refused below
+            blank.append(line)
+            if len(blank) > len(ids) + 16:  # more blank lines than rows: stop reading
+                break
             continue
+        if sum(len(c) for c in r) + len(r) > max_line:
+            probs.append(_p("AVB439", rel, f"a line of {sum(len(c) for c in r) + len(r):,} characters, longer than "
+                            "any valid row of this task", "write one short row per item: the id and one number "
+                            "per class", line))
+            break
         if len(r) != width:
             probs.append(_p("AVB437", rel, f"{len(r)} cells, the header has {width}", "one cell per column", line))
             if len(r) > id_col and r[id_col] in known:
@@ -551,6 +572,10 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
                 ok = False
             vals[k] = v
         out[iid] = vals if ok else np.empty(0)
+    if blank:
+        more = "or more " if len(blank) > len(ids) + 16 else ""
+        probs.append(_p("AVB438", rel, f"{len(blank)} {more}blank line(s), the first at line {blank[0]}",
+                        "remove the blank lines: one row per item, no empty rows", blank[0]))
     for iid in ids:
         if iid not in out:
             probs.append(_p("AVB410", rel, f"missing item {iid!r}", "add a row for every item of the task"))

@@ -133,7 +133,7 @@ def render_markdown(board: Ranked) -> str:
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join("---" if i < 4 else "---:" for i in range(len(header))) + "|")
     for r in rows:
-        lines.append("| " + " | ".join(_md(x) for x in r) + " |")
+        lines.append("| " + " | ".join(_md_text(x) if 1 <= i <= 3 else _md(x) for i, x in enumerate(r)) + " |")
     lines.append("")
     return "\n".join(lines)
 
@@ -208,6 +208,20 @@ def _md(x: str) -> str:
     return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", x)  # no HTML tag can start
 
 
+def _md_text(x: str) -> str:
+    """A Markdown cell of free text from submission.yaml (name, model, inputs): as
+    :func:`_md`, and no link or image stays live."""
+    import re
+
+    x = _md(x)
+    # no link or image can start ([text](url), ![alt](url), [text][ref]) and no bare address
+    # is turned into a link by the renderer (GitHub autolinks http://, https://, www.)
+    x = x.replace("[", "\\[").replace("]", "\\]").replace("!", "\\!")
+    x = re.sub(r"(?i)(?<=[a-z])://", ":&#47;&#47;", x)
+    x = re.sub(r"(?i)\bwww\.", "www&#46;", x)
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", x)  # no HTML tag can start
+
+
 def render_csv(board: Ranked) -> str:
     """One row per entry with numeric columns a spreadsheet or pandas can sort: for every
     metric ``<m>`` (the aggregate), ``<m>_ci_low``, ``<m>_ci_high``, ``<m>_n`` (values) and
@@ -249,8 +263,11 @@ def render_csv(board: Ranked) -> str:
 
 def _csv_cell(x: str) -> str:
     """A text cell from submission.yaml, neutralised against spreadsheet formula injection
-    (OWASP): a cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``."""
-    return "'" + x if x[:1] in ("=", "+", "-", "@", "\t", "\r") else x
+    (OWASP): a cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``,
+    also after leading white space of any kind (spaces, non-breaking spaces), which
+    spreadsheets skip before reading a formula."""
+    lead = x.lstrip(" \u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\ufeff\n")
+    return "'" + x if x[:1] in ("=", "+", "-", "@", "\t", "\r") or lead[:1] in ("=", "+", "-", "@", "\t", "\r") else x
 
 
 def render_json(board: Ranked) -> str:

@@ -113,9 +113,29 @@ def seed_from_published(root: Path, task: str, version: str) -> int:
     return len(list((dst / "entries").glob("*.json")))
 
 
+def refuse_links(d: Path) -> None:
+    """Refuse a board ``d`` (``<root>/<task>/<version>``) whose task or version folder, lock,
+    ``entries/`` or ``report/`` is a symbolic link (or its lock is not a plain file): git
+    stores links, so a change to a committed board could otherwise send every entry, table,
+    checksum and the lock wherever the link points, and a ``verify`` would read them there."""
+    for p, what in ((d.parent, "task folder"), (d, "version folder"), (d / ".lock", "lock"),
+                    (d / "entries", "entries folder"), (d / "report", "report folder")):
+        if p.is_symlink():
+            raise LeaderboardError(f"the board's {what} is a symbolic link; a board is never read or written "
+                                   "through a link", path=p, code="AVB503",
+                                   fix="replace the link with a real folder (or remove it) and rebuild the board")
+    lk = d / ".lock"
+    if lk.exists() and not lk.is_file():
+        raise LeaderboardError("the board's lock is not a plain file", path=lk, code="AVB503",
+                               fix="remove it; the next command makes a new one")
+
+
 def lock(d: Path) -> FileLock:
-    """The lock every reader that must see one state and every writer of board ``d`` holds."""
+    """The lock every reader that must see one state and every writer of board ``d`` holds
+    (after :func:`refuse_links`)."""
+    refuse_links(d)
     d.mkdir(parents=True, exist_ok=True)
+    refuse_links(d)
     return FileLock(str(d / ".lock"), timeout=LOCK_TIMEOUT)
 
 def _sha(data: bytes) -> str:

@@ -176,3 +176,44 @@ def test_the_write_hook_injects_a_fault_at_any_step_and_is_removed_after(tmp_pat
     assert type(files._ops) is files.Ops  # the hook is gone
     files.commit(d, {"a.txt": b"new a"})
     assert (d / "a.txt").read_bytes() == b"new a"
+
+
+# --- links under a board root (task or version folder, lock): refused with AVB503 by score,
+# build and verify; nothing is written where the link points (git stores links, so a change
+# to leaderboards/ could set this up for CI)
+
+
+def _linked(board, tmp_path, where: str) -> tuple[Path, Path]:
+    """A copy of the board whose ``where`` (task | version | lock) is a link to a folder outside."""
+    root = tmp_path / "lb"
+    shutil.copytree(board["root"], root)
+    e = board["entry"]
+    d = lb.board_dir(root, e.task, e.version)
+    outside = tmp_path / "outside"
+    if where == "task":
+        shutil.move(str(d.parent), outside)
+        d.parent.symlink_to(outside, target_is_directory=True)
+    elif where == "version":
+        shutil.move(str(d), outside)
+        d.symlink_to(outside, target_is_directory=True)
+    else:
+        outside.mkdir()
+        (d / ".lock").unlink(missing_ok=True)
+        (d / ".lock").symlink_to(outside / "victim")
+    return root, outside
+
+
+@pytest.mark.parametrize("where", ["task", "version", "lock"])
+def test_links_under_a_board_root_are_refused_by_build_add_and_verify(board, tmp_path, where, capsys):
+    root, outside = _linked(board, tmp_path, where)
+    before = sorted(p.relative_to(outside).as_posix() for p in outside.rglob("*")) if outside.is_dir() else []
+    with pytest.raises(LeaderboardError) as ex:
+        lb.add_entry(root, board["entry"], replace=True)
+    assert ex.value.code == "AVB503" and "symbolic link" in str(ex.value)
+    for argv in (["leaderboard", "build", "--leaderboards", str(root)],
+                 ["leaderboard", "verify", "--leaderboards", str(root)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "AVB503" in err and "Traceback" not in err
+    after = sorted(p.relative_to(outside).as_posix() for p in outside.rglob("*")) if outside.is_dir() else []
+    assert after == before  # nothing was written through the link

@@ -196,7 +196,8 @@ def test_05c_csv_cells_cannot_hold_formulas(oracle_subs, tmp_path):
     r = score(shutil.copytree(oracle_subs[("synth-ensembles-classification", "oracle-prior")], tmp_path / "s"),
               workers=1, progress=False)[0]
     meta = validate(tmp_path / "s").meta
-    for k, model in enumerate(['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\tx"]):
+    for k, model in enumerate(['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\tx",
+                               '  =HYPERLINK("http://x","y")', '\u00a0=1+1', "\u2003 @SUM(A1)"]):
         e = lb.entry_from(r, meta.model_copy(update={"name": f"m{k}", "model": model}))
         d = lb.add_entry(tmp_path / "lb", e)
     import csv
@@ -205,6 +206,26 @@ def test_05c_csv_cells_cannot_hold_formulas(oracle_subs, tmp_path):
     col = rows[0].index("model")
     for row in rows[1:]:
         assert row[col][:1] not in ("=", "+", "-", "@", "\t"), row[col]
+        assert row[col].lstrip(" \u00a0\u2003")[:1] not in ("=", "+", "-", "@") or row[col][:1] == "'", row[col]
+
+
+def test_05d_markdown_links_and_images_in_free_text_stay_dead(oracle_subs, tmp_path):
+    """A link, an image (a tracking pixel) or a bare address in ``model`` is shown as text on
+    the Markdown board, as the HTML renderer already does."""
+    r = score(shutil.copytree(oracle_subs[("synth-ensembles-classification", "oracle-prior")], tmp_path / "s"),
+              workers=1, progress=False)[0]
+    meta = validate(tmp_path / "s").meta
+    evil = ["[click me](https://evil.example/login)", "![](https://t.example/pixel.png)", "[x][1]",
+            "see https://evil.example or www.evil.example"]
+    for k, model in enumerate(evil):
+        d = lb.add_entry(tmp_path / "lb", lb.entry_from(r, meta.model_copy(update={"name": f"m{k}", "model": model})))
+    md = (d / "leaderboard.md").read_text()
+    import re
+
+    assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", md)  # no [text](url) left unescaped
+    assert "](https://" not in md.replace("\\]", "")
+    assert "https://" not in md and "www.evil" not in md  # no bare address GitHub would autolink
+    assert "\\[click me\\]" in md  # the text itself is kept
 
 
 # ----------------------------------------------------------------------------- 6
@@ -495,3 +516,35 @@ def test_a_board_holds_one_item_list(sep_board):
     lb.build(root, adopt=True)
     probs, _ = lb.verify(root)
     assert any("other items than" in p for p in probs)
+
+
+# ----------------------------------------------------------------------------- round 3
+def test_r3_blank_line_and_long_line_csvs_are_refused_in_bounded_memory():
+    """A valid predictions.csv followed by 16 MiB of blank lines was valid and peaked at
+    3 GB; now it is refused (AVB438) while the parser's own allocations stay a small
+    multiple of the largest valid file; an over-long line is refused (AVB439)."""
+    import tracemalloc
+
+    from avbench.safeio import parse_predictions
+
+    ids = [f"{i:06d}" for i in range(300)]
+    classes = [f"c{k}" for k in range(13)]
+    good = "item_id," + ",".join(classes) + "\n" + "".join(
+        i + "," + ",".join("0.0769230769" for _ in classes) + "\n" for i in ids)
+    out, probs = parse_predictions(good.encode(), "p.csv", classes, ids)
+    assert out is not None and not probs
+    for tail in ("\n" * (16 << 20), "\r\n" * (8 << 20), " \n" * (8 << 20)):
+        data = (good + tail).encode()
+        tracemalloc.start()
+        out, probs = parse_predictions(data, "p.csv", classes, ids)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert out is None and [p.code for p in probs] == ["AVB438"], probs
+        assert "blank line" in probs[0].message and probs[0].fix
+        assert peak < 4 * len(data) + (64 << 20), peak  # decoding the text is the largest copy
+    long = good + ids[0][:-1] + "9" * 20000 + "," + ",".join("0" for _ in classes) + "\n"
+    out, probs = parse_predictions(long.encode(), "p.csv", classes, ids)
+    assert out is None and "AVB439" in [p.code for p in probs]
+    one_blank = good.replace(ids[5] + ",", "\n" + ids[5] + ",", 1)
+    out, probs = parse_predictions(one_blank.encode(), "p.csv", classes, ids)
+    assert out is None and [p.code for p in probs] == ["AVB438"] and probs[0].line == 7
