@@ -503,6 +503,7 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
     # the longest line a valid row can need: the id and every score written out at length
     max_line = 4 * (max((len(i) for i in ids), default=0) + 64 * len(header) + 256)
     blank: list[int] = []
+    stopped = False  #: reading ended early (a bomb): items after it are not reported missing
 
     def body():
         while True:
@@ -520,12 +521,14 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
         if not r or (len(r) == 1 and r[0].strip() == ""):  # a blank line: counted, refused below
             blank.append(line)
             if len(blank) > len(ids) + 16:  # more blank lines than rows: stop reading
+                stopped = True
                 break
             continue
         if sum(len(c) for c in r) + len(r) > max_line:
             probs.append(_p("AVB439", rel, f"a line of {sum(len(c) for c in r) + len(r):,} characters, longer than "
                             "any valid row of this task", "write one short row per item: the id and one number "
                             "per class", line))
+            stopped = True
             break
         if len(r) != width:
             probs.append(_p("AVB437", rel, f"{len(r)} cells, the header has {width}", "one cell per column", line))
@@ -576,7 +579,7 @@ def parse_predictions(data: bytes, rel: str, classes: list[str], ids: list[str]
         more = "or more " if len(blank) > len(ids) + 16 else ""
         probs.append(_p("AVB438", rel, f"{len(blank)} {more}blank line(s), the first at line {blank[0]}",
                         "remove the blank lines: one row per item, no empty rows", blank[0]))
-    for iid in ids:
+    for iid in ids if not stopped else ():
         if iid not in out:
             probs.append(_p("AVB410", rel, f"missing item {iid!r}", "add a row for every item of the task"))
     if any(p.severity == "error" for p in probs):

@@ -357,6 +357,15 @@ def _csv_ragged(rows):
     return rows
 
 
+def _csv_blank_lines(rows):
+    return rows[:2] + [[""]] * 3 + rows[2:]
+
+
+def _csv_long_line(rows):
+    rows[2] = [rows[2][0] + "9" * 20000] + rows[2][1:]
+    return rows
+
+
 def _csv_no_id(rows):
     rows[0][0] = "id"
     return rows
@@ -520,6 +529,8 @@ def _fx() -> list[Fixture]:
         F("csv-overflow", "score overflowing to inf", "AVB432", C, lambda r, t: _csv(r, t, _csv_cell("1e999"))),
         F("csv-negative", "negative score", "AVB436", C, lambda r, t: _csv(r, t, _csv_cell("-0.5"))),
         F("csv-ragged", "ragged row", "AVB437", C, lambda r, t: _csv(r, t, _csv_ragged)),
+        F("csv-blank-lines", "blank lines between rows", "AVB438", C, lambda r, t: _csv(r, t, _csv_blank_lines)),
+        F("csv-long-line", "a line longer than any valid row", "AVB439", C, lambda r, t: _csv(r, t, _csv_long_line)),
     ]
     return fx
 
