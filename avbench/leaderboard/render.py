@@ -266,8 +266,8 @@ def _csv_cell(x: str) -> str:
     (OWASP): a cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``,
     also after leading white space of any kind (spaces, non-breaking spaces), which
     spreadsheets skip before reading a formula."""
-    lead = x.lstrip(" \u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\ufeff\n")
-    return "'" + x if x[:1] in ("=", "+", "-", "@", "\t", "\r") or lead[:1] in ("=", "+", "-", "@", "\t", "\r") else x
+    bad = ("=", "+", "-", "@", "\t", "\r")
+    return "'" + x if x[:1] in bad or x.lstrip()[:1] in bad else x
 
 
 def render_json(board: Ranked) -> str:

@@ -135,7 +135,6 @@ def lock(d: Path) -> FileLock:
     (after :func:`refuse_links`)."""
     refuse_links(d)
     d.mkdir(parents=True, exist_ok=True)
-    refuse_links(d)
     return FileLock(str(d / ".lock"), timeout=LOCK_TIMEOUT)
 
 def _sha(data: bytes) -> str:

@@ -334,23 +334,19 @@ def _row(claim: str, systems: str, paper: str, r: dict, unit: str, verdict: str,
     return f"| {claim} | {systems} | {paper} | {here} | **{verdict}** |"
 
 
-#: set by :func:`claims_report`: the Sound-of-Pixels / Object-Prior seed rows outside the gate
-_GATED: list[str] = []
-
-
-def _greater(r: dict) -> str:
+def _greater(r: dict, gated: list[str]) -> str:
     """The directional verdict of a pooled test (:func:`baselines.claims.verdict`), or *not
-    testable* when the rows it reads are not converged."""
-    if _GATED:
+    testable* when the rows it reads (``gated``: those outside the gate) are not converged."""
+    if gated:
         return "not testable: not converged"
     return cl.verdict("greater", r["diff"], r["low"], r["high"], r["p"], [], cl.MARGIN["db"])
 
 
-def _majority(th: dict, same: list[bool]) -> str:
+def _majority(th: dict, same: list[bool], gated: list[str]) -> str:
     """Trumpet and tuba on one channel is the paper's pattern only when the three instruments do
     not all share one channel (then nothing was separated): such a seed is degenerate
     evidence, and a verdict from rows outside the gate is not testable."""
-    if _GATED:
+    if gated:
         return "not testable: not converged"
     collapsed = [len({max(range(len(c)), key=c.__getitem__) for c in s["visual"]["strongest_counts"].values()}) < 2
                  for s in th["per_seed"]]
@@ -364,7 +360,7 @@ def claims_report(root: Path, version: str, results: Path) -> str:
     head = ("| claim | systems (a vs b), metric | paper: a vs b | here: a vs b, difference [95% CI], paired test by work; "
             "seed spread | verdict |\n|---|---|---|---|---|\n")
     board = cl.table(root, task, cl.load_claims(CONFIGS / "claims.yaml")).splitlines(keepends=True)[2:]
-    _GATED[:] = cl.gate_failures(task, [x for n in ("sound-of-pixels", "object-prior") for x in cl.entries(root, task, n)])
+    gated = cl.gate_failures(task, [x for n in ("sound-of-pixels", "object-prior") for x in cl.entries(root, task, n)])
     rows = []
     p = results / "async.json"
     if p.exists():
@@ -373,15 +369,15 @@ def claims_report(root: Path, version: str, results: Path) -> str:
         for m, pa, pb in (("sdr", 8.22, 6.43), ("sir", 13.88, 11.18)):
             rows.append(_row(f"with asynchronized frames Object-Prior still beats Sound-of-Pixels ({m.upper()})",
                              f"`object-prior` vs `sound-of-pixels`, {m.upper()}, asynchronized", f"{pa:.2f} vs {pb:.2f} (Table IV)",
-                             r[m], "dB", _greater(r[m])))
+                             r[m], "dB", _greater(r[m], gated)))
         for name, pa, pb in (("sound-of-pixels", 7.30, 6.43), ("object-prior", 8.92, 8.22)):
             r = a["results"][name]["sync_vs_async"]["sdr"]
             rows.append(_row(f"asynchronized frames lower {name}'s SDR", f"`{name}` synchronized vs asynchronized, SDR",
-                             f"{pa:.2f} vs {pb:.2f} (Tables II and IV)", r, "dB", _greater(r)))
+                             f"{pa:.2f} vs {pb:.2f} (Tables II and IV)", r, "dB", _greater(r, gated)))
         ds = {n: a["results"][n]["sync_vs_async"]["sdr"]["diff"] for n in ("sound-of-pixels", "object-prior")}
         rows.append(f"| Object-Prior loses less than Sound-of-Pixels to asynchrony | the two drops above, SDR | "
                     f"−0.70 vs −0.87 dB (Tables II, IV) | {-ds['object-prior']:+.2f} vs {-ds['sound-of-pixels']:+.2f} dB | "
-                    f"**{'not testable: not converged' if _GATED else 'holds' if ds['object-prior'] < ds['sound-of-pixels'] else 'does not hold'}** (no test: a "
+                    f"**{'not testable: not converged' if gated else 'holds' if ds['object-prior'] < ds['sound-of-pixels'] else 'does not hold'}** (no test: a "
                     "difference of differences) |")
     p = results / "channels.json"
     if p.exists():
@@ -392,21 +388,21 @@ def claims_report(root: Path, version: str, results: Path) -> str:
             sb = "/".join(_pct(x) for x in c["results"]["sound-of-pixels"][which]["accuracy"]["per_seed"])
             rows.append(_row(f"classification by the strongest {which} channel is more accurate with Object-Prior",
                              f"`object-prior` vs `sound-of-pixels`, accuracy ({which})", f"{pa} vs {pb} (Table V)", r, "%",
-                             _greater(r), f"; seeds {sa} vs {sb}"))
+                             _greater(r, gated), f"; seeds {sa} vs {sb}"))
     p = results / "three.json"
     if p.exists():
         th = json.loads(p.read_text())
         r = th["full_vs_three_class"]["sdr"]
         rows.append(_row("the 3-class PixelPlayer separates less well than the full model", "full vs 3-class "
                          "`sound-of-pixels`, SDR, test pairs of violin/trumpet/tuba", "4.85 vs 3.61 (Table I)", r, "dB",
-                         _greater(r)))
+                         _greater(r, gated)))
         same = [s["visual"]["trumpet_tuba_same_channel"] for s in th["per_seed"]]
         accs = [s["visual"]["best_one_to_one_accuracy"] for s in th["per_seed"]]
         rows.append(f"| the 3-class model's visual channels do not give each instrument its own channel; trumpet and "
                     f"tuba share one | strongest visual channel of the test clips, K = 3 | one channel strongest for both "
                     f"trumpet and tuba, one unused (section III-C) | trumpet and tuba share their most frequent channel in "
                     f"{sum(same)} of {len(same)} seeds; best one-to-one naming {'/'.join(_pct(x) for x in accs)} | "
-                    f"**{_majority(th, same)}** (majority of seeds) |")
+                    f"**{_majority(th, same, gated)}** (majority of seeds) |")
     return (f"Results on `{task}`: the mean over seeds of each entry's mean over the scored (item, slot) pairs, the "
             "seeds' range in brackets.\n\n" + cl.seed_table(root, task, list(KINDS), ["sdr", "sir", "sar", "si_sdr"])
             + "\n"
