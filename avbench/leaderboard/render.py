@@ -391,6 +391,10 @@ def render_html(board: Ranked) -> str:
                 cells.append(f'<td class="num" data-v="{esc(val)}">{shown}</td>')
             elif h == "Model":
                 cells.append(f'<td class="model" data-v="{esc(c)}" title="{esc(c)}">{esc(c)}</td>')
+            elif h == "Submission":  # sorts by the name; the flags and the gate's mark are shown after it
+                rest = c[len(e.name):]
+                cells.append(f'<td data-v="{esc(e.name)}">{esc(e.name)}'
+                             + (f'<span class="mark">{esc(rest)}</span>' if rest else "") + "</td>")
             elif h == "Rank":
                 cells.append(f'<td class="num" data-v="{m["rank"] if m["rank"] is not None else 1e9}">{esc(c)}</td>')
             elif h == "Params":
