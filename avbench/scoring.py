@@ -630,17 +630,22 @@ def _results_dir(sub: Submission, task: Task) -> Path:
 def _warnings(sub: Submission, entry: TaskEntry, df: pd.DataFrame) -> list:
     """Validation warnings of this task's files, then the scoring flags (silent, identical)."""
     pre = entry.folder + "/"
-    return [w for w in sub.warnings if w.path.startswith(pre)] + _flag_problems(entry.folder, df)
+    return [w for w in sub.warnings if w.path.startswith(pre)] + _flag_problems(entry.folder, df, sub.tree.files)
 
 
-def _flag_problems(folder: str, df: pd.DataFrame) -> list:
-    """The scoring flags of a per-item frame (silent, identical) as warnings."""
+def _flag_problems(folder: str, df: pd.DataFrame, files=None) -> list:
+    """The scoring flags of a per-item frame (silent, identical) as warnings, each naming
+    the file it is about (``files``: the submission's relative paths, to find the file's
+    extension)."""
     from .errors import Problem
+    from .safeio import AUDIO_EXT
 
     out = []
     if "flag" in df:
         for r in df[df["flag"] != ""].itertuples():
             rel = f"{folder}/estimates/{r.item}/{r.slot}"
+            if files is not None:
+                rel = next((rel + x for x in AUDIO_EXT if rel + x in files), rel)
             if r.flag == "silent":
                 out.append(Problem("AVB451", rel, "silent where the source plays; scored by EPS (protocol 2: every "
                                    "SDR-family metric takes the floor; protocol 1: no SDR)",

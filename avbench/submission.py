@@ -549,11 +549,13 @@ def _validate_separation(sub: Submission, entry: TaskEntry, task: Task, jobs: li
         if d not in ids:
             probs.append(Problem("AVB411", f"{est}/{d}", f"unknown item {d[:80]!r}",
                                  f"remove it; {task.spec.key} has {len(ids)} items"))
+    missing_absent: list[str] = []  # omitted_slots: error: one line for all of them
     for item in task.items:
         d = f"{est}/{item.id}"
         rels = found.get(item.id, [])
-        if not rels and entry.omitted_slots == "error":
-            probs.append(Problem("AVB410", d, f"missing item {item.id}", "write one file per instrument slot"))
+        if not rels:  # a whole item missing is never silence (a model that stopped mid-run)
+            probs.append(Problem("AVB410", d, f"missing item {item.id}: its folder is absent or empty",
+                                 f"write {d}/<slot>.wav for the instruments the model separates"))
             continue
         by_slot: dict[str, list[str]] = {}
         for rel in rels:
@@ -569,11 +571,19 @@ def _validate_separation(sub: Submission, entry: TaskEntry, task: Task, jobs: li
             if len(ps) > 1:
                 probs.append(Problem("AVB412", d, f"slot {s} has {len(ps)} estimates ({', '.join(p.rpartition('/')[2] for p in ps)})",
                                      "keep one file per slot"))
-        if entry.omitted_slots == "error":
-            for s in task.spec.slots:
-                if s not in by_slot:
-                    probs.append(Problem("AVB414", f"{d}/{s}.wav", f"missing estimate for slot {s}",
-                                         "write silence for absent instruments, or set omitted_slots: silence"))
+        # ``omitted_slots: silence`` covers the absent instruments only: a sounding
+        # instrument's missing file is an error either way (the scores name the sounding
+        # sources of every item, so saying which file is missing tells nothing new)
+        playing = set(item.sources)
+        for s in task.spec.slots:
+            if s not in by_slot and (entry.omitted_slots == "error" or s in playing):
+                if s not in playing:
+                    missing_absent.append(f"{d}/{s}.wav")
+                    continue
+                probs.append(Problem(
+                    "AVB414", f"{d}/{s}.wav", f"missing estimate for slot {s}, an instrument that plays in "
+                    f"{item.id}", "write its estimate (an all-zero file if the model gives none: it is scored "
+                    "as silence, by EPS)"))
         n = item.clips[0].end - item.clips[0].start
         for s, ps in sorted(by_slot.items()):
             if len(ps) == 1:
@@ -582,6 +592,12 @@ def _validate_separation(sub: Submission, entry: TaskEntry, task: Task, jobs: li
                                          f"{audio_cap(n)} for {n} samples", f"write {n} mono samples"))
                 else:
                     jobs.append((str(sub.root), ps[0], task.spec.sample_rate, n, sub.hashes[1].get(ps[0])))
+    if missing_absent:
+        more = f" and {len(missing_absent) - 1} more" if len(missing_absent) > 1 else ""
+        probs.append(Problem("AVB414", missing_absent[0],
+                             f"{len(missing_absent)} estimates missing for instruments that do not play in their "
+                             f"item ({missing_absent[0]}{more})", "set omitted_slots: silence in submission.yaml "
+                             "(they are then silence), or write an all-zero file for each"))
     return probs
 
 
@@ -728,8 +744,12 @@ class SubmissionWriter:
                 w.write_estimates(task, item.id, {"violin": x, "cello": y})   # separation
                 # or w.write_scores(task, item.id, scores)                     # classification
 
-    Estimates are written as float32 WAV at the task's rate; an all-zero slot is left out
-    (tasks are declared with ``omitted_slots: silence``).  Scores are kept in memory
+    Estimates are written as float32 WAV at the task's rate.  :meth:`add_task` declares
+    the task with ``omitted_slots: silence`` (pass ``omitted_slots="error"`` to require
+    every slot's file): an all-zero estimate of an instrument that does not play in the
+    item is left out and scored as silence; every other slot given is written, and a
+    sounding instrument's missing file, or a missing item, is an error of ``validate``
+    and ``score`` alike.  Scores are kept in memory
     and written as ``predictions.csv`` by :meth:`close`, which also writes
     ``submission.yaml``.  Adding a task empties its folder and its old results.
     """
@@ -767,11 +787,15 @@ class SubmissionWriter:
         if not hasattr(estimates, "items"):
             estimates = dict(zip(spec.slots, np.asarray(estimates)))
         d = self.root / spec.name / "estimates" / item_id
+        item = next((i for i in task.items if i.id == item_id), None)
+        if item is None:
+            raise ValueError(f"{item_id!r} is not an item of {spec.key}")
+        playing = set(item.sources)
         for slot, x in estimates.items():
             if slot not in spec.slots:
                 raise ValueError(f"{slot!r} is not a slot of {spec.key}")
             x = np.asarray(x)
-            if x.any():
+            if x.any() or slot in playing:  # an all-zero estimate of a sounding instrument is written
                 write_wav(d / f"{slot}.wav", x, spec.sample_rate)
 
     def write_scores(self, task: Task, item_id: str, scores) -> None:

@@ -1,0 +1,107 @@
+"""The mistakes a new user makes on the first day: each is refused, or answered, with a
+message that names the real problem and its fix."""
+import shutil
+
+import numpy as np
+import pytest
+
+import avbench
+from avbench.errors import SubmissionError
+from avbench.scoring import score
+from avbench.submission import SubmissionWriter, validate
+
+TASK = "synth-ensembles-separation@1-mini"
+
+
+@pytest.fixture(scope="module")
+def equal_share(mini, tmp_path_factory):
+    """The README's first model: every sounding instrument gets an equal share of the mixture."""
+    task = avbench.get_task(TASK)
+    root = tmp_path_factory.mktemp("first-day") / "my-model"
+    with SubmissionWriter(root, name="my-model", model="Equal share") as w:
+        w.add_task(task, inputs=["mixture", "labels"])
+        for iid in task.ids:
+            mix, present = task.input(iid, "mixture"), task.input(iid, "labels")
+            w.write_estimates(task, iid, {s: mix / len(present) for s in present})
+    return task, root
+
+
+def _codes(problems):
+    return [p.code for p in problems]
+
+
+def _errors(path):
+    """The errors ``validate`` reports (none when it passes)."""
+    try:
+        validate(path, TASK)
+    except SubmissionError as e:
+        return [p for p in e.problems if p.severity == "error"]
+    return []
+
+
+def _copy(src, tmp_path):
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_the_writer_declares_silence_for_the_absent_instruments_and_the_copy_is_valid(equal_share):
+    task, root = equal_share
+    assert "omitted_slots: silence" in (root / "submission.yaml").read_text()
+    assert _errors(root) == []
+
+
+def test_a_deleted_item_folder_is_an_error_of_validate_and_score(equal_share, tmp_path):
+    task, root = equal_share
+    sub = _copy(root, tmp_path)
+    item = task.items[3]
+    shutil.rmtree(sub / task.spec.name / "estimates" / item.id)  # a model that crashed mid-run
+    errs = _errors(sub)
+    assert _codes(errs) == ["AVB410"]
+    assert item.id in errs[0].message and item.id in errs[0].path
+    with pytest.raises(SubmissionError) as e:
+        score(sub, TASK, progress=False)
+    assert "AVB410" in str(e.value)
+
+
+def test_a_missing_file_of_a_sounding_instrument_is_an_error_even_with_omitted_slots_silence(equal_share, tmp_path):
+    task, root = equal_share
+    sub = _copy(root, tmp_path)
+    item = task.items[0]
+    gone = sub / task.spec.name / "estimates" / item.id / f"{item.sources[0]}.wav"
+    gone.unlink()
+    errs = _errors(sub)
+    assert _codes(errs) == ["AVB414"]
+    assert errs[0].path.endswith(f"{item.id}/{item.sources[0]}.wav") and "plays" in errs[0].message
+    with pytest.raises(SubmissionError):
+        score(sub, TASK, progress=False)
+
+
+def test_an_all_zero_estimate_of_a_sounding_instrument_is_written_and_its_warning_names_the_file(mini, tmp_path):
+    task = avbench.get_task(TASK)
+    item = task.items[0]
+    with SubmissionWriter(tmp_path / "zeros", name="zeros", model="m") as w:
+        w.add_task(task, inputs=["mixture", "labels"])
+        for iid in task.ids:
+            mix, present = task.input(iid, "mixture"), task.input(iid, "labels")
+            est = {s: mix / len(present) for s in present}
+            if iid == item.id:
+                est[item.sources[0]] = np.zeros_like(mix)  # the model gave nothing for it
+            w.write_estimates(task, iid, est)
+    f = tmp_path / "zeros" / task.spec.name / "estimates" / item.id / f"{item.sources[0]}.wav"
+    assert f.exists()
+    res = score(tmp_path / "zeros", TASK, progress=False)[0]
+    silent = [w for w in res.warnings if w["code"] == "AVB451"]
+    assert [w["path"] for w in silent] == [f"{task.spec.name}/estimates/{item.id}/{item.sources[0]}.wav"]
+
+
+def test_omitted_slots_error_gives_one_line_for_the_absent_instruments(equal_share, tmp_path):
+    task, root = equal_share
+    sub = _copy(root, tmp_path)
+    y = sub / "submission.yaml"
+    y.write_text(y.read_text().replace("omitted_slots: silence", "omitted_slots: error"))
+    errs = _errors(sub)
+    n_absent = sum(len(task.spec.slots) - len(i.sources) for i in task.items)
+    assert _codes(errs) == ["AVB414"]
+    assert errs[0].message.startswith(f"{n_absent} estimates missing for instruments that do not play")
+    assert "omitted_slots: silence" in errs[0].fix
