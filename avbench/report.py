@@ -158,10 +158,13 @@ def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
     rows = []
     for by in ("slot", "n_sources"):
         for k, g in df.groupby(by, sort=True):
-            row = {"by": by, "value": k, "n": len(g)}
+            # one n per metric: the values its mean and median are over (the sounding
+            # sources for the SDR family, the absent slots for PES), as under the plots' boxes
+            row = {"by": by, "value": k, "n_slots": len(g)}
             for m in ("sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri", "pes", "eps"):
                 if m in g:
                     v = g[m].replace([np.inf, -np.inf], np.nan)
+                    row[f"{m}_n"] = int(v.notna().sum())
                     row[f"{m}_mean"] = v.mean()
                     row[f"{m}_median"] = v.median()
             rows.append(row)

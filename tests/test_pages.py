@@ -96,6 +96,16 @@ def test_reports_write_plots(board, oracle_subs, tmp_path):
 
     b = pd.read_csv(out / "breakdown.csv")
     assert set(b["by"]) == {"slot", "n_sources"}
+    # one n per metric, counted from the task's items: the SDR of a slot is over the items
+    # it sounds in, its PES over the items it is absent from (not the item count for both)
+    import avbench
+
+    items = avbench.get_task("synth-ensembles-separation@1-mini").items
+    for r in b[b["by"] == "slot"].itertuples():
+        sounding = sum(r.value in i.sources for i in items)
+        assert r.sdr_n == sounding and r.n_slots >= sounding
+        if "pes_n" in b and r.n_slots == len(items):  # protocol 2 scores the absent slots too
+            assert r.pes_n == len(items) - sounding
     out2 = tmp_path / "r2"
     assert main(["report", "synth-ensembles-separation", "--task", "synth-ensembles-separation@1-mini",
                  "--leaderboards", str(lbroot), "--out", str(out2), "--quiet"]) == 0
