@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import AvbenchError, DataError
+from .errors import AvbenchError, ConfigError, DataError, LeaderboardError
 
 
 #: the data configurations of synth-ensembles: version 2 (mini2, full2) and version 1 (mini, full)
@@ -32,7 +32,7 @@ def cmd_data_generate(args) -> int:
     from .data import synth_ensembles as se
 
     if args.name != se.NAME:
-        raise AvbenchError(f"{args.name} cannot be generated", fix=f"only {se.NAME} is generated; real datasets are read from a local copy")
+        raise ConfigError(f"{args.name} cannot be generated", fix=f"only {se.NAME} is generated; real datasets are read from a local copy")
     t0 = time.time()
     root = se.generate(args.config, workers=args.workers, force=args.force, progress=not args.quiet,
                        sample_rate=args.sample_rate)
@@ -89,7 +89,7 @@ def cmd_data_video(args) -> int:
     root = se.locate(args.config)
     rows = {r["id"]: r for r in se.read_manifest(root)}
     if args.recording not in rows:
-        raise AvbenchError(f"no recording {args.recording!r}", path=root / "manifest.jsonl",
+        raise DataError(f"no recording {args.recording!r}", path=root / "manifest.jsonl",
                            fix="pick an id from manifest.jsonl (e.g. one starting with ens-)")
     row = rows[args.recording]
     notes = se.load_notes(root, row)
@@ -116,11 +116,11 @@ def cmd_data_verify(args) -> int:
         for p in problems:
             print(p)
         if problems:
-            raise AvbenchError(f"{len(problems)} missing or corrupt file(s)", path=root, fix="regenerate with --force")
+            raise DataError(f"{len(problems)} missing or corrupt file(s)", path=root, fix="regenerate with --force")
         _print(args, f"{root}: every file matches the manifest")
         return 0
     if args.root is None:
-        raise AvbenchError(f"{args.name} is read from your local copy", fix=f"pass --root, e.g. avbench data verify {args.name} --root /data/{args.name}")
+        raise ConfigError(f"{args.name} is read from your local copy", fix=f"pass --root, e.g. avbench data verify {args.name} --root /data/{args.name}")
     version = args.version or real.info(args.name).default_version
     problems = real.verify(args.name, args.root, version, args.split)
     if args.json:
@@ -150,7 +150,7 @@ def cmd_data_derive(args) -> int:
     from .data import audioset
 
     if args.name != "audioset":
-        raise AvbenchError(f"{args.name} ships its manifests", fix="only audioset is derived from your own segment CSVs")
+        raise ConfigError(f"{args.name} ships its manifests", fix="only audioset is derived from your own segment CSVs")
     ix = audioset.derive(args.eval, args.train, val_fraction=args.val_fraction)
     counts = ", ".join(f"{s} {x['n_items']}" for s, x in ix["splits"].items())
     _print(args, f"audioset@{audioset.VERSION}: {counts}; manifest sha256 {ix['manifest_sha256']}")
@@ -328,13 +328,17 @@ def cmd_lb_check(args) -> int:
 
 def cmd_lb_show(args) -> int:
     from . import leaderboard as lb
-    from .tasks import parse_key
+    from .tasks import resolve
 
-    name, version = parse_key(args.task)
+    name, version = resolve(args.task)
     d = lb.reading_board(Path(args.leaderboards) if args.leaderboards else None, name, version)
     p = d / ("leaderboard.json" if args.json else "leaderboard.md")
     if not p.exists():
-        raise AvbenchError("no leaderboard there", path=p, fix="score a submission with --update-leaderboard")
+        from .errors import LeaderboardError
+
+        raise LeaderboardError(f"no leaderboard for {name}@{version} yet", path=p,
+                               fix=f"score a submission with `avbench score SUBMISSION --task {name}@{version} "
+                                   "--update-leaderboard`")
     print(p.read_text(), end="" if args.json else "\n")
     return 0
 
@@ -368,9 +372,9 @@ READ_HELP = ("leaderboards root to read (default, per board: yours under $AVBENC
 def cmd_compare(args) -> int:
     from .compare import compare_frames, format_report
     from .leaderboard import load_scores
-    from .tasks import parse_key
+    from .tasks import resolve
 
-    name, version = parse_key(args.task)
+    name, version = resolve(args.task)
     lbroot = Path(args.leaderboards) if args.leaderboards else None
     spec = _spec(name, version, lbroot)
     na, a = load_scores(args.a, f"{name}@{version}", lbroot)
@@ -404,9 +408,9 @@ def cmd_report(args) -> int:
     from . import leaderboard as lb
     from . import report
     from .leaderboard import load_scores
-    from .tasks import parse_key
+    from .tasks import resolve
 
-    name, version = parse_key(args.task)
+    name, version = resolve(args.task)
     lbroot = Path(args.leaderboards) if args.leaderboards else None
     spec = _spec(name, version, lbroot)
     board = lb.reading_board(lbroot, name, version)
@@ -415,7 +419,7 @@ def cmd_report(args) -> int:
         frames = {p.name[: -len(".scores.parquet")]: __import__("pandas").read_parquet(p)
                   for p in sorted(d.glob("*.scores.parquet"))}
         if not frames:
-            raise AvbenchError("no per-item scores on this leaderboard", path=d,
+            raise LeaderboardError("no per-item scores on this leaderboard", path=d,
                                fix="add entries with `avbench score ... --update-leaderboard`")
         out = Path(args.out or (board / "report"))
         entries = {e.name: e for e in lb.load_entries(board, name, version)}
@@ -444,7 +448,7 @@ def _baselines() -> dict:
     for ep in sorted(entry_points(group="avbench.baselines"), key=lambda e: e.name):
         out.update(ep.load()())
     if not out:
-        raise AvbenchError("no baselines are installed (entry point group avbench.baselines)",
+        raise ConfigError("no baselines are installed (entry point group avbench.baselines)",
                            fix="install avbench with scripts/install.sh, or a package that registers baselines")
     return out
 
@@ -456,9 +460,11 @@ def cmd_baseline_list(args) -> int:
 
 
 def cmd_baseline_run(args) -> int:
+    from .tasks import did_you_mean
+
     reg = _baselines()
     if args.name not in reg:
-        raise AvbenchError(f"unknown baseline {args.name!r}", fix=f"use one of: {', '.join(sorted(reg))}")
+        raise ConfigError(f"unknown baseline {args.name!r}{did_you_mean(args.name, reg)}", fix=f"`avbench baseline list` lists the {len(reg)} names")
     out = reg[args.name](args.task, args.out, progress=not args.quiet)
     _print(args, f"wrote submission {out}")
     return 0

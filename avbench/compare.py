@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import AvbenchError
+from .errors import ConfigError
 from .metrics.functional.stats import paired_bootstrap, wilcoxon
 
 ALPHA = 0.05
@@ -37,7 +37,7 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> tuple[np.ndarray, n
 def compare_frames(a: pd.DataFrame, b: pd.DataFrame, family: str, metric: str, seed: int = 0) -> dict:
     va, vb, groups = paired(a, b, metric)
     if va.size == 0:
-        raise AvbenchError(f"the two submissions share no scored {metric} values", fix="score both on the same task version")
+        raise ConfigError(f"the two submissions share no scored {metric} values", fix="score both on the same task version")
     out = {"metric": metric, "n": int(va.size), "mean_a": float(va.mean()), "mean_b": float(vb.mean())}
     out["bootstrap"] = paired_bootstrap(va, vb, seed=seed, groups=groups)
     wa, wb = work_means(va, vb, groups)

@@ -52,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import __version__
 from .profile import timed
-from .errors import CODES, Problem, ProblemList, SubmissionError  # noqa: F401 - CODES is re-exported here
+from .errors import CODES, AvbenchError, Problem, ProblemList, SubmissionError  # noqa: F401 - CODES is re-exported here
 from .safeio import AUDIO_EXT, audio_cap, open_under, parse_predictions, read_estimate, read_regular, read_under
 from .tasks import get_task
 from .tasks.base import Task
@@ -686,10 +686,18 @@ def validate(root: str | Path, task: str | None = None, raise_on_error: bool = T
     if task is not None:
         e = meta.task(task)
         if e is None:
+            from .tasks import resolve
+
             declared = ", ".join(t.key for t in meta.tasks)[:200] or "none"
-            problems.append(Problem("AVB404", "submission.yaml", f"task {task[:80]} is not declared "
-                                    f"(declared: {declared})",
-                                    "score a declared task, or declare this one under tasks: with its own estimates"))
+            try:  # a typo in the task or its version is named as such, with a did-you-mean
+                resolve(task)
+            except AvbenchError as err:
+                problems.append(Problem("AVB404", "--task", err.message, err.fix + f"; submission.yaml declares {declared}"))
+            else:
+                problems.append(Problem("AVB404", "submission.yaml", f"task {task[:80]} is not declared "
+                                        f"(declared: {declared})",
+                                        "score a declared task, or declare this one under tasks: with its own "
+                                        "estimates"))
             entries = []
         else:
             entries = [e]

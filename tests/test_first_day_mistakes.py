@@ -105,3 +105,48 @@ def test_omitted_slots_error_gives_one_line_for_the_absent_instruments(equal_sha
     assert _codes(errs) == ["AVB414"]
     assert errs[0].message.startswith(f"{n_absent} estimates missing for instruments that do not play")
     assert "omitted_slots: silence" in errs[0].fix
+
+
+# ----------------------------------------------------------------------------- typos
+TYPOS = [  # (command, what the answer must name)
+    (["leaderboard", "show", "synth-ensembles-seperation@3-mini"],
+     ["unknown task 'synth-ensembles-seperation'", "did you mean synth-ensembles-separation?"]),
+    (["leaderboard", "show", "synth-ensembles-separation@3mini"],
+     ["no version '3mini'", "did you mean 3-mini?", "3-mini (protocol 2"]),
+    (["leaderboard", "show", "synth-ensembles-separation@4"], ["no version '4'", "versions 2-mini"]),
+    (["compare", "oracle-irn", "oracle-ibm", "--task", "synth-ensembles-separation@3"],
+     ["no entry 'oracle-irn'", "did you mean oracle-irm?"]),
+    (["baseline", "run", "oracle-ibn", "--task", "synth-ensembles-separation@1-mini", "--out", "x"],
+     ["unknown baseline 'oracle-ibn'", "did you mean oracle-ibm?", "avbench baseline list"]),
+]
+
+
+@pytest.mark.parametrize("argv,says", TYPOS, ids=[" ".join(a[:3]) for a, _ in TYPOS])
+def test_a_typo_is_named_with_a_did_you_mean(argv, says, capsys, mini):
+    from avbench.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    for s in says:
+        assert s in err, err
+    assert "AVB000" not in err and "no leaderboard there" not in err
+
+
+@pytest.mark.parametrize("key,says", [("synth-ensemble-separation@1-mini", "did you mean synth-ensembles-separation?"),
+                                      ("synth-ensembles-separation@4", "no version '4'")])
+def test_validate_and_score_name_a_task_typo(equal_share, key, says):
+    _, root = equal_share
+    for run in (lambda: validate(root, key), lambda: score(root, key, progress=False)):
+        with pytest.raises(SubmissionError) as e:
+            run()
+        assert says in str(e.value) and "not declared" not in str(e.value)
+
+
+def test_no_command_raises_the_generic_code():
+    """Every error the package raises has a class with its own code (AVB000 is retired)."""
+    from pathlib import Path
+
+    import avbench as pkg
+
+    for f in Path(pkg.__file__).parent.rglob("*.py"):
+        assert "raise AvbenchError(" not in f.read_text(), f

@@ -454,19 +454,27 @@ def load_scores(ref: str, task_key: str, leaderboards: Path | None) -> tuple[str
     an entry on the board that :func:`reading_board` finds for ``task_key``."""
     import pandas as pd
 
-    from ..errors import AvbenchError
+    from ..errors import LeaderboardError
     from ..scoring import scores_path
-    from ..tasks import parse_key
+    from ..tasks import resolve
 
     p = Path(ref)
-    name, version = parse_key(task_key)
+    name, version = resolve(task_key)
     if p.is_dir():
         f = scores_path(p, f"{name}@{version}")
         if not f.exists():
-            raise AvbenchError("no scores for this task", path=f, fix=f"run `avbench score {p} --task {name}@{version}`")
+            raise LeaderboardError(f"{p} has no scores for {name}@{version}", path=f,
+                                   fix=f"run `avbench score {p} --task {name}@{version}`")
         return p.name, pd.read_parquet(f)
-    f = reading_board(leaderboards, name, version) / "entries" / f"{ref}.scores.parquet"
+    d = reading_board(leaderboards, name, version) / "entries"
+    f = d / f"{ref}.scores.parquet"
     if not f.exists():
-        raise AvbenchError(f"no per-item scores for entry {ref!r}", path=f,
-                           fix="pass a scored submission folder, or an entry added with --update-leaderboard")
+        from ..tasks import did_you_mean
+
+        have = sorted(q.name[: -len(".scores.parquet")] for q in d.glob("*.scores.parquet")) if d.is_dir() else []
+        listed = ", ".join(have[:12]) + (f" and {len(have) - 12} more" if len(have) > 12 else "")
+        raise LeaderboardError(f"no entry {ref[:80]!r} with per-item scores on the {name}@{version} board"
+                               f"{did_you_mean(ref, have)}", path=d,
+                               fix=(f"use one of its entries ({listed}), " if have else "")
+                               + "or pass a scored submission folder")
     return ref, pd.read_parquet(f)

@@ -31,6 +31,37 @@ def parse_key(key: str) -> tuple[str, str]:
     return name, version
 
 
+def did_you_mean(word: str, choices) -> str:
+    """`` (did you mean X?)`` for the closest of ``choices`` to a mistyped ``word``, or ``""``."""
+    import difflib
+
+    choices = list(choices)
+    low = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(low), n=1, cutoff=0.6)
+    return f" (did you mean {low[close[0]]}?)" if close else ""
+
+
+def resolve(key: str, version: str | None = None) -> tuple[str, str]:
+    """``NAME@VERSION`` (or ``key``, ``version``) -> ``(name, version)`` of a declared task
+    version.  The one place every command resolves a task: a missing version, an unknown
+    task and an unknown version are each refused with a did-you-mean and the versions
+    (newest protocol first, with whether their data is here)."""
+    from .declared import registry
+
+    name, version = parse_key(key) if version is None else (key, version)
+    reg = registry()
+    if name not in reg:
+        raise TaskError(f"unknown task {name[:80]!r}{did_you_mean(name, reg)}",
+                        fix=f"use one of: {', '.join(sorted(reg))} (avbench tasks lists them)")
+    if version not in reg[name].versions:
+        rate = version.rsplit("-", 1)[-1]
+        hint = (f"data generated at {rate} Hz is for your own use; the tasks read the 11025 Hz data: "
+                if reg[name].binding == "synth" and rate.isdigit() and len(rate) >= 4 else "")
+        raise TaskError(f"{name} has no version {version[:40]!r}{did_you_mean(version, reg[name].versions)}",
+                        fix=f"{hint}{name} has {version_choices(name)}")
+    return name, version
+
+
 def version_choices(name: str) -> str:
     """The versions of a task, newest protocol first, each with its protocol and whether its
     data is here, e.g. ``2-mini (protocol 2, data here), 2 (protocol 2, data not generated)``."""
@@ -91,8 +122,7 @@ def get_task(name: str, version: str | None = None, root: str | Path | None = No
     """The task ``name`` at ``version``, bound to its data."""
     from .declared import declared
 
-    if version is None:
-        name, version = parse_key(name)
+    name, version = resolve(name, version)
     from ..config import home
 
     ck = (name, version, str(root), str(home()))
