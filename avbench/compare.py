@@ -40,9 +40,9 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, family: str, metric: str, s
         raise ConfigError(f"the two submissions share no scored {metric} values", fix="score both on the same task version")
     out = {"metric": metric, "n": int(va.size), "mean_a": float(va.mean()), "mean_b": float(vb.mean())}
     out["bootstrap"] = paired_bootstrap(va, vb, seed=seed, groups=groups)
-    wa, wb = work_means(va, vb, groups)
-    out["n_works"] = int(wa.size)
-    out["test"] = {"name": "wilcoxon-works", **wilcoxon(wa, wb)}
+    d = work_differences(va, vb, groups)
+    out["n_works"] = int(d.size)
+    out["test"] = {"name": "wilcoxon-works", **wilcoxon(d, np.zeros_like(d))}
     out["significant"] = bool(out["test"]["p_value"] < ALPHA)
     return out
 
@@ -53,6 +53,21 @@ def work_means(va: np.ndarray, vb: np.ndarray, groups: np.ndarray) -> tuple[np.n
     cnt = np.bincount(inv, minlength=keys.size)
     return (np.bincount(inv, weights=va, minlength=keys.size) / cnt,
             np.bincount(inv, weights=vb, minlength=keys.size) / cnt)
+
+
+def work_differences(va: np.ndarray, vb: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per-work mean differences ``a - b`` of paired values (works in sorted order).  The
+    mean of each work's differences, not the difference of its two means, and a
+    difference within floating-point rounding of zero (relative 1e-9 of the values' scale)
+    is zero: two means that are equal in exact arithmetic but summed in another order
+    would otherwise differ by one ulp and turn a tie into a signed rank."""
+    keys, inv = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    va, vb = np.asarray(va, np.float64), np.asarray(vb, np.float64)
+    cnt = np.bincount(inv, minlength=keys.size)
+    d = np.bincount(inv, weights=va - vb, minlength=keys.size) / cnt
+    scale = max(1.0, float(np.max(np.abs(np.concatenate([va, vb])), initial=0.0)))
+    d[np.abs(d) <= 1e-9 * scale] = 0.0
+    return d
 
 
 def holm(p_values: list[float]) -> list[float]:

@@ -8,14 +8,13 @@ A claim compares two systems ``a`` and ``b`` on one metric, in one direction:
 
 Each system is a baseline trained with several seeds, committed as one leaderboard
 entry per seed (``name``, ``name.s1``, ``name.s2``).  The test respects the data
-(protocol 2, :mod:`avbench.compare`): the per-(item, slot) values of each system are
-averaged over its seeds, paired with the other system's on the (item, slot) pairs both
-scored, then
-
-* the effect is the mean difference with a bootstrap interval resampling whole works;
-* the verdict is the Wilcoxon signed-rank test on the per-work mean differences
-  (two-sided p < 0.05 with the effect in the claimed direction: **holds**; for
-  ``no-difference``, p >= 0.05).  :data:`TEST_RULE` says so in the generated tables.
+(protocol 2, :mod:`avbench.compare`) and the seeds: seed ``k`` of ``a`` is paired with seed
+``k`` of ``b`` on the (item, slot) pairs both scored, and a hierarchical bootstrap
+(:func:`hierarchical_bootstrap`) resamples the seeds and, within them, the works, for the
+95% interval of the pooled mean difference and a two-sided p; Holm's adjustment runs over
+the claims of one table (:func:`holm_adjust`).  :func:`verdict` gives *holds*, *does not
+hold* or *inconclusive* (:data:`TEST_RULE` says the rule in the generated tables), and a
+claim on rows outside the task's convergence gate is *not testable*.
 
 Beside it: each seed's mean for each system (the seed spread) and the per-seed
 differences (seed ``k`` of ``a`` against seed ``k`` of ``b``).  A claim whose systems are
@@ -35,8 +34,8 @@ Claims live in YAML (``configs/claims.yaml`` of each baseline)::
       contrast: {n_sources: [2, 4]} # optional: compare the two systems' change from 2- to 4-source items
 
 A ``contrast`` claim compares how much each system changes between two item sets whose
-works are disjoint (:func:`contrast_frames`: Mann-Whitney's U over the works' mean
-differences, works resampled within each set).
+works are disjoint (the same bootstrap, the works resampled within each set;
+:func:`contrast_frames` gives the seed-mean numbers shown beside it).
 """
 from __future__ import annotations
 
@@ -121,7 +120,13 @@ MARGIN = {"db": 0.5, "rate": 0.02}
 MIN_SEEDS_AGREE = 2
 
 #: How a claim table's verdicts are reached, in the words of the generated tables.
-TEST_RULE = ("bootstrap interval over works; Wilcoxon signed-rank on the per-work mean differences. A directional "
+TEST_RULE = ("a hierarchical bootstrap over seeds and works: each of its resamples draws the seeds with replacement "
+             "(seed k of a against seed k of b) and the works with replacement, so the seed-to-seed variance enters "
+             "the 95% interval and the two-sided bootstrap p. A claim's p is the larger of that p and the rank test's over "
+             "the works (Wilcoxon signed-rank on the per-work mean differences of the seed means; Mann-Whitney U for a "
+             "change between two item sets of disjoint works), so that a claim on few works is not surer than its "
+             "works allow. Holm's step-down adjustment is applied to the p-values "
+             f"within each table (raw and adjusted p shown, the verdict uses the adjusted one). A directional "
              f"claim **holds** when the two-sided p < {ALPHA}, the pooled effect is in the claimed direction and so "
              f"is the effect of at least {MIN_SEEDS_AGREE} of 3 seeds (every seed when fewer are on the board); it "
              f"**does not hold** when p < {ALPHA} with the effect the other way; otherwise it is **inconclusive** "
@@ -132,7 +137,7 @@ TEST_RULE = ("bootstrap interval over works; Wilcoxon signed-rank on the per-wor
              "minus the margin and does not hold when the interval lies below it, or when a is significantly "
              "worse by more than the margin. A claim whose rows fail the task's convergence gate (docs/protocol.md) is **not testable: "
              "not converged**; its numbers are shown but no verdict rests on them. A change between two item sets "
-             "of disjoint works: Mann-Whitney U between the sets' per-work mean differences instead")
+             "of disjoint works: the same bootstrap, the works resampled within each set")
 
 
 def verdict(direction: str, diff: float, low: float, high: float, p: float, seed_diffs: list[float],
@@ -160,6 +165,69 @@ def verdict(direction: str, diff: float, low: float, high: float, p: float, seed
             return "does not hold"
         return "inconclusive"
     raise ValueError(f"unknown direction {direction!r}: use 'greater', 'not-worse' or 'no-difference'")
+
+
+#: bootstrap resamples of the seed-aware interval and test
+N_BOOT = 4000
+
+
+def seed_work_sums(fa: list[pd.DataFrame], fb: list[pd.DataFrame], metric: str,
+                   split: tuple[str, object] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The paired differences ``a - b`` of seed ``k`` of ``a`` against seed ``k`` of ``b``,
+    summed per work: ``S[k, w]`` and their counts ``C[k, w]`` over the (item, slot) pairs
+    both scored with finite values (``split = (column, value)``: only the items with that
+    value), and the works' names."""
+    keys = ["item", "slot"] if "slot" in fa[0].columns else ["item"]
+    per = []
+    for x, y in zip(fa, fb):
+        cols = keys + ["group"] + ([split[0]] if split else [])
+        m = x[cols + [metric]].merge(y[keys + [metric]], on=keys, suffixes=("_a", "_b"))
+        if split:
+            m = m[m[split[0]] == split[1]]
+        d = (m[f"{metric}_a"] - m[f"{metric}_b"]).to_numpy(float)
+        ok = np.isfinite(d)
+        per.append(pd.DataFrame({"group": m["group"].astype(str).to_numpy()[ok], "d": d[ok]}))
+    works = sorted(set().union(*(set(p["group"]) for p in per)))
+    S, C = np.zeros((len(per), len(works))), np.zeros((len(per), len(works)))
+    col = {w: i for i, w in enumerate(works)}
+    for k, p in enumerate(per):
+        g = p.groupby("group")["d"]
+        for w, v in g.sum().items():
+            S[k, col[w]] = v
+        for w, v in g.size().items():
+            C[k, col[w]] = v
+    return S, C, works
+
+
+def hierarchical_bootstrap(parts: list[tuple[np.ndarray, np.ndarray]], signs: list[float], n_boot: int = N_BOOT,
+                           seed: int = 0) -> dict:
+    """The seed-aware estimate, 95% interval and two-sided p of a difference.
+
+    ``parts``: one ``(S, C)`` of :func:`seed_work_sums` per item set, and the statistic is
+    ``sum(sign * mean)`` over the sets, each set's mean pooling its (item, slot)
+    differences over seeds and works (one set: the mean difference; two sets of disjoint
+    works with signs -1, +1: the change from the first to the second).  Each resample
+    draws the seeds with replacement (the same draw for every set: seed ``k`` is one
+    training run) and, within each set, the works with replacement, so both the
+    seed-to-seed and the work-to-work variance enter the interval.  The p-value is the
+    bootstrap's: twice the smaller tail share at zero, ``(count + 1) / (n_boot + 1)``."""
+    rng = np.random.default_rng(seed)
+    n_s = parts[0][0].shape[0]
+    ks = rng.multinomial(n_s, np.full(n_s, 1 / n_s), size=n_boot).astype(float)
+    est, stat = 0.0, np.zeros(n_boot)
+    for (S, C), sign in zip(parts, signs):
+        n_w = S.shape[1]
+        kw = rng.multinomial(n_w, np.full(n_w, 1 / n_w), size=n_boot).astype(float)
+        num = np.einsum("bs,sw,bw->b", ks, S, kw)
+        den = np.einsum("bs,sw,bw->b", ks, C, kw)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stat += sign * num / den
+        est += sign * S.sum() / C.sum()
+    stat = stat[np.isfinite(stat)]
+    low, high = np.quantile(stat, [0.025, 0.975])
+    tail = min(int((stat <= 0).sum()), int((stat >= 0).sum()))
+    p = min(1.0, 2 * (tail + 1) / (stat.size + 1))
+    return {"diff": float(est), "low": float(low), "high": float(high), "p_value": p, "n_boot": int(stat.size)}
 
 
 def gate_failures(task: str, found: list[tuple[str, dict, pd.DataFrame]]) -> list[str]:
@@ -206,13 +274,39 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
     for x, y in zip(fa, fb):
         rr = compare(x, y)
         diffs.append(rr["mean_a"] - rr["mean_b"])
-    bs = r["bootstrap"]
+    n = min(len(fa), len(fb))  # seed k of a against seed k of b
+    if contrast:
+        (col, (lo, hi)), = contrast.items()
+        parts = [seed_work_sums(fa[:n], fb[:n], metric, (col, v))[:2] for v in (lo, hi)]
+        h = hierarchical_bootstrap(parts, [-1.0, 1.0])
+    else:
+        h = hierarchical_bootstrap([seed_work_sums(fa[:n], fb[:n], metric)[:2]], [1.0])
+    # the p of the verdict: the larger of the seed-aware bootstrap's and the rank test's
+    # over the works (of the seed means): the bootstrap carries the seed variance, the
+    # exact rank test keeps a claim on few works from looking surer than it is
+    p = max(h["p_value"], r["test"]["p_value"])
+    r["bootstrap"] = {"diff": h["diff"], "low": h["low"], "high": h["high"]}
+    r["test"] = {"name": "max(hierarchical bootstrap, rank test over works)", "p_value": p, "n_seeds": n,
+                 "bootstrap_p": h["p_value"], "rank_test": r["test"]}
     margin = MARGIN["rate"] if metric in RATES else MARGIN["db"]
-    v = verdict(claim["direction"], bs["diff"], bs["low"], bs["high"], r["test"]["p_value"], diffs, margin)
+    args = (claim["direction"], h["diff"], h["low"], h["high"], p, diffs, margin)
     gated = gate_failures(task, ea + eb) if family == "separation" else []
     out.update(r=r, per_seed_a=per_seed_a, per_seed_b=per_seed_b, per_seed_diff=diffs, gated=gated,
-               verdict="not testable: not converged" if gated else v)
+               verdict_args=args, verdict="not testable: not converged" if gated else verdict(*args))
     return out
+
+
+def holm_adjust(evaluated: list[dict]) -> None:
+    """Holm's step-down adjustment over the tested claims of one table (those with a
+    verdict from their numbers: neither not run nor not testable); each gets ``p_holm``
+    and its verdict is re-derived with the adjusted p (the intervals are not adjusted)."""
+    from avbench.compare import holm
+
+    tested = [e for e in evaluated if "verdict_args" in e and not e.get("gated")]
+    for e, p in zip(tested, holm([e["verdict_args"][4] for e in tested])):
+        a = list(e["verdict_args"])
+        a[4] = p
+        e["p_holm"], e["verdict"] = p, verdict(*a)
 
 
 def contrast_frames(a: pd.DataFrame, b: pd.DataFrame, metric: str, contrast: dict, n_boot: int = 2000) -> dict:
@@ -278,8 +372,10 @@ def _ours(e: dict) -> str:
     v = lambda x: fmt(k * x, nd)  # noqa: E731
     d = lambda x: f"{k * x:+.{nd}f}"  # noqa: E731
     spread = lambda xs: "/".join(v(x) for x in xs)  # noqa: E731
+    holm_p = f", Holm p = {e['p_holm']:.2g}" if "p_holm" in e else ""
     return (f"{v(r['mean_a'])} vs {v(r['mean_b'])}: {d(bs['diff'])} {unit} [{d(bs['low'])}, {d(bs['high'])}], "
-            f"p = {r['test']['p_value']:.2g} over {r['n_works']} works (n = {r['n']}); "
+            f"p = {r['test']['p_value']:.2g}{holm_p} over {r['n_works']} works and {r['test']['n_seeds']} seeds "
+            f"(n = {r['n']}); "
             f"seeds {spread(e['per_seed_a'])} vs {spread(e['per_seed_b'])}, "
             f"per-seed differences {'/'.join(d(x) for x in e['per_seed_diff'])}")
 
@@ -298,15 +394,17 @@ def _provisional(e: dict, n_seeds: int, unseeded=()) -> str:
 def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=SEEDS, unseeded=()) -> str:
     """The markdown claim table: one row per claim, in the given order; ``unseeded`` as
     :func:`_provisional`."""
-    rows = ["| claim | systems (a vs b), metric | paper: a vs b | here: a vs b, difference [95% CI], paired test by work; seed spread | verdict |",
+    rows = ["| claim | systems (a vs b), metric | paper: a vs b | here: a vs b, difference [95% CI over works and seeds], "
+            "p (raw, Holm within this table); seed spread | verdict |",
             "|---|---|---|---|---|"]
-    for c in claims:
-        e = evaluate(root, task, c, family, seeds)
+    evaluated = [evaluate(root, task, c, family, seeds) for c in claims]
+    holm_adjust(evaluated)
+    for c, e in zip(claims, evaluated):
         only = c.get("only") or {}
         where = (" on items with " + ", ".join(f"{k} = {v}" for k, v in only.items())) if only else ""
         for k, (lo, hi) in (c.get("contrast") or {}).items():
-            where += (f", the change from items with {k} = {lo} to {k} = {hi} (Mann-Whitney U over the two sets' "
-                      "disjoint works)")
+            where += (f", the change from items with {k} = {lo} to {k} = {hi} (the two sets' works are "
+                      "disjoint; works resampled within each set)")
         metric = LABELS.get(c["metric"], c["metric"]) + (" (lower is better)" if c["metric"] in LOWER_IS_BETTER else "")
         rows.append(f"| {c['claim']} | `{c['a']}` vs `{c['b']}`, {metric}{where} | {_paper(c)} | {_ours(e)} | "
                     f"**{e['verdict']}**{_provisional(e, len(tuple(seeds)), unseeded)} |")
@@ -349,13 +447,51 @@ def readme_block(readme: Path, key: str) -> str | None:
     return text[i:text.index(end, i)]
 
 
+def verdicts(block: str) -> dict[tuple[str, str], str]:
+    """The verdicts of the claim tables in a generated block: ``(claim, "`a` vs `b`, metric")
+    -> verdict`` (the bold text of a row's last cell)."""
+    import re
+
+    out = {}
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and not set(cells[0]) <= {"-", ":"}:
+            m = re.match(r"\*\*(.+?)\*\*", cells[-1])
+            if m:
+                out[(cells[0], ", ".join(cells[1].split(", ")[:2]))] = m.group(1)  # systems, metric
+    return out
+
+
+def verdict_changes(old: str, new: str) -> list[tuple[str, str, str, str]]:
+    """``(claim, systems, old verdict, new verdict)`` for every claim of ``new`` whose
+    verdict differs from the one in ``old`` (a claim new to the table: old is ``new claim``)."""
+    a, b = verdicts(old), verdicts(new)
+    return [(k[0], k[1], a.get(k, "new claim"), v) for k, v in b.items() if a.get(k) != v]
+
+
 def write_readme_block(readme: Path, key: str, block: str) -> None:
-    """Replace (or append) the generated block ``key`` of a README, atomically."""
+    """Replace (or append) the generated block ``key`` of a README, atomically.  Verdicts
+    that change against the block it replaces are appended, dated and named, to
+    ``results/verdict-changes.md`` beside the README."""
+    import datetime
+
     readme = Path(readme)
     text = readme.read_text()
     start, end = f"<!-- generated: {key} -->\n", "<!-- end generated -->"
     if start in text:
         i = text.index(start) + len(start)
+        changes = verdict_changes(text[i:text.index(end, i)], block)
+        if changes:
+            log = readme.parent / "results" / "verdict-changes.md"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            head = "" if log.exists() else ("# Verdict changes\n\nEvery regeneration of a claim table that changes "
+                                             "a verdict appends the changed claims here.\n")
+            day = datetime.date.today().isoformat()
+            lines = [f"\n## {key}, {day}: {len(changes)} of {len(verdicts(block))} verdicts changed\n\n",
+                     "| claim | systems | before | now |\n|---|---|---|---|\n"]
+            lines += [f"| {c} | {sy} | {o} | {n} |\n" for c, sy, o, n in changes]
+            with open(log, "a") as f:
+                f.write(head + "".join(lines))
         text = text[:i] + block + text[text.index(end, i):]
     else:
         text = text.rstrip("\n") + "\n\n" + start + block + end + "\n"

@@ -61,4 +61,4 @@ def test_contrast_claims_on_a_board_flip_when_swapped(tmp_path):
     # hold", which needs a significant effect the other way)
     assert e["verdict"] == "inconclusive"
     row = cl.table(tmp_path, "synth-ensembles-separation@3", [claim])
-    assert "the change from items with n_sources = 2 to n_sources = 4" in row and "Mann-Whitney" in row
+    assert "the change from items with n_sources = 2 to n_sources = 4" in row and "works resampled within each set" in row
