@@ -89,7 +89,12 @@ class TaskEntry(BaseModel):
 
     @property
     def folder(self) -> str:
-        return self.path or self.name
+        """The task's folder, relative to the submission: ``path`` with empty and ``.``
+        parts dropped (``my-run/``, ``./my-run`` and ``my-run`` are one folder), else the
+        task name.  Absolute paths and ``..`` are refused by validation, on the raw path."""
+        if self.path is None:
+            return self.name
+        return "/".join(p for p in self.path.split("/") if p not in ("", ".")) or "."
 
 
 class SubmissionInfo(BaseModel):
@@ -517,9 +522,10 @@ def load_meta(root: str | Path) -> tuple[Path, SubmissionMeta | None, list[Probl
         if t.key in seen:
             problems.append(Problem("AVB412", "submission.yaml", f"task {t.key} listed twice", "list each task once"))
         seen.add(t.key)
+        raw = t.path if t.path is not None else t.name
         parts = Path(t.folder).parts
-        if Path(t.folder).is_absolute() or ".." in parts or not parts or t.folder in (".", "results") \
-                or "\\" in t.folder or "\0" in t.folder:
+        if raw.startswith("/") or ".." in raw.split("/") or not parts or t.folder in (".", "results") \
+                or "\\" in raw or "\0" in raw:
             problems.append(Problem("AVB440", "submission.yaml", f"task path {t.folder[:80]!r} escapes the "
                                     "submission folder", "use a folder name inside the submission"))
     if meta.avbench_version is not None and meta.avbench_version != __version__:

@@ -548,3 +548,35 @@ def test_r3_blank_line_and_long_line_csvs_are_refused_in_bounded_memory():
     one_blank = good.replace(ids[5] + ",", "\n" + ids[5] + ",", 1)
     out, probs = parse_predictions(one_blank.encode(), "p.csv", classes, ids)
     assert out is None and [p.code for p in probs] == ["AVB438"] and probs[0].line == 7
+
+
+@pytest.mark.parametrize("path", ["my-run/", "./my-run", "./my-run/", "my-run//", "."])
+def test_r3_task_path_with_a_trailing_slash_or_leading_dot_is_the_same_folder(oracle_subs, tmp_path, path):
+    """``path: my-run/`` and ``path: ./my-run`` name the folder ``my-run`` (they were reported as
+    a missing folder); ``.`` alone, absolute paths and ``..`` stay refused (AVB440)."""
+    src = oracle_subs[("synth-ensembles-separation", "oracle-mixture")]
+    sub = shutil.copytree(src, tmp_path / "s")
+    (sub / "synth-ensembles-separation").rename(sub / "my-run")
+    y = yaml.safe_load((sub / "submission.yaml").read_text())
+    y["tasks"][0]["path"] = path
+    (sub / "submission.yaml").write_text(yaml.safe_dump(y))
+    if path == ".":
+        with pytest.raises(SubmissionError) as e:
+            validate(sub)
+        assert "AVB440" in str(e.value)
+        return
+    assert validate(sub).meta.tasks[0].folder == "my-run"
+    r = score(sub, workers=1, progress=False)[0]
+    ref = score(shutil.copytree(src, tmp_path / "ref"), workers=1, progress=False)[0]
+    assert r.scores["sdr"].mean == ref.scores["sdr"].mean
+
+
+@pytest.mark.parametrize("path", ["/tmp/x", "../x", "my-run/../../x", "my-run/..", "a\\b"])
+def test_r3_task_paths_that_escape_stay_refused(oracle_subs, tmp_path, path):
+    sub = shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-mixture")], tmp_path / "s")
+    y = yaml.safe_load((sub / "submission.yaml").read_text())
+    y["tasks"][0]["path"] = path
+    (sub / "submission.yaml").write_text(yaml.safe_dump(y))
+    with pytest.raises(SubmissionError) as e:
+        validate(sub)
+    assert "AVB440" in str(e.value)
