@@ -5,6 +5,8 @@ per-item scores, pins, commits, and the submissions when given); :func:`drift` c
 freshly scored entries with committed ones."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 from ..config import repo_root
@@ -309,22 +311,27 @@ def _metadata_differs(e: Entry, folder: Path, fig: dict) -> list[str]:
 
 def _rescored_differs(e: Entry, folder: Path, df, fig: dict) -> list[str]:
     """Score a copy of the submission again and compare every per-item score."""
-    import shutil
     import tempfile
 
     import numpy as np
     import pandas as pd
 
-    from ..errors import AvbenchError
     from ..scoring import score
 
+    from ..submission import validate
+
+    key_ = f"{e.task}@{e.version}"
+    try:  # validate the folder where it is first: nothing is copied that validation did not accept
+        sub = validate(folder, key_)
+    except AvbenchError as ex:
+        return [f"re-scoring {folder} failed: {str(ex)[:300]}"]
     with tempfile.TemporaryDirectory(prefix="avbench-rescore-") as tmp:
         copy = Path(tmp) / "sub"
-        shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns("results"))
         try:
-            (r,) = score(copy, task=f"{e.task}@{e.version}", workers=1, progress=False)
+            _copy_validated(sub, copy, sub.meta.task(key_).folder)
+            (r,) = score(copy, task=key_, workers=1, progress=False)
         except AvbenchError as ex:
-            return [f"re-scoring {folder} failed: {ex.message[:300]}"]
+            return [f"re-scoring {folder} failed: {str(ex)[:300]}"]
         fresh = pd.read_parquet(copy / "results" / f"{e.task}@{e.version}" / "scores.parquet")
     fig["rescored"] += 1
     probs = []
@@ -352,6 +359,19 @@ def _rescored_differs(e: Entry, folder: Path, df, fig: dict) -> list[str]:
         if m in e.scores and not _stat_equal(st, e.scores[m]):
             probs.append(f"score {m} differs from a re-score")
     return probs
+
+
+def _copy_validated(sub, dst: Path, folder: str) -> None:
+    """Copy ``submission.yaml`` and the task folder's files that validation accepted and
+    hashed, each read without following links, within its validated size and checked
+    against its hash; nothing else (``results/``, links, other tasks' files) is copied."""
+    for rel in sorted(r for r in sub.hashes[1] if r == "submission.yaml" or r.startswith(folder + "/")):
+        data = sub.read_file(rel, sub.tree.files.get(rel, 0) + 1)  # its validated size; the hash is checked
+        out = dst / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
 
 
 def _meta_of(folder: Path):

@@ -580,3 +580,41 @@ def test_r3_task_paths_that_escape_stay_refused(oracle_subs, tmp_path, path):
     with pytest.raises(SubmissionError) as e:
         validate(sub)
     assert "AVB440" in str(e.value)
+
+
+@pytest.mark.parametrize("where", ["in-task", "outside-task"])
+def test_r3_verify_rescore_validates_before_it_copies(sep_board, tmp_path, monkeypatch, where):
+    """A 4 GiB sparse file shipped in a submission: ``verify --rescore`` used to copy the
+    folder first (3.4 GiB written to $TMPDIR in 20 s).  Now it validates the folder where
+    it is and copies only what validation accepted, so nothing of the file is written."""
+    root, d, subs = sep_board
+    s = subs["oracle-mixture"]
+    rel = ("synth-ensembles-separation/estimates/" + next(iter(
+        p.name for p in (s / "synth-ensembles-separation" / "estimates").iterdir())) + "/violin.npy"
+           if where == "in-task" else "extra/blob.bin")
+    big = s / rel
+    big.parent.mkdir(parents=True, exist_ok=True)
+    with open(big, "wb") as f:
+        f.truncate(4 << 30)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    import avbench.scoring
+
+    copied, real = [], avbench.scoring.score
+
+    def spy(path, *a, **k):  # what the copy holds when it is scored
+        copied.extend((q.relative_to(path).as_posix(), q.stat().st_size) for q in Path(path).rglob("*") if q.is_file())
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(avbench.scoring, "score", spy)
+    probs, fig = lb.verify(root, [s], rescore=True)
+    written = sum(p.stat().st_blocks * 512 for p in tmp.rglob("*") if p.is_file())
+    assert written < (64 << 20), written
+    assert rel not in dict(copied) and sum(n for _, n in copied) < (64 << 20), sorted(copied)[-3:]
+    assert any("re-scoring" in p for p in probs) or fig["rescored"] == 1, probs
+    if where == "in-task":
+        assert any("re-scoring" in p and "AVB" in p for p in probs), probs
