@@ -19,7 +19,9 @@ for version in "${versions[@]}"; do
   subs="${AVBENCH_HOME:-$HOME/.cache/avbench}/oracle-submissions/$version"
   avbench data generate synth-ensembles --config "$config" --quiet
   for t in synth-ensembles-separation synth-ensembles-mix2; do
-    for b in oracle-ibm oracle-irm oracle-mixture; do
+    bounds="oracle-ibm oracle-irm oracle-mixture"
+    [[ "$version" == 3* ]] && bounds="$bounds mixture-every-slot"  # the thesis' lower-bound row (protocol 2, data version 2)
+    for b in $bounds; do
       avbench baseline run "$b" --task "$t@$version" --out "$subs/$t/$b" --quiet
       avbench score "$subs/$t/$b" --update-leaderboard --replace --leaderboards "$lbdir" --quiet
     done

@@ -8,6 +8,9 @@ Separation (``synth-ensembles-separation``, ``synth-ensembles-mix2``):
 * ``oracle-irm`` — ideal ratio mask ``|S_j| / sum_k |S_k|`` on the mixture STFT.
 * ``oracle-mixture`` — the input mixture as the estimate of every instrument present
   (uses the labels; absent slots silent): the lower bound.
+* ``mixture-every-slot`` — the input mixture in every one of the 13 slots (the mixture
+  alone, no labels): the thesis' lower-bound row (Table 5.3, row L: PES 18.2 dB, since
+  the absent slots are not silent), beside ours whose absent slots are silent.
 
 Classification (``synth-ensembles-classification``):
 
@@ -60,6 +63,7 @@ META = {
     "oracle-ibm": ("Ideal binary mask (oracle, STFT 1022/256)", ["mixture"]),
     "oracle-irm": ("Ideal ratio mask (oracle, STFT 1022/256)", ["mixture"]),
     "oracle-mixture": ("Input mixture for every present instrument (lower bound)", ["mixture", "labels"]),
+    "mixture-every-slot": ("Input mixture in every slot (the thesis' lower bound, Table 5.3 row L)", ["mixture"]),
     "oracle-label": ("True label (upper bound)", ["audio"]),
     "oracle-prior": ("Training-split class prior (chance level)", []),
 }
@@ -71,6 +75,8 @@ def estimate(name: str, t, item) -> np.ndarray:
     if name == "oracle-mixture":  # reads only its declared inputs
         present = np.array([[s in t.labels(item)] for s in t.spec.slots])
         return np.where(present, mix[None, :], 0.0)
+    if name == "mixture-every-slot":
+        return np.repeat(mix[None, :], len(t.spec.slots), 0)
     return ideal_masks(t.reference(item), mix, name.split("-")[1])
 
 
@@ -90,9 +96,10 @@ def run(name: str, task: str, out: str | Path, progress: bool = True) -> Path:
     t = get_task(task)
     key = t.spec.key
     sep = t.spec.family == "separation"
-    if name not in (("oracle-ibm", "oracle-irm", "oracle-mixture") if sep else ("oracle-label", "oracle-prior")):
+    if name not in (("oracle-ibm", "oracle-irm", "oracle-mixture", "mixture-every-slot") if sep
+                    else ("oracle-label", "oracle-prior")):
         raise ValueError(f"{name} does not apply to {key}")
-    oracle = name not in ("oracle-mixture", "oracle-prior")
+    oracle = name not in ("oracle-mixture", "mixture-every-slot", "oracle-prior")
     with SubmissionWriter(out, name=name, model=META[name][0], authors=["avbench"], oracle=oracle,
                           extra_training_data="none", n_parameters=0,
                           notes="Reference bound computed by baselines/oracle.") as w:
