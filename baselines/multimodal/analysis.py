@@ -187,7 +187,8 @@ def claims_report(root: Path, version: str, results: Path) -> str:
             text += (f"| {claim} | `{t['a']}` vs `{t['b']}`, Hit@1 | {paper} | {100 * t['mean_a']:.1f} vs "
                      f"{100 * t['mean_b']:.1f}: {100 * t['diff']:+.1f} pts [{100 * t['low']:+.1f}, {100 * t['high']:+.1f}], "
                      f"p = {t['p']:.2g} over {t['n_works']} works (n = {t['n']}); McNemar p per seed {mc} | "
-                     f"**{ok}** |\n")
+                     f"**{ok}** (not re-derivable: a summary in `results/analysis.json`, no per-item data "
+                     "committed) |\n")
         t = r["paired"]["choi_vs_han"]
         text += ("\nMcNemar's exact test of Choi against Han on the same clips, per seed (only Choi right / only "
                  "Han right, p): " + "; ".join(f"{m['only_a']}/{m['only_b']}, p = {m['p_value']:.2g}"

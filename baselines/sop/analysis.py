@@ -403,6 +403,10 @@ def claims_report(root: Path, version: str, results: Path) -> str:
                     f"trumpet and tuba, one unused (section III-C) | trumpet and tuba share their most frequent channel in "
                     f"{sum(same)} of {len(same)} seeds; best one-to-one naming {'/'.join(_pct(x) for x in accs)} | "
                     f"**{_majority(th, same, gated)}** (majority of seeds) |")
+    # these rows come from the summaries the analysis wrote (results/*.json): their per-item
+    # data is not committed, so nobody can re-derive them from the repository; each says so
+    rows = [r[:r.rstrip().rindex("|")].rstrip() + " (not re-derivable: a summary in `results/`, no per-item data "
+            "committed) |" for r in rows]
     return (f"Results on `{task}`: the mean over seeds of each entry's mean over the scored (item, slot) pairs, the "
             "seeds' range in brackets.\n\n" + cl.seed_table(root, task, list(KINDS), ["sdr", "sir", "sar", "si_sdr"])
             + "\n"
