@@ -404,6 +404,21 @@ def _metric_arg(metric: str, spec, a, b) -> str:
     raise ConfigError(f"--metric {metric!r} {why}", fix=f"use one of: {', '.join(per_item)}")
 
 
+def _report_dir(out: str | None, root: Path, rel: str, refuse) -> Path:
+    """The folder a report is written to, made or checked by :func:`avbench.files.plain_dirs`:
+    ``--out`` (its last component checked: the rest is the user's own path), else ``rel``
+    under ``root``, each component a real folder, so that a shipped link (``report/`` or
+    ``results/<task>/`` pointing elsewhere) never sends the plots and CSVs outside."""
+    from .files import plain_dirs
+
+    if out:
+        o = Path(out)
+        o.parent.mkdir(parents=True, exist_ok=True)
+        return plain_dirs(o.parent, o.name,
+                          lambda where, what: ConfigError(f"{what}, not a folder", path=where, fix="pass a folder to --out"))
+    return plain_dirs(root, rel, refuse)
+
+
 def cmd_report(args) -> int:
     from . import leaderboard as lb
     from . import report
@@ -421,14 +436,26 @@ def cmd_report(args) -> int:
         if not frames:
             raise LeaderboardError("no per-item scores on this leaderboard", path=d,
                                fix="add entries with `avbench score ... --update-leaderboard`")
-        out = Path(args.out or (board / "report"))
+        out = _report_dir(args.out, board, "report",
+                          lambda where, what: LeaderboardError(f"{what}, not a folder of the board", path=where,
+                                                               fix="remove it; avbench writes report/ itself",
+                                                               code="AVB503"))
         entries = {e.name: e for e in lb.load_entries(board, name, version)}
         cond = {n: ("oracle" if e.oracle else (", ".join(e.inputs) or "none")) for n, e in entries.items()}
         written = report.task_report(frames, spec.main_score, out, spec.key, cond)
     else:
         label, df = load_scores(args.target, spec.key, lbroot)
-        out = Path(args.out or (Path(args.target) / "results" / spec.key / "report"
-                                if Path(args.target).is_dir() else Path("report") / label / spec.key))
+        from .errors import Problem, SubmissionError
+
+        def shipped(where, what):
+            rel = Path(where).relative_to(args.target).as_posix() if Path(args.target).is_dir() else where
+            return SubmissionError([Problem("AVB470", rel, f"{what}, not a folder avbench made for the report",
+                                            "remove results/; avbench writes it itself")], args.target)
+
+        if Path(args.target).is_dir():
+            out = _report_dir(args.out, Path(args.target), f"results/{spec.key}/report", shipped)
+        else:
+            out = _report_dir(args.out, Path("."), f"report/{label}/{spec.key}", shipped)
         if spec.family == "separation":
             written = report.separation_report(df, out, f"{label} on {spec.key}")
         else:

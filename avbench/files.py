@@ -92,6 +92,42 @@ def _quiet_unlink(p: Path) -> None:
         pass
 
 
+def plain_dirs(root: str | Path, rel: str, refuse: Callable[[str, str], Exception]) -> Path:
+    """``root / rel``, every component of ``rel`` made or checked to be a real folder: a
+    link (which would send the writes elsewhere), a file or a special file on the way
+    raises ``refuse(component, what)``.  ``root`` itself is the caller's choice and trusted."""
+    import stat as st_
+
+    d = Path(root)
+    for part in [p for p in Path(rel).parts if p not in ("", ".")]:
+        d = d / part
+        try:
+            m = os.lstat(d).st_mode
+        except FileNotFoundError:
+            os.mkdir(d)
+            continue
+        if not st_.S_ISDIR(m):
+            raise refuse(str(d), "a symbolic link" if st_.S_ISLNK(m) else "a file" if st_.S_ISREG(m)
+                         else "a special file")
+    return d
+
+
+def write_nofollow(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` in a folder :func:`plain_dirs` checked: through a new
+    temporary file (``O_EXCL | O_NOFOLLOW``) renamed over the name, so that a link left at
+    the name is replaced, never written through."""
+    path = Path(path)
+    tmp = _tmp_name(path, f"{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        _quiet_unlink(tmp)
+        raise
+
+
 def atomic_write(path: str | Path, text: str | bytes) -> None:
     """Write ``text`` (str or bytes) to ``path`` atomically and durably."""
     path = Path(path)

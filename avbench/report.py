@@ -52,15 +52,29 @@ def _plt():
     return plt
 
 
+def _write(path: Path, data: bytes | str) -> None:
+    from .files import write_nofollow
+
+    write_nofollow(path, data.encode() if isinstance(data, str) else data)
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    _write(path, frame.to_csv(index=False))
+
+
 def _save(fig, out: Path, name: str) -> list[Path]:
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "avbench"  # stable element ids in the SVG
+    import io
+
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ("png", "svg"):
         p = out / f"{_file(name)}.{ext}"
-        fig.savefig(p, dpi=120, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        buf = io.BytesIO()  # rendered in memory, then written without following a link at the name
+        fig.savefig(buf, format=ext, dpi=120, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        _write(p, buf.getvalue())
         paths.append(p)
     _plt().close(fig)
     return paths
@@ -169,7 +183,7 @@ def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
                     row[f"{m}_median"] = v.median()
             rows.append(row)
     out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(out / "breakdown.csv", index=False)
+    _csv(pd.DataFrame(rows), out / "breakdown.csv")
     written.append(out / "breakdown.csv")
     return written
 
@@ -211,8 +225,7 @@ def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title
     ax.set_ylabel("F1")
     ax.set_title(f"{title}: per-class F1 (n = test items of the class)")
     written += _save(fig, out, "per_class_f1")
-    pd.DataFrame({"class": classes, "f1": per, "support": support}).to_csv(
-        out / "per_class.csv", index=False)
+    _csv(pd.DataFrame({"class": classes, "f1": per, "support": support}), out / "per_class.csv")
     written.append(out / "per_class.csv")
     return written
 
@@ -244,6 +257,6 @@ def task_report(frames: dict[str, pd.DataFrame], metric: str, out: Path, title: 
     v = d.replace([np.inf, -np.inf], np.nan)
     table = (v.groupby(["conditioning", "submission"])[metric].agg(["mean", "median", "count"]).reset_index())
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "by_conditioning.csv", index=False)
+    _csv(table, out / "by_conditioning.csv")
     written.append(out / "by_conditioning.csv")
     return written

@@ -618,3 +618,38 @@ def test_r3_verify_rescore_validates_before_it_copies(sep_board, tmp_path, monke
     assert any("re-scoring" in p for p in probs) or fig["rescored"] == 1, probs
     if where == "in-task":
         assert any("re-scoring" in p and "AVB" in p for p in probs), probs
+
+
+@pytest.mark.parametrize("shipped", ["report-folder", "report-file", "task-folder"])
+def test_r3_report_never_writes_through_a_shipped_link(oracle_subs, tmp_path, shipped):
+    """A submission that ships ``results/<task>/report`` (or a file in it, or
+    ``results/<task>`` itself) as a link to a place outside: ``avbench report`` used to
+    write its CSV and plots through it.  Now a linked folder is refused (AVB470, exit 2)
+    and a linked file is replaced, never written through; the outside stays as it was."""
+    from avbench.cli import main
+
+    sub = shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-mixture")], tmp_path / "s")
+    score(sub, workers=1, progress=False)
+    outside = tmp_path / "home"
+    outside.mkdir()
+    victim = outside / "breakdown.csv"
+    victim.write_text("precious\n")
+    rd = sub / "results" / SEP
+    if shipped == "report-folder":
+        (rd / "report").symlink_to(outside, target_is_directory=True)
+    elif shipped == "report-file":
+        (rd / "report").mkdir()
+        (rd / "report" / "breakdown.csv").symlink_to(victim)
+    else:
+        moved = tmp_path / "elsewhere"
+        shutil.move(str(rd), moved)
+        rd.symlink_to(moved, target_is_directory=True)
+        (moved / "report").symlink_to(outside, target_is_directory=True)
+    code = main(["report", str(sub), "--task", SEP, "--quiet"])
+    assert victim.read_text() == "precious\n"
+    assert sorted(p.name for p in outside.iterdir()) == ["breakdown.csv"]
+    if shipped == "report-file":
+        assert code == 0 and not (rd / "report" / "breakdown.csv").is_symlink()
+        assert "sdr_n" in (rd / "report" / "breakdown.csv").read_text()
+    else:
+        assert code == 2
