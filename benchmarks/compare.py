@@ -1,13 +1,15 @@
 """Time avbench, fast_bss_eval and mir_eval on the same seeded items, in one run.
 
-    python benchmarks/compare.py [--repeats 7] [--long-repeats 3] [--skip-long] [--skip-reference]
+    python benchmarks/compare.py [--repeats 7] [--long-repeats 3] [--skip-long] [--skip-reference] [--family all]
     python benchmarks/compare.py --device cuda [--batch 32] [--repeats 7]
 
-Prints, per workload, the median seconds per item of each library, the ratios
+Prints, per item family (``--family``: notes with decays, sustained narrowband tones) and
+workload, the median seconds per item of each library, the ratios
 (peer / avbench: above 1 means avbench is faster) and the largest |difference| of
 avbench's SDR/SIR/SAR to mir_eval's and to the definition (least squares on the explicit
 matrix of delayed references, Householder QR: ``benchmarks.items.definition_sources``;
-not run on the 3-minute workload, whose explicit matrix would take 32 GB).
+not run on the 3-minute workload, whose explicit matrix would take 32 GB), and the share of
+avbench's Toeplitz solves left to the dense fall-back after iterative refinement.
 fast_bss_eval runs its exact paths (float64, no conjugate-gradient iterations): the torch
 backend, and the numpy backend with ``compute_permutation=True`` (its path without
 permutation fails on NumPy 2), compared with avbench's permutation path.  Each is timed
@@ -33,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.items import definition_sources, music_item  # noqa: E402
+from benchmarks.items import definition_sources, music_item, sustained_item  # noqa: E402
 
 from avbench.metrics import bss_eval_sources  # noqa: E402
 
@@ -87,6 +89,10 @@ def device_main(device: str, batch: int, repeats: int) -> int:
     return 0
 
 
+#: the item families the speed is measured on (benchmarks/items.py)
+FAMILIES = {"music": music_item, "sustained": sustained_item}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
@@ -95,6 +101,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-mir-eval-long", action="store_true", help="mir_eval on 3 minutes takes minutes")
     ap.add_argument("--skip-reference", action="store_true", help="the QR reference takes about a minute at 4 x 65535")
     ap.add_argument("--samples", type=int, default=65535, help="length of the short workloads")
+    ap.add_argument("--family", default="all", choices=["all", *FAMILIES],
+                    help="item family (benchmarks/items.py): music (notes with decays), sustained (narrowband tones)")
     ap.add_argument("--device", help="batched throughput on this torch device (cuda) instead")
     ap.add_argument("--batch", type=int, default=32, help="items per batched call with --device")
     args = ap.parse_args(argv)
@@ -112,11 +120,19 @@ def main(argv=None) -> int:
     versions = {p: importlib.metadata.version(p) for p in ("fast-bss-eval", "mir_eval")}
     print(f"torch {torch.__version__}, numpy {np.__version__}, threads {torch.get_num_threads()}; "
           f"fast_bss_eval {versions['fast-bss-eval']}, mir_eval {versions['mir_eval']}")
+    from avbench.metrics.functional import _toeplitz
+
     cols = ("avbench s", "fbe-torch s", "torch/avb", "avb-perm s", "fbe-np s", "np/avb", "mir_eval s", "mir/avb",
-            "|d| mir dB", "|d| LS dB")
-    print(f"{'workload':<16}" + "".join(f"{c:>12}" for c in cols))
-    for label, n_src, N, reps in workloads:
-        R, E = music_item(7, n_src, N)
+            "|d| mir dB", "|d| LS dB", "fall-back")
+    print(f"{'workload':<26}" + "".join(f"{c:>12}" for c in cols))
+    fams = list(FAMILIES) if args.family == "all" else [args.family]
+    for fam, (label, n_src, N, reps) in ((f, w) for f in fams for w in workloads):
+        label = f"{fam}: {label}"
+        R, E = FAMILIES[fam](7, n_src, N)
+        before = dict(_toeplitz.STATS)
+        bss_eval_sources(R, E)  # the fall-back rate of this item's solves
+        solves = _toeplitz.STATS["solves"] - before["solves"]
+        fb = (_toeplitz.STATS["fallbacks"] - before["fallbacks"]) / max(1, solves)
         Rt, Et = torch.from_numpy(R), torch.from_numpy(E)
         t = _blocks({
             "avb": lambda: bss_eval_sources(R, E),
@@ -143,8 +159,8 @@ def main(argv=None) -> int:
             d_ls = float(np.max(np.abs(ours - want)))
         vals = (t_avb, t_fbe, t_fbe / t_avb, t_avb_p, t_np, t_np / t_avb_p, t_mir, t_mir / t_avb)
         fmt = ("{:>12.4f}", "{:>12.4f}", "{:>12.2f}", "{:>12.4f}", "{:>12.4f}", "{:>12.2f}", "{:>12.4f}", "{:>12.2f}")
-        print(f"{label:<16}" + "".join(f.format(v) for f, v in zip(fmt, vals)) + f"{d_mir:>12.2e}{d_ls:>12.2e}",
-              flush=True)
+        print(f"{label:<26}" + "".join(f.format(v) for f, v in zip(fmt, vals)) + f"{d_mir:>12.2e}{d_ls:>12.2e}"
+              f"{100 * fb:>11.0f}%", flush=True)
     return 0
 
 

@@ -52,3 +52,40 @@ def test_a_failed_recursion_is_reported(monkeypatch):
     c2[:] = c[0, 0]  # two identical references: a singular Gram matrix
     _, ok = T.solve(c2[None], np.concatenate([d, d], axis=1)[None])
     assert not ok[0]
+
+
+
+def test_iterative_refinement_keeps_narrowband_items_on_the_fast_path(monkeypatch):
+    """Sustained narrowband tones (``benchmarks.items.sustained_item``): where the
+    recursion's residual misses 1e-13, refinement by the same recursion brings it under
+    the check, and the solution is the explicit system's (dense solve)."""
+    if T._compiled() is None:
+        pytest.skip("numba is not installed")
+    from avbench.metrics import bss_eval_sources
+    from benchmarks.items import sustained_item
+
+    seen, real = [], T.solve
+    monkeypatch.setattr(T, "solve", lambda c, d, *a: (seen.append((c.copy(), d.copy())), real(c, d, *a))[1])
+    bss_eval_sources(*sustained_item(0, 2, 65535))
+    monkeypatch.setattr(T, "solve", real)
+    hard = []
+    for c, d in seen:
+        monkeypatch.setattr(T, "MAX_REFINEMENTS", 0)
+        _, ok0 = real(c, d)
+        hard += [(c[b], d[b]) for b in np.flatnonzero(~ok0)]
+    assert hard  # the plain recursion misses the residual check on these items
+    monkeypatch.setattr(T, "MAX_REFINEMENTS", 4)
+    for c, d in hard:
+        n, L, m = c.shape[0], d.shape[0], d.shape[-1]
+        G = np.zeros((L * n, L * n))
+        for a in range(L):
+            for b in range(L):
+                G[a * n:(a + 1) * n, b * n:(b + 1) * n] = c[:, :, L - 1 + a - b]
+        want = np.linalg.solve(G, d.reshape(L * n, m)).reshape(L, n, m)
+        x, ok = real(c[None], d[None])
+        assert ok.all()
+        rel = np.linalg.norm(G @ x[0].reshape(L * n, m) - d.reshape(L * n, m)) / np.linalg.norm(d)
+        assert rel <= 2 * T.RESIDUAL_TOL
+        # ill-conditioned: x itself is determined only up to near-null directions, but the
+        # projection energies BSS Eval uses (x . d) are, and agree with the dense solve's
+        np.testing.assert_allclose((x[0] * d).sum(axis=(0, 1)), (want * d).sum(axis=(0, 1)), rtol=1e-9)

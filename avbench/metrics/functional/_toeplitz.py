@@ -10,7 +10,10 @@ covariances, which must stay positive definite.
 The recursion is exact in exact arithmetic but only weakly stable: on ill-conditioned
 (tonal) references its rounding error can grow.  :func:`solve` therefore checks every
 error covariance (Cholesky) and the final residual ``||T x - d|| / ||d||`` and reports
-the items that fail, which the caller re-solves with a dense Cholesky factorisation.
+the items that fail.  An item whose residual misses is refined first (the residual by
+the FFT mat-vec, the correction by the same recursion, kept while it lowers the residual:
+sustained narrowband tones need one or two rounds); only what still misses, or lost
+positive definiteness, is re-solved by the caller with a dense Cholesky factorisation.
 """
 from __future__ import annotations
 
@@ -21,6 +24,13 @@ import numpy as np
 #: SIR and SAR near 70 dB) a residual of 3e-12 still moved SDR by 3e-9 dB, while every
 #: music-like item solves to about 1e-15
 RESIDUAL_TOL = 1e-13
+#: rounds of iterative refinement (residual by the FFT mat-vec, correction by the same
+#: recursion) before an item whose residual misses ``RESIDUAL_TOL`` goes to the dense
+#: fall-back; a round is kept only where it lowers the residual
+MAX_REFINEMENTS = 4
+#: counts of the compiled path since import: items solved, refinement steps kept, items
+#: left to the dense fall-back (``benchmarks/compare.py`` reports the fall-back rate)
+STATS = {"solves": 0, "refinements": 0, "fallbacks": 0}
 
 
 def _gamma(cref: np.ndarray) -> np.ndarray:
@@ -78,8 +88,26 @@ def solve(cref: np.ndarray, d: np.ndarray, residual_tol: float = RESIDUAL_TOL):
         jit = _compiled()
         if jit is None:
             return _solve(cref, d, residual_tol)
-        x, ok = jit.solve_batch(_gamma(cref), d)
-        return x, ok & _residual_ok(cref, x, d, residual_tol)
+        G = _gamma(cref)
+        x, ok = jit.solve_batch(G, d)
+        rel = _relative_residual(cref, x, d)
+        for _ in range(MAX_REFINEMENTS):  # iterative refinement where the residual check misses
+            idx = np.flatnonzero(ok & np.isfinite(rel) & (rel > residual_tol))
+            if idx.size == 0:
+                break
+            r = d[idx] - toeplitz_matvec(cref[idx], x[idx])
+            dx, ok2 = jit.solve_batch(G[idx], r)
+            xn = x[idx] + dx
+            reln = _relative_residual(cref[idx], xn, d[idx])
+            better = ok2 & np.isfinite(reln) & (reln < rel[idx])
+            if not better.any():
+                break
+            x[idx[better]], rel[idx[better]] = xn[better], reln[better]
+            STATS["refinements"] += int(better.sum())
+        good = ok & np.isfinite(rel) & (rel <= residual_tol)
+        STATS["solves"] += int(good.size)
+        STATS["fallbacks"] += int((~good).sum())
+        return x, good
 
 
 def _compiled():
@@ -97,10 +125,15 @@ def _compiled():
     return _levinson_jit
 
 
+def _relative_residual(cref: np.ndarray, x: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``||T x - d|| / ||d||`` of every item (``T x`` by FFT)."""
+    res = toeplitz_matvec(cref, x) - d
+    return np.sqrt((res**2).sum(axis=(1, 2, 3))) / np.maximum(np.sqrt((d**2).sum(axis=(1, 2, 3))), 1e-300)
+
+
 def _residual_ok(cref: np.ndarray, x: np.ndarray, d: np.ndarray, residual_tol: float) -> np.ndarray:
     """Items whose relative residual ``||T x - d|| / ||d||`` is finite and within ``residual_tol``."""
-    res = toeplitz_matvec(cref, x) - d
-    rel = np.sqrt((res**2).sum(axis=(1, 2, 3))) / np.maximum(np.sqrt((d**2).sum(axis=(1, 2, 3))), 1e-300)
+    rel = _relative_residual(cref, x, d)
     return np.isfinite(rel) & (rel <= residual_tol)
 
 
