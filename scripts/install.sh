@@ -4,6 +4,14 @@
 #   scripts/install.sh test     runtime + test/benchmark tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# avbench pins torch 2.14.1 / torchvision 0.29.1 / torchaudio 2.11.0 and is tested on
+# Python 3.11 only (pyproject.toml: requires-python >=3.11,<3.12; README, "Install")
+if ! python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+  echo "error: avbench needs Python 3.11; this python is $(python -c 'import platform; print(platform.python_version())' 2>/dev/null || echo missing)." >&2
+  echo "  fix: create the environment with Python 3.11, e.g. \`python3.11 -m venv .venv\` (or \`uv venv -p 3.11\`)," >&2
+  echo "  then run scripts/install.sh again. README.md, \"Install\", says why 3.12+ is not supported yet." >&2
+  exit 2
+fi
 extra=""
 if [[ "${1:-}" == "test" ]]; then extra="[test]"; fi
 python -m pip install --upgrade pip >/dev/null
