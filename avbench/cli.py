@@ -419,13 +419,28 @@ def _report_dir(out: str | None, root: Path, rel: str, refuse) -> Path:
     return plain_dirs(root, rel, refuse)
 
 
+def _only_scored_task(target: str) -> str:
+    """The one task a scored submission folder has results for (``report`` without
+    ``--task``); otherwise an error naming the choices."""
+    from .tasks import available
+
+    t = Path(target)
+    keys = sorted(f"{n}@{v}" for n, v in available() if (t / "results" / f"{n}@{v}" / "scores.parquet").is_file()) \
+        if t.is_dir() else []
+    if len(keys) == 1:
+        return keys[0]
+    raise ConfigError("which task? " + (f"{target} has scores for {', '.join(keys)}" if keys
+                                         else f"{target} is no scored submission folder"),
+                      fix="pass --task NAME@VERSION" + (f", e.g. --task {keys[0]}" if keys else ""))
+
+
 def cmd_report(args) -> int:
     from . import leaderboard as lb
     from . import report
     from .leaderboard import load_scores
     from .tasks import resolve
 
-    name, version = resolve(args.task)
+    name, version = resolve(args.task or _only_scored_task(args.target))
     lbroot = Path(args.leaderboards) if args.leaderboards else None
     spec = _spec(name, version, lbroot)
     board = lb.reading_board(lbroot, name, version)
@@ -640,7 +655,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = common(sp.add_parser("report", help="breakdowns and plots of a submission (or of a task's entries)"))
     rep.add_argument("target", help="a scored submission folder, an entry name, or the task name for every entry")
-    rep.add_argument("--task", required=True, help="NAME or NAME@VERSION")
+    rep.add_argument("--task", default=None, help="NAME@VERSION (default: the one task a submission folder has "
+                     "scores for)")
     rep.add_argument("--out", default=None, help="output folder (default: next to the scores)")
     rep.add_argument("--leaderboards", default=None, help=READ_HELP)
     rep.set_defaults(func=cmd_report)

@@ -150,3 +150,14 @@ def test_no_command_raises_the_generic_code():
 
     for f in Path(pkg.__file__).parent.rglob("*.py"):
         assert "raise AvbenchError(" not in f.read_text(), f
+
+
+def test_report_without_task_uses_the_one_scored_task(equal_share, capsys):
+    from avbench.cli import main
+
+    _, root = equal_share
+    score(root, TASK, progress=False)
+    assert main(["report", str(root), "--quiet"]) == 0
+    assert (root / "results" / TASK / "report" / "breakdown.csv").exists()
+    assert main(["report", "not-a-folder"]) == 2
+    assert "pass --task NAME@VERSION" in capsys.readouterr().err
