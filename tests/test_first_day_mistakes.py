@@ -161,3 +161,14 @@ def test_report_without_task_uses_the_one_scored_task(equal_share, capsys):
     assert (root / "results" / TASK / "report" / "breakdown.csv").exists()
     assert main(["report", "not-a-folder"]) == 2
     assert "pass --task NAME@VERSION" in capsys.readouterr().err
+
+
+def test_equal_scores_share_a_rank():
+    from types import SimpleNamespace as E
+
+    from avbench.leaderboard.ranking import rank
+
+    es = [E(name=n, main_score="sdr", main_value=v, oracle=o) for n, v, o in
+          [("b", 2.0, False), ("a", 2.0000000001, False), ("c", 1.0, False), ("d", 3.0, False), ("ibm", 9.0, True)]]
+    got = [(r, e.name) for r, e in rank(es)]
+    assert got == [(1, "d"), (2, "a"), (2, "b"), (4, "c"), (None, "ibm")]

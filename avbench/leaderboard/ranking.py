@@ -13,7 +13,7 @@ from .entry import Entry
 CLASSIFICATION_COLUMNS = ["hit@1", "hit@3", "macro_f1", "micro_f1"]
 
 
-#: main scores equal to this many decimals rank as a tie, broken by name
+#: main scores equal to this many decimals are a tie: they share a rank, listed by name
 RANK_DECIMALS = 6
 
 
@@ -33,9 +33,11 @@ def rank(entries: list[Entry]) -> list[tuple[int | None, Entry]]:
     ranked = sorted([e for e in entries if not e.oracle], key=key)
     oracles = sorted([e for e in entries if e.oracle], key=key)
     out: list[tuple[int | None, Entry]] = []
-    r = 0
-    for e in ranked:
-        r += 1
+    prev = None
+    for i, e in enumerate(ranked):  # competition ranking: equal scores share a rank (1, 2, 2, 4)
+        k = key(e)[:2]
+        if k != prev:
+            r, prev = i + 1, k
         out.append((r, e))
     out.extend((None, e) for e in oracles)
     return out
