@@ -204,6 +204,7 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
                 probs.append(f"{where}: per-item scores unreadable ({type(ex).__name__})")
         if df is not None:
             probs += [f"{where}: {p}" for p in _rederive(e, df, fig)]
+            probs += [f"{where}: {p}" for p in _against_task(e, df, fig)]
         pin = pins.get(f"{task}@{version}")
         pv = e.provenance
         if pv.items_sha256 != entries[0].provenance.items_sha256:
@@ -288,6 +289,52 @@ def _rederive(e: Entry, df, fig: dict) -> list[str]:
             n = int((df["flag"] == flag).sum())
             if e.warnings.get(code, 0) != n:
                 probs.append(f"warning {code} counted {e.warnings.get(code, 0)} times; its per-item scores flag {n}")
+    return probs
+
+
+def _against_task(e: Entry, df, fig: dict) -> list[str]:
+    """What an entry's per-item scores say of the task, checked against the task itself
+    where its data is here: the items (none dropped, none added), each item's work
+    (``group``, which the intervals resample), each classification item's label, the
+    sounding sources of each separation item; and the entry's ``breakdown``, re-derived.
+    Without the data (a full version not generated) these checks are counted as skipped."""
+    from ..tasks import get_task
+
+    try:
+        t = get_task(e.task, e.version)
+    except AvbenchError:
+        fig["entries_not_checked_against_the_task"] = fig.get("entries_not_checked_against_the_task", 0) + 1
+        return []
+    fig["entries_checked_against_the_task"] = fig.get("entries_checked_against_the_task", 0) + 1
+    probs = []
+    items = {i.id: i for i in t.items}
+    have = set(df["item"].astype(str))
+    if have != set(items):
+        miss, extra = len(set(items) - have), len(have - set(items))
+        probs.append(f"per-item scores cover other items than {t.spec.key}: {miss} of its {len(items)} missing, "
+                     f"{extra} not its own")
+    if "group" in df:
+        wrong = sum(str(g) != items[i].group for i, g in zip(df["item"].astype(str), df["group"]) if i in items)
+        if wrong:
+            probs.append(f"{wrong} per-item row(s) name another work (group) than {t.spec.key} gives their item")
+    if e.family == "classification" and "label" in df:
+        wrong = sum(str(lab) != str(items[i].label) for i, lab in zip(df["item"].astype(str), df["label"]) if i in items)
+        if wrong:
+            probs.append(f"{wrong} per-item label(s) differ from {t.spec.key}'s")
+    if e.family == "separation" and "slot" in df:
+        slots = df.groupby(df["item"].astype(str))["slot"].agg(set)
+        short = sum(not set(items[i].sources) <= slots.get(i, set()) for i in items if i in have)
+        if short:
+            probs.append(f"{short} item(s) lack per-item rows of sounding sources {t.spec.key} gives them")
+        from ..scoring import summarize_separation
+
+        _, breakdown, _ = summarize_separation(df, [m for m in t.spec.metrics if m in df])
+        for by, groups in e.breakdown.items():
+            for k, stats in groups.items():
+                for m, st in stats.items():
+                    fresh = breakdown.get(by, {}).get(k, {}).get(m)
+                    if fresh is None or not _stat_equal(fresh, st):
+                        probs.append(f"breakdown {by} = {k}, {m} is not what its per-item scores give")
     return probs
 
 

@@ -653,3 +653,58 @@ def test_r3_report_never_writes_through_a_shipped_link(oracle_subs, tmp_path, sh
         assert "sdr_n" in (rd / "report" / "breakdown.csv").read_text()
     else:
         assert code == 2
+
+
+def _forge_consistently(d: Path, name: str, df: pd.DataFrame) -> None:
+    """Replace an entry's per-item scores by ``df`` and make everything the entry claims
+    agree with them (scores, intervals, counts, breakdown), as a careful forger would."""
+    from avbench.scoring import f1_stats, summarize_separation
+    from avbench.tasks import synth
+
+    df.to_parquet(d / "entries" / f"{name}.scores.parquet", index=False)
+    p = d / "entries" / f"{name}.json"
+    raw = json.loads(p.read_text())
+    if "slot" in df:
+        scores, breakdown, counts = summarize_separation(df, [m for m in raw["scores"] if m in df])
+        raw["scores"].update({m: s.model_dump() for m, s in scores.items()})
+        raw["breakdown"] = {b: {k: {m: s.model_dump() for m, s in v.items()} for k, v in g.items()}
+                            for b, g in breakdown.items()}
+        raw["counts"] = {k: counts.get(k, 0) for k in raw["counts"]}
+    else:
+        for m in ("hit@1", "hit@3"):
+            raw["scores"][m] = Stat.of(df[m].to_numpy(), df["group"].to_numpy(), ci=True).model_dump()
+        raw["scores"].update({m: s.model_dump() for m, s in f1_stats(df, list(synth.CLASSES)).items()})
+    p.write_text(json.dumps(raw))
+    lb.build(d.parent.parent, adopt=True)
+
+
+def test_r3_forgeries_checkable_from_the_pinned_task_are_caught(oracle_subs, tmp_path, sep_board):
+    """Consistent board forgeries pass the re-derivation from the parquet, but not the
+    task: labels set to the predictions, the worst half of the items dropped, one work per
+    item (narrower intervals), and an edited breakdown."""
+    # classification: every label set to the prediction (a random classifier at Hit@1 1.000)
+    s = shutil.copytree(oracle_subs[("synth-ensembles-classification", "oracle-prior")], tmp_path / "c")
+    r = score(s, workers=1, progress=False)[0]
+    dc = lb.add_entry(tmp_path / "lbc", lb.entry_from(r, validate(s).meta), scores_path(s, CLS))
+    df = pd.read_parquet(dc / "entries" / "oracle-prior.scores.parquet")
+    _forge_consistently(dc, "oracle-prior", df.assign(label=df["pred"], **{"hit@1": 1.0, "hit@3": 1.0}))
+    probs, fig = lb.verify(tmp_path / "lbc")
+    assert any("label(s) differ" in p for p in probs), probs
+    assert not any("not what its per-item scores give" in p for p in probs), probs  # consistent
+    # separation: the worst half of the items dropped; then one work per item
+    root, d, _ = sep_board
+    df = pd.read_parquet(d / "entries" / "oracle-mixture.scores.parquet")
+    worst = df.groupby("item")["sdr"].mean().sort_values().index[: df["item"].nunique() // 2]
+    _forge_consistently(d, "oracle-mixture", df[~df["item"].isin(worst)].reset_index(drop=True))
+    probs, fig = lb.verify(root)
+    assert any("cover other items" in p for p in probs), probs
+    assert fig["entries_checked_against_the_task"] >= 2
+    _forge_consistently(d, "oracle-mixture", df.assign(group=df["item"]))
+    probs, _ = lb.verify(root)
+    assert any("another work" in p for p in probs), probs
+    # the breakdown alone edited
+    _forge_consistently(d, "oracle-mixture", df)
+    assert lb.verify(root)[0] == []
+    _edit_entry(d, "oracle-mixture", lambda e: next(iter(e["breakdown"]["instrument"].values()))["sdr"].update(mean=42.0))
+    probs, _ = lb.verify(root)
+    assert any("breakdown instrument" in p for p in probs), probs
