@@ -793,9 +793,11 @@ def _ok_refusal(e: Exception, allowed: set) -> bool:
 
 
 def trust(n: int = 40, seed: int = 0) -> bool:
-    """Generated attacks on what scoring and verification trust, four classes of ``n``
+    """Generated attacks on what scoring and verification trust, five classes of ``n``
     variants each: resume-state forgery, link and content swaps after validation,
-    non-finite score injection, and board-folder tampering.  An attack is *accepted*
+    non-finite score injection, board-folder tampering (links at the task or version
+    folder and the lock, forgeries only the task can tell included), and report writes
+    through links a submission ships.  An attack is *accepted*
     when it changes a score or passes ``leaderboard verify``; the target is 0."""
     from avbench import leaderboard as lb
     from avbench.scoring import score, scores_path
@@ -959,8 +961,20 @@ def trust(n: int = 40, seed: int = 0) -> bool:
             ent = sorted((d / "entries").glob("*.json"))[0]
             kind = rng.choice(["link-secret", "link-zero", "link-entry", "dot-entry", "foreign-top", "fifo",
                                "oracle-flip", "drop-warnings", "score-edit", "forge-consistent", "model-edit",
-                               "params-edit"])
-            if kind == "link-secret":
+                               "params-edit", "version-folder-link", "task-folder-link", "lock-link",
+                               "forge-items-dropped", "forge-one-work-per-item", "forge-labels", "forge-breakdown"])
+            if kind in ("version-folder-link", "task-folder-link"):  # the board is elsewhere, reached by a link
+                real = d if kind == "version-folder-link" else d.parent
+                moved = wd / f"elsewhere{i}"
+                shutil.rmtree(moved, ignore_errors=True)
+                shutil.move(str(real), moved)
+                os.symlink(moved, real, target_is_directory=True)
+            elif kind == "lock-link":
+                (d / ".lock").unlink(missing_ok=True)
+                os.symlink(secret, d / ".lock")
+            elif kind.startswith("forge-") and kind != "forge-consistent":
+                _forge_from_task(ent, kind)
+            elif kind == "link-secret":
                 os.symlink(secret, d / "entries" / "leak.json")
             elif kind == "link-zero":
                 os.symlink("/dev/zero", d / "entries" / "zero.scores.parquet")
@@ -1014,6 +1028,45 @@ def trust(n: int = 40, seed: int = 0) -> bool:
             if bad:
                 print(f"  accepted: board tampering {kind}{' (secret printed)' if leaked else ''}")
         ok &= figure(f"trust: board tamperings accepted by verify ({n} variants)", accepted, "0", accepted == 0)
+
+        # 5. writes through links a submission ships (report's folder and files)
+        from avbench.cli import main as cli
+
+        scored = fresh("report-base")
+        score(scored, workers=1, progress=False)
+        accepted = 0
+        for i in range(n):
+            s = wd / "runs" / f"report{i}"
+            shutil.copytree(scored, s, symlinks=True)
+            outside = wd / f"outside{i}"
+            outside.mkdir()
+            victim = outside / "victim.csv"
+            victim.write_text("intact")
+            rd = s / "results" / key
+            kind = rng.choice(["report-folder", "report-csv", "report-png", "report-svg", "task-results-folder"])
+            if kind == "report-folder":
+                os.symlink(outside, rd / "report", target_is_directory=True)
+            elif kind == "task-results-folder":
+                moved = wd / f"moved{i}"
+                shutil.move(str(rd), moved)
+                os.symlink(moved, rd, target_is_directory=True)
+                os.symlink(outside, moved / "report", target_is_directory=True)
+            else:
+                (rd / "report").mkdir()
+                name = {"report-csv": "breakdown.csv", "report-png": "sdr_per_instrument.png",
+                        "report-svg": "sdr_per_instrument.svg"}[kind]
+                os.symlink(victim, rd / "report" / name)
+            try:
+                code = cli(["report", str(s), "--task", key, "--quiet"])
+            except Exception as e:  # noqa: BLE001 - a traceback is not a refusal
+                print(f"  {type(e).__name__}: {str(e)[:200]}")
+                code = 1
+            bad = victim.read_text() != "intact" or sorted(p.name for p in outside.iterdir()) != ["victim.csv"] \
+                or code not in (0, 2)
+            accepted += bad
+            if bad:
+                print(f"  accepted: report through a shipped link ({kind})")
+        ok &= figure(f"trust: report writes through shipped links ({n} variants)", accepted, "0", accepted == 0)
     print(f"  ({time.time() - t0:.0f} s)")
     return ok
 
@@ -1022,6 +1075,48 @@ def _pd():
     import pandas as pd
 
     return pd
+
+
+def _forge_from_task(ent: Path, kind: str) -> None:
+    """A forgery consistent with the entry's own parquet, that only the task can tell:
+    the worst half of the items dropped, one work per item, labels set to the predictions
+    (classification; on a separation board: the breakdown edited instead)."""
+    from avbench.results import Stat
+    from avbench.scoring import f1_stats, summarize_separation
+    from avbench.tasks import synth
+
+    pq = ent.with_name(ent.stem + ".scores.parquet")
+    df = _pd().read_parquet(pq)
+    raw = json.loads(ent.read_text())
+    m = raw["main_score"]
+    sep = "slot" in df
+    if kind == "forge-items-dropped":
+        worst = df.groupby("item")[m].mean().sort_values().index[: df["item"].nunique() // 2]
+        df = df[~df["item"].isin(worst)].reset_index(drop=True)
+    elif kind == "forge-one-work-per-item":
+        df = df.assign(group=df["item"])
+    elif kind == "forge-labels" and not sep:
+        df = df.assign(label=df["pred"], **{"hit@1": 1.0, "hit@3": 1.0})
+    if kind == "forge-breakdown" or (kind == "forge-labels" and sep):
+        if sep:
+            first = next(iter(raw["breakdown"]["instrument"].values()))
+            first[m]["mean"] = (first[m]["mean"] or 0.0) + 5.0
+        else:
+            raw["scores"][m]["mean"] += 0.01
+        ent.write_text(json.dumps(raw))
+        return
+    df.to_parquet(pq, index=False)
+    if sep:
+        scores, breakdown, counts = summarize_separation(df, [k for k in raw["scores"] if k in df])
+        raw["scores"].update({k: v.model_dump() for k, v in scores.items()})
+        raw["breakdown"] = {b: {k: {x: v.model_dump() for x, v in g2.items()} for k, g2 in g.items()}
+                            for b, g in breakdown.items()}
+        raw["counts"] = {k: counts.get(k, 0) for k in raw["counts"]}
+    else:
+        for k in ("hit@1", "hit@3"):
+            raw["scores"][k] = Stat.of(df[k].to_numpy(), df["group"].to_numpy(), ci=True).model_dump()
+        raw["scores"].update({k: v.model_dump() for k, v in f1_stats(df, list(synth.CLASSES)).items()})
+    ent.write_text(json.dumps(raw))
 
 
 @contextlib.contextmanager
