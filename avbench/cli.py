@@ -239,10 +239,17 @@ def cmd_score(args) -> int:
                 if n and not args.json:
                     _print(args, f"started {lb.board_dir(root, r.task, r.version)} from the published board "
                                  f"({n} entries)")
-            d = lb.add_entry(root, lb.entry_from(r, sub.meta),
-                             scores=scores_path(sub.root, f"{r.task}@{r.version}"), replace=args.replace)
-            if not args.json:
-                _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
+            from .leaderboard.store import Reproduced
+
+            try:
+                d = lb.add_entry(root, lb.entry_from(r, sub.meta),
+                                 scores=scores_path(sub.root, f"{r.task}@{r.version}"), replace=args.replace)
+            except Reproduced as e:  # the same numbers as the published row of that name: say so
+                if not args.json:
+                    print(e.message, file=sys.stderr)
+            else:
+                if not args.json:
+                    _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
         out.append(r.model_dump(mode="json"))
         if not args.json:  # a result line, with --quiet too (it prints results and errors)
             main = r.main_value

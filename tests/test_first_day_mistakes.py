@@ -172,3 +172,20 @@ def test_equal_scores_share_a_rank():
           [("b", 2.0, False), ("a", 2.0000000001, False), ("c", 1.0, False), ("d", 3.0, False), ("ibm", 9.0, True)]]
     got = [(r, e.name) for r, e in rank(es)]
     assert got == [(1, "d"), (2, "a"), (2, "b"), (4, "c"), (None, "ibm")]
+
+
+def test_rescoring_a_published_row_under_its_name_says_it_reproduces(mini, oracle_subs, tmp_path, capsys):
+    from avbench.cli import main
+
+    src = oracle_subs[("synth-ensembles-separation", "oracle-ibm")]
+    a, b = shutil.copytree(src, tmp_path / "a"), shutil.copytree(src, tmp_path / "b")
+    lbd = str(tmp_path / "lb")
+    assert main(["score", str(a), "--update-leaderboard", "--leaderboards", lbd, "--quiet"]) == 0
+    board = next((tmp_path / "lb").glob("*/*/leaderboard.json"))
+    before = board.read_bytes()
+    (b / "synth-ensembles-separation" / "README.txt").write_text("regenerated\n")  # other content
+    capsys.readouterr()
+    assert main(["score", str(b), "--update-leaderboard", "--leaderboards", lbd, "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "reproduces the published entry" in err and "scores agree" in err
+    assert board.read_bytes() == before

@@ -268,6 +268,20 @@ def _refuse_hand_edits(d: Path, adopt: bool) -> None:
                                    "`avbench leaderboard build --adopt` to accept them")
 
 
+class Reproduced(LeaderboardError):
+    """An entry whose name is on the board already, from other output files, with every
+    score equal: a reproduction of the published row (the board is left as it is)."""
+
+
+def _scores_agree(a: Entry, b: Entry) -> int:
+    """How many scores ``a`` and ``b`` share, when every one agrees within 1e-9 (0 otherwise)."""
+    from .verify import _stat_equal
+
+    shared = sorted(set(a.scores) & set(b.scores))
+    ok = shared and set(a.scores) == set(b.scores) and all(_stat_equal(b.scores[m], a.scores[m]) for m in shared)
+    return len(shared) if ok else 0
+
+
 def add_entry(root: Path, entry: Entry, scores: Path | None = None, replace: bool = False) -> Path:
     """Add an entry (and its per-item ``scores`` parquet, used for paired tests) and
     rebuild that leaderboard: one locked transaction.
@@ -286,6 +300,13 @@ def add_entry(root: Path, entry: Entry, scores: Path | None = None, replace: boo
         old = load_entries(d, entry.task, entry.version)
         same = [e for e in old if e.name == entry.name]
         if same and not replace and same[0].provenance.submission_sha256 != entry.provenance.submission_sha256:
+            agree = _scores_agree(same[0], entry)
+            if agree:  # other bytes, the same numbers: a reproduction of the published row
+                raise Reproduced(
+                    f"{entry.name!r} reproduces the published entry of that name on {entry.task}@{entry.version}: "
+                    f"all {agree} scores agree within 1e-9 (from other output files); the board is unchanged",
+                    path=d / "entries" / f"{entry.name}.json", code="AVB507",
+                    fix="nothing to do; to add it as a row of its own, rename the submission")
             raise LeaderboardError(f"{entry.task}@{entry.version} already has an entry named {entry.name!r} from "
                                    "other outputs", path=d / "entries" / f"{entry.name}.json", code="AVB504",
                                    fix="rename the submission, or pass --replace to replace that entry")
