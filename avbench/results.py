@@ -123,6 +123,27 @@ class Result(Scored):
     warnings: list[dict] = Field(default_factory=list)
     warning_counts: dict[str, int] = Field(default_factory=dict)
 
+    def __str__(self) -> str:
+        """A short summary table (``print(result)``): each score's aggregate with its 95%
+        interval and n, the main score first, then the bucket counts and the warnings."""
+        from .metrics import METRICS
+
+        order = [self.main_score] + [m for m in self.scores if m != self.main_score]
+        lines = [f"{self.submission} on {self.task}@{self.version} ({self.n_items} items, {self.aggregate}):"]
+        for m in order:
+            st = self.scores[m]
+            v = st.get(self.aggregate)
+            if v is None:
+                continue
+            ci = f" [{st.ci_low:.3f}, {st.ci_high:.3f}]" if st.ci_low is not None else ""
+            arrow = "" if m not in METRICS else (" ↑" if METRICS[m].higher_is_better else " ↓")
+            lines.append(f"  {m + arrow:<12} {v:9.3f}{ci}  n = {st.n}" + ("  (main)" if m == self.main_score else ""))
+        if self.counts:
+            lines.append("  buckets: " + ", ".join(f"{k} {v}" for k, v in self.counts.items()))
+        if self.warning_counts:
+            lines.append("  warnings: " + ", ".join(f"{k} x{v}" for k, v in sorted(self.warning_counts.items())))
+        return "\n".join(lines)
+
 
 def git_info() -> tuple[str | None, bool | None]:
     root = repo_root()

@@ -189,3 +189,13 @@ def test_rescoring_a_published_row_under_its_name_says_it_reproduces(mini, oracl
     err = capsys.readouterr().err
     assert "reproduces the published entry" in err and "scores agree" in err
     assert board.read_bytes() == before
+
+
+def test_print_result_is_a_short_summary(equal_share):
+    _, root = equal_share
+    r = score(root, TASK, progress=False)[0]
+    text = str(r)
+    lines = text.splitlines()
+    assert lines[0].startswith("my-model on synth-ensembles-separation@1-mini")
+    assert lines[1].split()[0] == r.main_score and "(main)" in lines[1] and f"{r.main_value:.3f}" in lines[1]
+    assert len(text) < 2000 and "provenance" not in text

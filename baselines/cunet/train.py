@@ -472,7 +472,9 @@ def main(argv=None) -> int:
         cfg = replace(Config.load(a.config, v), seed=seed)
         ck = torch.load(train(cfg, a.version), map_location="cpu", weights_only=False)
         lv = ck["levels"][-1]["level"] if ck["levels"] else "-"
-        print(f"{v} seed {seed}: best validation loss {ck['best_val_loss']:.4f}, final curriculum level {lv}, {ck['seconds']:.0f} s")
+        kept = (f"best validation SDRi {-ck['best_val_loss']:+.2f} dB" if cfg.select == "sdri"  # the kept weights' score
+                else f"best validation loss {ck['best_val_loss']:.4f}")
+        print(f"{v} seed {seed}: {kept}, final curriculum level {lv}, {ck['seconds']:.0f} s")
     return 0
 
 
