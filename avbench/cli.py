@@ -241,6 +241,8 @@ def cmd_score(args) -> int:
                                  f"({n} entries)")
             from .leaderboard.store import Reproduced
 
+            bd = lb.board_dir(root, r.task, r.version)
+            before = (bd / "leaderboard.json").read_bytes() if (bd / "leaderboard.json").is_file() else None
             try:
                 d = lb.add_entry(root, lb.entry_from(r, sub.meta),
                                  scores=scores_path(sub.root, f"{r.task}@{r.version}"), replace=args.replace)
@@ -249,12 +251,14 @@ def cmd_score(args) -> int:
                     print(e.message, file=sys.stderr)
             else:
                 if not args.json:
-                    _print(args, f"leaderboard updated: {d / 'leaderboard.md'}")
+                    same = before == (d / "leaderboard.json").read_bytes()
+                    _print(args, f"leaderboard {'unchanged (the same scores again)' if same else 'updated'}: "
+                                 f"{d / 'leaderboard.md'}" + _rank_text(d, r.submission))
         out.append(r.model_dump(mode="json"))
         if not args.json:  # a result line, with --quiet too (it prints results and errors)
             main = r.main_value
             print(f"{r.submission} on {r.task}@{r.version}: {r.aggregate} {r.main_score} = "
-                  f"{main:.3f}" if main is not None else f"{r.submission}: no score")
+                  f"{main:.3f}{_score_detail(r)}" if main is not None else f"{r.submission}: no score")
     if getattr(args, "profile", False):
         from .profile import format_split
         from .scoring import LAST_PROFILE
@@ -319,6 +323,32 @@ def cmd_lb_rescore(args) -> int:
                          scores=scores_path(path, f"{r.task}@{r.version}"))
         _print(args, f"{meta.name}: {r.task}@{r.version} {r.main_score} = {r.main_value:.3f} -> {d / 'leaderboard.md'}")
     return 0
+
+
+def _score_detail(r) -> str:
+    """After the main score: its label and unit, and its 95% interval over works."""
+    from .metrics import METRICS
+
+    st = r.scores[r.main_score]
+    m = METRICS.get(r.main_score)
+    unit = f" {m.unit}" if m is not None and m.unit else ""
+    ci = (f" [95% CI {st.ci_low:.3f}, {st.ci_high:.3f} over {st.n_groups} works]"
+          if st.ci_low is not None and st.n_groups else "")
+    return f"{unit} ({m.label if m is not None else r.main_score}){ci}"
+
+
+def _rank_text(board: Path, name: str) -> str:
+    """`` (rank 18 of 76; HTML: ...)`` for the row ``name`` of a board."""
+    try:
+        rows = json.loads((board / "leaderboard.json").read_text())["rows"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    ranked = [x for x in rows if x.get("rank") is not None]
+    me = next((x for x in rows if x.get("name") == name), None)
+    where = f"HTML: {board / 'leaderboard.html'}"
+    if me is None or me.get("rank") is None:
+        return f" ({where})"
+    return f" (rank {me['rank']} of {len(ranked)}; {where})"
 
 
 def cmd_lb_check(args) -> int:

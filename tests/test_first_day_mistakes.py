@@ -199,3 +199,17 @@ def test_print_result_is_a_short_summary(equal_share):
     assert lines[0].startswith("my-model on synth-ensembles-separation@1-mini")
     assert lines[1].split()[0] == r.main_score and "(main)" in lines[1] and f"{r.main_value:.3f}" in lines[1]
     assert len(text) < 2000 and "provenance" not in text
+
+
+def test_the_score_line_gives_unit_interval_rank_and_the_html_and_says_unchanged(equal_share, tmp_path, capsys):
+    from avbench.cli import main
+
+    _, root = equal_share
+    sub = _copy(root, tmp_path)
+    lbd = str(tmp_path / "lb")
+    assert main(["score", str(sub), "--update-leaderboard", "--leaderboards", lbd]) == 0
+    out = capsys.readouterr().out
+    assert "dB (SDR) [95% CI" in out and "over 4 works]" in out
+    assert "(rank 1 of 1; HTML: " in out and "leaderboard.html" in out and "leaderboard updated" in out
+    assert main(["score", str(sub), "--update-leaderboard", "--leaderboards", lbd]) == 0
+    assert "leaderboard unchanged" in capsys.readouterr().out
