@@ -596,10 +596,81 @@ def cmd_demo(args) -> int:
 
 
 # ----------------------------------------------------------------------------- main
+#: one usage example per command, shown at the end of its --help
+EXAMPLES = {
+    "demo": "avbench demo",
+    "data generate": "avbench data generate synth-ensembles --config mini2",
+    "data list": "avbench data list",
+    "data video": "avbench data video ens-bach-bwv310 --out bwv310.mp4",
+    "data verify": "avbench data verify urmp --root /data/URMP",
+    "data prepare": "avbench data prepare urmp --root /data/URMP",
+    "data derive": "avbench data derive audioset --eval eval_segments.csv --train balanced_train_segments.csv",
+    "data push": "avbench data push urmp --repo-id me/urmp-manifests",
+    "tasks": "avbench tasks",
+    "validate": "avbench validate submissions/my-model",
+    "score": "avbench score submissions/my-model --update-leaderboard",
+    "compare": "avbench compare submissions/my-model oracle-irm --task synth-ensembles-separation@3-mini",
+    "report": "avbench report submissions/my-model --task synth-ensembles-separation@3-mini",
+    "leaderboard build": "avbench leaderboard build --leaderboards leaderboards",
+    "leaderboard rescore": "avbench leaderboard rescore submissions/my-model --task synth-ensembles-separation --from 2 --to 3",
+    "leaderboard check": "avbench leaderboard check --against fresh-leaderboards",
+    "leaderboard show": "avbench leaderboard show synth-ensembles-separation@3-mini",
+    "leaderboard verify": "avbench leaderboard verify --leaderboards leaderboards",
+    "baseline list": "avbench baseline list",
+    "baseline run": "avbench baseline run oracle-irm --task synth-ensembles-separation@3-mini --out submissions/irm",
+}
+
+
+class _Defaults(argparse.HelpFormatter):
+    """Shows an option's default where it has one worth saying (not None or False, and not
+    already in its help)."""
+
+    def _get_help_string(self, action):
+        h = action.help or ""
+        d = action.default
+        if d in (None, False, argparse.SUPPRESS) or "default" in h or isinstance(d, list) and not d:
+            return h
+        return (h + " (default: %(default)s)") if h else "default: %(default)s"
+
+
+def _with_examples(sub) -> None:
+    """Every parser made by ``sub`` (and by the sub-parsers made from it) shows its
+    defaults and, where :data:`EXAMPLES` has one, a usage example."""
+    make = sub.add_parser
+    prefix = getattr(sub, "_prog_prefix", "avbench").removeprefix("avbench").strip()
+
+    def add_parser(name, **kw):
+        kw.setdefault("formatter_class", _Defaults)
+        key = f"{prefix} {name}".strip()
+        if key in EXAMPLES:
+            kw.setdefault("epilog", f"example: {EXAMPLES[key]}")
+        q = make(name, **kw)
+        add_argument = q.add_argument
+
+        def add_argument_with_default(*a, **k):  # an option without help still shows its default
+            if "help" not in k and k.get("default") not in (None, False, []) and k.get("action") is None:
+                k["help"] = "default: %(default)s"
+            return add_argument(*a, **k)
+
+        q.add_argument = add_argument_with_default
+        make_sub = q.add_subparsers
+
+        def add_subparsers(**k):
+            s2 = make_sub(**k)
+            _with_examples(s2)
+            return s2
+
+        q.add_subparsers = add_subparsers
+        return q
+
+    sub.add_parser = add_parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="avbench", description="Audio-visual music analysis benchmark and leaderboards.")
     p.add_argument("--version", action="version", version=f"avbench {__import__('avbench').__version__}")
     sp = p.add_subparsers(dest="cmd", required=True)
+    _with_examples(sp)
 
     def common(q):
         q.add_argument("--quiet", action="store_true", help="print only results and errors")
@@ -614,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = sp.add_parser("data", help="datasets").add_subparsers(dest="sub", required=True)
     g = common(data.add_parser("generate", help="generate the built-in benchmark"))
-    g.add_argument("name")
+    g.add_argument("name", help="the built-in benchmark: synth-ensembles")
     g.add_argument("--config", default="mini2", choices=CONFIG_NAMES)
     g.add_argument("--workers", type=int, default=None)
     g.add_argument("--force", action="store_true")
@@ -623,21 +694,21 @@ def build_parser() -> argparse.ArgumentParser:
     ls = common(data.add_parser("list", help="datasets, versions and item counts"))
     ls.set_defaults(func=cmd_data_list)
     vid = common(data.add_parser("video", help="export the ensemble view of a recording to mp4"))
-    vid.add_argument("recording")
+    vid.add_argument("recording", help="a recording id of the generated data (its manifest.jsonl)")
     vid.add_argument("--config", default="mini2", choices=CONFIG_NAMES)
     vid.add_argument("--out", required=True)
     vid.add_argument("--fps", type=float, default=8.0)
     vid.add_argument("--size", type=int, default=224)
     vid.set_defaults(func=cmd_data_video)
     v = common(data.add_parser("verify", help="check a local copy (or the generated data) against the manifest"))
-    v.add_argument("name")
+    v.add_argument("name", help="a dataset: synth-ensembles, urmp, solos, music, audioset, fcvid, yt8m")
     v.add_argument("--config", default="mini2", choices=CONFIG_NAMES, help="synth-ensembles only")
     v.add_argument("--root", default=None, help="the dataset's top folder, in its native layout")
     v.add_argument("--version", default=None)
     v.add_argument("--split", action="append", default=None, help="only these splits (repeatable)")
     v.set_defaults(func=cmd_data_verify)
     pr = common(data.add_parser("prepare", help="cache a local copy of a real dataset in the form tasks read"))
-    pr.add_argument("name")
+    pr.add_argument("name", help="a real dataset: urmp, solos, music, audioset, fcvid, yt8m")
     pr.add_argument("--root", required=True)
     pr.add_argument("--version", default=None)
     pr.add_argument("--split", action="append", default=None, help="only these splits (repeatable)")
@@ -648,13 +719,13 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--workers", type=int, default=None)
     pr.set_defaults(func=cmd_data_prepare)
     dv = common(data.add_parser("derive", help="derive the AudioSet reconstruction from the official segment CSVs"))
-    dv.add_argument("name")
+    dv.add_argument("name", help="audioset")
     dv.add_argument("--eval", required=True, help="eval_segments.csv")
     dv.add_argument("--train", nargs="+", required=True, help="balanced_train_segments.csv [unbalanced_train_segments.csv]")
     dv.add_argument("--val-fraction", type=float, default=0.1)
     dv.set_defaults(func=cmd_data_derive)
     pu = common(data.add_parser("push", help="upload manifests and labels (never media) to the Hugging Face Hub"))
-    pu.add_argument("name")
+    pu.add_argument("name", help="a dataset whose manifests are uploaded")
     pu.add_argument("--repo-id", required=True)
     pu.add_argument("--version", default=None)
     pu.add_argument("--private", action="store_true")
@@ -664,13 +735,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_tasks)
 
     val = common(sp.add_parser("validate", help="check a submission"))
-    val.add_argument("path")
+    val.add_argument("path", help="the submission folder (with its submission.yaml)")
     val.add_argument("--task", default=None, help="NAME or NAME@VERSION")
     val.add_argument("--workers", type=int, default=None, help="decoding processes (default: up to 2)")
     val.set_defaults(func=cmd_validate)
 
     s = common(sp.add_parser("score", help="validate and score a submission"))
-    s.add_argument("path")
+    s.add_argument("path", help="the submission folder (with its submission.yaml)")
     s.add_argument("--task", default=None, help="NAME or NAME@VERSION (default: every declared task)")
     s.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
     s.add_argument("--engine", default="process", choices=["process", "ray"],
@@ -679,7 +750,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--profile", action="store_true",
                    help="print where the time went: kernel, io, decode, checks (validation), other; with --json, "
                         "a 'profile' object in each result")
-    s.add_argument("--update-leaderboard", action="store_true")
+    s.add_argument("--update-leaderboard", action="store_true",
+                   help="add the scored entry to its board (your board under $AVBENCH_HOME, started from the "
+                        "published rows) and rebuild the tables")
     s.add_argument("--replace", action="store_true",
                    help="replace an entry of the same name scored from other outputs (refused otherwise)")
     s.add_argument("--leaderboards", default=None, help="where entries are written (default: $AVBENCH_HOME/leaderboards; name the checkout's leaderboards to change the committed boards)")
@@ -687,7 +760,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmp_ = common(sp.add_parser("compare", help="paired tests of two submissions on the items both scored"))
     cmp_.add_argument("a", help="a scored submission folder, or an entry name on the leaderboard")
-    cmp_.add_argument("b")
+    cmp_.add_argument("b", help="the other one, in the same forms as a")
     cmp_.add_argument("--task", required=True, help="NAME or NAME@VERSION")
     cmp_.add_argument("--metric", default=None, help="default: the task's main score")
     cmp_.add_argument("--leaderboards", default=None, help=READ_HELP)
@@ -738,7 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
     bll = common(bl.add_parser("list"))
     bll.set_defaults(func=cmd_baseline_list)
     br = common(bl.add_parser("run", help="write a baseline's submission"))
-    br.add_argument("name")
+    br.add_argument("name", help="a baseline (avbench baseline list)")
     br.add_argument("--task", required=True, help="NAME or NAME@VERSION")
     br.add_argument("--out", required=True)
     br.set_defaults(func=cmd_baseline_run)

@@ -213,3 +213,30 @@ def test_the_score_line_gives_unit_interval_rank_and_the_html_and_says_unchanged
     assert "(rank 1 of 1; HTML: " in out and "leaderboard.html" in out and "leaderboard updated" in out
     assert main(["score", str(sub), "--update-leaderboard", "--leaderboards", lbd]) == 0
     assert "leaderboard unchanged" in capsys.readouterr().out
+
+
+def test_help_names_every_positional_shows_defaults_and_an_example(capsys):
+    from avbench.cli import build_parser
+
+    p = build_parser()
+
+    def walk(parser, path):
+        for a in parser._actions:
+            if isinstance(a, __import__("argparse")._SubParsersAction):
+                for name, sub in a.choices.items():
+                    yield from walk(sub, path + [name])
+        yield path, parser
+
+    seen = 0
+    for path, parser in walk(p, []):
+        if not path or any(isinstance(a, __import__("argparse")._SubParsersAction) for a in parser._actions):
+            continue
+        text = parser.format_help()
+        seen += 1
+        assert "example: avbench " + " ".join(path) in text, path
+        for a in parser._actions:
+            if not a.option_strings:  # a positional argument
+                assert a.help, (path, a.dest)
+    assert seen >= 20
+    gen = p._subparsers._group_actions[0].choices["data"]._subparsers._group_actions[0].choices["generate"]
+    assert "default: mini2" in gen.format_help()
