@@ -110,6 +110,19 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
                         "git_commit": e.provenance.git_commit, "date": e.provenance.date})
     return header, rows, machine
 
+def _data_note(task: str, version: str) -> str:
+    """``, data config full2`` for the data a task version reads (two versions over other
+    audio then never show the same item hash without saying which data it is of)."""
+    from ..errors import AvbenchError
+    from ..tasks.declared import declared
+
+    try:
+        data = declared(task).version(version).data
+    except (AvbenchError, KeyError, AttributeError):
+        return ""
+    return f", data `{data}`" if data else ""
+
+
 def render_markdown(board: Ranked) -> str:
     header, rows, _ = table(board)
     task, version, entries = board.task, board.version, board.entries
@@ -118,14 +131,14 @@ def render_markdown(board: Ranked) -> str:
         return "\n".join(lines + ["No entries yet.", ""])
     e0 = entries[0]
     lines.append(f"Ranked by {e0.aggregate} {label(e0.main_score)} over "
-                 f"{_n_range(entries)} scored sources/items; "
+                 f"{_n_range(entries)} scored {'sources' if e0.family == 'separation' else 'clips'}; "
                  "↑ higher is better, ↓ lower is better; oracle rows use the references and are not ranked. "
                  f"{interval_note(entries)} "
                  "vs #1: paired test against the top row on the items both scored (Wilcoxon signed-rank on "
                  "the per-work mean differences, Holm-corrected over the rows); ≈ marks no significant "
                  "difference at 0.05.")
     lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
-                 f"`{e0.provenance.manifest_sha256[:16]}`.")
+                 f"`{e0.provenance.manifest_sha256[:16]}`{_data_note(task, version)}.")
     lines.append(protocol_note(e0))
     if board.gated:
         lines.append(gate_note(board))
@@ -367,7 +380,8 @@ def render_html(board: Ranked) -> str:
         "≈ = not significantly different at 0.05. "
         "Oracle rows use the references and are not ranked. Click a column to sort.") + "</p>")
     out.append('<p class="meta">' + esc(f"Task items sha256 {e0.provenance.items_sha256}, manifest sha256 "
-                                         f"{e0.provenance.manifest_sha256}.") + "</p>")
+                                         f"{e0.provenance.manifest_sha256}{_data_note(board.task, board.version).replace('`', '')}.")
+               + "</p>")
     out.append('<p class="meta">' + esc(protocol_note(e0)) + "</p>")
     if board.gated:
         out.append('<p class="meta">' + esc(gate_note(board)) + "</p>")
