@@ -383,6 +383,24 @@ def cmd_lb_show(args) -> int:
     return 0
 
 
+def cmd_lb_path(args) -> int:
+    """The board that show, compare and report read for a task version, and its HTML page."""
+    from . import leaderboard as lb
+    from .tasks import resolve
+
+    name, version = resolve(args.task)
+    d = lb.reading_board(Path(args.leaderboards) if args.leaderboards else None, name, version)
+    pub = lb.published_root()
+    which = ("the published board of this checkout" if pub is not None and d.is_relative_to(pub)
+             else "your board" if (d / "entries").is_dir() else "your board (none yet: score with --update-leaderboard)")
+    if args.json:
+        print(json.dumps({"task": f"{name}@{version}", "board": str(d), "html": str(d / "leaderboard.html"),
+                          "which": which}))
+    else:
+        print(f"{name}@{version}: {which}\n  {d}\n  HTML: {d / 'leaderboard.html'}")
+    return 0
+
+
 def _spec(name: str, version: str, lbroot: Path | None):
     """The task's spec; without local data, what comparisons and plots need is read from
     the leaderboard's entries (family, main score)."""
@@ -615,6 +633,7 @@ EXAMPLES = {
     "leaderboard rescore": "avbench leaderboard rescore submissions/my-model --task synth-ensembles-separation --from 2 --to 3",
     "leaderboard check": "avbench leaderboard check --against fresh-leaderboards",
     "leaderboard show": "avbench leaderboard show synth-ensembles-separation@3-mini",
+    "leaderboard path": "avbench leaderboard path synth-ensembles-separation@3-mini",
     "leaderboard verify": "avbench leaderboard verify --leaderboards leaderboards",
     "baseline list": "avbench baseline list",
     "baseline run": "avbench baseline run oracle-irm --task synth-ensembles-separation@3-mini --out submissions/irm",
@@ -802,6 +821,10 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--leaderboards", default=None, help="the committed root (default: ./leaderboards)")
     ck.add_argument("--tolerance", type=float, default=1e-6)
     ck.set_defaults(func=cmd_lb_check)
+    pth = common(lbp.add_parser("path", help="name the board that show, compare and report read, and its HTML"))
+    pth.add_argument("task", help="NAME@VERSION")
+    pth.add_argument("--leaderboards", default=None, help=READ_HELP)
+    pth.set_defaults(func=cmd_lb_path)
     sh = common(lbp.add_parser("show", help="print a leaderboard"))
     sh.add_argument("task", help="NAME or NAME@VERSION")
     sh.add_argument("--leaderboards", default=None, help=READ_HELP)

@@ -240,3 +240,18 @@ def test_help_names_every_positional_shows_defaults_and_an_example(capsys):
     assert seen >= 20
     gen = p._subparsers._group_actions[0].choices["data"]._subparsers._group_actions[0].choices["generate"]
     assert "default: mini2" in gen.format_help()
+
+
+def test_leaderboard_path_names_the_board_that_is_read(equal_share, tmp_path, capsys):
+    from avbench.cli import main
+
+    _, root = equal_share
+    lbd = tmp_path / "lb"
+    assert main(["leaderboard", "path", TASK, "--leaderboards", str(lbd)]) == 0
+    assert "none yet" in capsys.readouterr().out
+    assert main(["score", str(_copy(root, tmp_path)), "--update-leaderboard", "--leaderboards", str(lbd), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["leaderboard", "path", TASK, "--leaderboards", str(lbd), "--json"]) == 0
+    out = __import__("json").loads(capsys.readouterr().out)
+    assert out["board"] == str(lbd / "synth-ensembles-separation" / "1-mini") and out["html"].endswith("leaderboard.html")
+    assert out["which"] == "your board"
