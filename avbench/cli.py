@@ -610,6 +610,10 @@ def cmd_demo(args) -> int:
     for task, _ in plan:
         print((lb.board_dir(lbroot, task, version) / "leaderboard.md").read_text())
     _print(args, f"demo finished in {time.time() - t0:.0f} s")
+    first = plan[0][0]
+    _print(args, f"next: the pages, sortable: {lb.board_dir(lbroot, first, version) / 'leaderboard.html'}\n"
+                 f"      a model of your own: README.md, \"Your first submission\" (SubmissionWriter, then "
+                 f"`avbench validate` and `avbench score --update-leaderboard`)")
     return 0
 
 
