@@ -136,7 +136,8 @@ TEST_RULE = ("a hierarchical bootstrap over seeds and works: each of its resampl
              "otherwise. An at-least-as-good (non-inferiority) claim holds when the interval's lower end is above "
              "minus the margin and does not hold when the interval lies below it, or when a is significantly "
              "worse by more than the margin. A claim whose rows fail the task's convergence gate (docs/protocol.md) is **not testable: "
-             "not converged**; its numbers are shown but no verdict rests on them. A change between two item sets "
+             "not converged**; its numbers are shown but no verdict rests on them; so is a claim whose rows were trained with different "
+             "configs (the config file at each row's scoring commit): it would measure the recipes. A change between two item sets "
              "of disjoint works: the same bootstrap, the works resampled within each set")
 
 
@@ -247,9 +248,41 @@ def fmt(x, nd=2) -> str:
     return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
 
 
-def evaluate(root: Path, task: str, claim: dict, family: str = "separation", seeds=SEEDS) -> dict:
+def training_config(baseline: str):
+    """``entry -> the training config it was trained with`` for a baseline whose configs
+    live in ``baselines/<baseline>/configs/<name>.yaml`` and whose entries name their config
+    as ``[<name> config]`` in ``model``: the config file as it was at the entry's scoring
+    commit, parsed (``None`` where the commit or the file cannot be read).  Two rows trained
+    with different recipes cannot test what the claim says differs between them."""
+    import re
+    import subprocess
+
+    import yaml
+
+    from avbench.config import repo_root
+
+    cache: dict = {}
+
+    def of(e: dict):
+        m = re.search(r"\[(\w+) config\]", e.get("model", ""))
+        commit = (e.get("provenance") or {}).get("git_commit")
+        if m is None or not commit:
+            return None
+        key = (commit, m.group(1))
+        if key not in cache:
+            r = subprocess.run(["git", "-C", str(repo_root()), "show", f"{commit}:baselines/{baseline}/configs/"
+                                f"{m.group(1)}.yaml"], capture_output=True, text=True)
+            cache[key] = (json.dumps(yaml.safe_load(r.stdout), sort_keys=True) if r.returncode == 0 else None)
+        return cache[key]
+
+    return of
+
+
+def evaluate(root: Path, task: str, claim: dict, family: str = "separation", seeds=SEEDS, config_of=None) -> dict:
     """One claim's numbers and verdict (``verdict``: holds | does not hold | inconclusive |
-    not testable: not converged | not run; :func:`verdict`)."""
+    not testable: not converged | not testable: different training recipes | not run;
+    :func:`verdict`).  ``config_of`` (:func:`training_config`): rows trained with
+    different configs make the claim not testable."""
     metric = claim["metric"]
     ea, eb = entries(root, task, claim["a"], seeds), entries(root, task, claim["b"], seeds)
     out = {"claim": claim, "seeds_a": len(ea), "seeds_b": len(eb)}
@@ -291,8 +324,12 @@ def evaluate(root: Path, task: str, claim: dict, family: str = "separation", see
     margin = MARGIN["rate"] if metric in RATES else MARGIN["db"]
     args = (claim["direction"], h["diff"], h["low"], h["high"], p, diffs, margin)
     gated = gate_failures(task, ea + eb) if family == "separation" else []
+    recipes = {config_of(e) for _, e, _ in ea + eb} - {None} if config_of is not None else set()
     out.update(r=r, per_seed_a=per_seed_a, per_seed_b=per_seed_b, per_seed_diff=diffs, gated=gated,
                verdict_args=args, verdict="not testable: not converged" if gated else verdict(*args))
+    if len(recipes) > 1 and not gated:  # seeds or systems trained with other recipes: nothing to test
+        out["gated"] = ["recipes"]
+        out["verdict"] = "not testable: rows trained with different recipes"
     return out
 
 
@@ -391,13 +428,14 @@ def _provisional(e: dict, n_seeds: int, unseeded=()) -> str:
     return f" (provisional: seeds {', '.join(short)})" if short else ""
 
 
-def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=SEEDS, unseeded=()) -> str:
+def table(root: Path, task: str, claims: list[dict], family: str = "separation", seeds=SEEDS, unseeded=(),
+          config_of=None) -> str:
     """The markdown claim table: one row per claim, in the given order; ``unseeded`` as
     :func:`_provisional`."""
     rows = ["| claim | systems (a vs b), metric | paper: a vs b | here: a vs b, difference [95% CI over works and seeds], "
             "p (raw, Holm within this table); seed spread | verdict |",
             "|---|---|---|---|---|"]
-    evaluated = [evaluate(root, task, c, family, seeds) for c in claims]
+    evaluated = [evaluate(root, task, c, family, seeds, config_of) for c in claims]
     holm_adjust(evaluated)
     for c, e in zip(claims, evaluated):
         only = c.get("only") or {}

@@ -53,7 +53,7 @@ def report(root: Path, task: str) -> str:
             + f"Claims of the thesis (section 5.3) on `{task}`: the thesis' numbers are URMP test means "
               "(Tables 5.3-5.5); ours pool each variant's seeds per (item, slot), pair the two variants on the "
               "pairs both scored, and test by work (" + cl.TEST_RULE + ").\n\n"
-            + cl.table(root, task, claims))
+            + cl.table(root, task, claims, config_of=cl.training_config("cunet")))
 
 
 def main(argv=None) -> int:

@@ -148,3 +148,31 @@ def test_changed_verdicts_are_named_when_a_table_is_regenerated(tmp_path):
     assert "t@3" in log and "1 of 2 verdicts changed" in log and "| x | `a` vs `b`, SDR | holds | inconclusive |" in log
     cl.write_readme_block(readme, "t@3", new)  # unchanged: nothing appended
     assert (tmp_path / "results" / "verdict-changes.md").read_text() == log
+
+
+def test_rows_trained_with_different_recipes_are_not_testable(tmp_path):
+    fa, fb = _frames([+2.0, +2.5, +1.5])
+    root = _board(tmp_path, fa, fb)
+    same = cl.evaluate(root, TASK, CLAIM, config_of=lambda e: "one recipe")
+    assert same["verdict"] == "holds"
+    # the two systems trained with other recipes (told apart here by their parameter count)
+    d = root / "synth-ensembles-separation" / "3" / "entries"
+    for p in d.glob("b*.json"):
+        p.write_text(p.read_text().replace('"n_parameters": 1', '"n_parameters": 2'))
+    e = cl.evaluate(root, TASK, CLAIM, config_of=lambda e: e["n_parameters"])
+    assert e["verdict"] == "not testable: rows trained with different recipes"
+
+
+def test_the_training_config_is_read_at_the_entry_s_scoring_commit():
+    import subprocess
+
+    from avbench.config import repo_root
+
+    log = subprocess.run(["git", "-C", str(repo_root()), "log", "--format=%H", "--",
+                          "baselines/cunet/configs/cpu.yaml"], capture_output=True, text=True).stdout.split()
+    if len(log) < 2:
+        pytest.skip("the history of baselines/cunet/configs/cpu.yaml is not in this clone")
+    of = cl.training_config("cunet")
+    new, old = ({"model": "U-Net [cpu config]", "provenance": {"git_commit": c}} for c in log[:2])
+    assert of(new) is not None and of(old) is not None and of(new) != of(old)
+    assert of({"model": "no config named", "provenance": {"git_commit": log[0]}}) is None
