@@ -121,8 +121,8 @@ def test_ranking_oracles_and_ties(scored, tmp_path):
     names = [r["name"] for r in rows]
     ranks = [r["rank"] for r in rows]
     assert names[-1] == "oracle-ibm" and ranks[-1] is None  # oracle: shown, not ranked
-    assert names.index("a-tie") < names.index("b-tie")        # ties break by name
-    assert ranks[:3] == [1, 2, 3]
+    assert names.index("a-tie") < names.index("b-tie")        # ties are listed by name
+    assert ranks[:3] == [1, 1, 1]                              # and share a rank
     md = (d / "leaderboard.md").read_text()
     assert "SDR ↑ [dB]" in md and "PES ↓ [dB]" in md
 

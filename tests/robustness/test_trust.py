@@ -265,7 +265,8 @@ def test_06b_parquet_and_entry_forged_together_are_caught_by_rescoring(sep_board
     df.to_parquet(pq, index=False)
     stat = Stat.of(df["sdr"].to_numpy(), df["group"].to_numpy(), ci=True)
     _edit_entry(d, "oracle-mixture", lambda e: e["scores"].update(sdr=stat.model_dump()))
-    assert lb.verify(root)[0] == []  # consistent forgery: only the submission can tell
+    # consistent with the parquet; only the breakdown the forger left unchanged gives it away
+    assert all("breakdown" in p for p in lb.verify(root)[0]) and lb.verify(root)[0]
     probs, fig = lb.verify(root, list(subs.values()), rescore=True)
     assert fig["rescored"] == 2
     assert any("per-item sdr differs from a re-score" in p for p in probs), probs
@@ -423,7 +424,12 @@ def test_13_a_name_on_the_board_is_replaced_only_on_request(sep_board):
     root, d, _ = sep_board
     e = lb.Entry.model_validate_json((d / "entries" / "oracle-mixture.json").read_text())
     other = e.model_copy(update={"provenance": e.provenance.model_copy(update={"submission_sha256": "0" * 64})})
-    with pytest.raises(LeaderboardError) as ei:
+    with pytest.raises(LeaderboardError) as ei:  # other outputs, the same scores: a reproduction (AVB507)
+        lb.add_entry(root, other)
+    assert ei.value.code == "AVB507"
+    moved = e.scores["sdr"].model_copy(update={"mean": e.scores["sdr"].mean + 1})
+    other = other.model_copy(update={"scores": {**e.scores, "sdr": moved}})
+    with pytest.raises(LeaderboardError) as ei:  # other outputs, other scores: refused
         lb.add_entry(root, other)
     assert ei.value.code == "AVB504"
     lb.add_entry(root, e)  # the same outputs scored again: allowed
