@@ -1081,10 +1081,6 @@ def _forge_from_task(ent: Path, kind: str) -> None:
     """A forgery consistent with the entry's own parquet, that only the task can tell:
     the worst half of the items dropped, one work per item, labels set to the predictions
     (classification; on a separation board: the breakdown edited instead)."""
-    from avbench.results import Stat
-    from avbench.scoring import f1_stats, summarize_separation
-    from avbench.tasks import synth
-
     pq = ent.with_name(ent.stem + ".scores.parquet")
     df = _pd().read_parquet(pq)
     raw = json.loads(ent.read_text())
@@ -1106,7 +1102,18 @@ def _forge_from_task(ent: Path, kind: str) -> None:
         ent.write_text(json.dumps(raw))
         return
     df.to_parquet(pq, index=False)
-    if sep:
+    restate(raw, df)
+    ent.write_text(json.dumps(raw))
+
+
+def restate(raw: dict, df) -> None:
+    """Make an entry's JSON (``raw``, edited in place) claim exactly what the per-item
+    frame ``df`` gives: scores, intervals, counts and breakdown, as a careful forger would."""
+    from avbench.results import Stat
+    from avbench.scoring import f1_stats, summarize_separation
+    from avbench.tasks import synth
+
+    if "slot" in df:
         scores, breakdown, counts = summarize_separation(df, [k for k in raw["scores"] if k in df])
         raw["scores"].update({k: v.model_dump() for k, v in scores.items()})
         raw["breakdown"] = {b: {k: {x: v.model_dump() for x, v in g2.items()} for k, g2 in g.items()}
@@ -1116,7 +1123,6 @@ def _forge_from_task(ent: Path, kind: str) -> None:
         for k in ("hit@1", "hit@3"):
             raw["scores"][k] = Stat.of(df[k].to_numpy(), df["group"].to_numpy(), ci=True).model_dump()
         raw["scores"].update({k: v.model_dump() for k, v in f1_stats(df, list(synth.CLASSES)).items()})
-    ent.write_text(json.dumps(raw))
 
 
 @contextlib.contextmanager

@@ -664,22 +664,10 @@ def test_r3_report_never_writes_through_a_shipped_link(oracle_subs, tmp_path, sh
 def _forge_consistently(d: Path, name: str, df: pd.DataFrame) -> None:
     """Replace an entry's per-item scores by ``df`` and make everything the entry claims
     agree with them (scores, intervals, counts, breakdown), as a careful forger would."""
-    from avbench.scoring import f1_stats, summarize_separation
-    from avbench.tasks import synth
-
     df.to_parquet(d / "entries" / f"{name}.scores.parquet", index=False)
     p = d / "entries" / f"{name}.json"
     raw = json.loads(p.read_text())
-    if "slot" in df:
-        scores, breakdown, counts = summarize_separation(df, [m for m in raw["scores"] if m in df])
-        raw["scores"].update({m: s.model_dump() for m, s in scores.items()})
-        raw["breakdown"] = {b: {k: {m: s.model_dump() for m, s in v.items()} for k, v in g.items()}
-                            for b, g in breakdown.items()}
-        raw["counts"] = {k: counts.get(k, 0) for k in raw["counts"]}
-    else:
-        for m in ("hit@1", "hit@3"):
-            raw["scores"][m] = Stat.of(df[m].to_numpy(), df["group"].to_numpy(), ci=True).model_dump()
-        raw["scores"].update({m: s.model_dump() for m, s in f1_stats(df, list(synth.CLASSES)).items()})
+    R.restate(raw, df)
     p.write_text(json.dumps(raw))
     lb.build(d.parent.parent, adopt=True)
 
