@@ -300,9 +300,10 @@ def cmd_lb_verify(args) -> int:
                      f"recomputed from per-item scores, {fig['submissions_checked']} submission folder(s) and "
                      f"{fig['files_hashed']} input files re-hashed, {fig['metadata_checked']} metadata and "
                      f"{fig['rescored']} re-scored; {fig.get('entries_checked_against_the_task', 0)} entries' items, "
-                     f"works and labels checked against their task"
+                     f"works, labels and slots checked against their task"
                      + (f" ({fig['entries_not_checked_against_the_task']} not: their task's data is not here)"
                         if fig.get("entries_not_checked_against_the_task") else "")
+
                      + (f"; {fig['entries_without_file_hashes']} entries predate per-file hashes"
                         if fig["entries_without_file_hashes"] else "")
                      + (f" -- {len(problems)} problem(s)" if problems else " -- verified"))

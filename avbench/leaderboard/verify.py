@@ -292,11 +292,23 @@ def _rederive(e: Entry, df, fig: dict) -> list[str]:
     return probs
 
 
+_SOUNDING: dict[tuple, dict[str, set[str]]] = {}
+
+
+def _sounding_slots(t) -> dict[str, set[str]]:
+    """Per item of a separation task, the slots whose reference has a nonzero sample (what
+    scoring calls sounding), read once per task version and items list."""
+    key = (t.spec.key, t.spec.items_sha256)
+    if key not in _SOUNDING:
+        _SOUNDING[key] = {i.id: {t.spec.slots[k] for k, r in enumerate(t.reference(i)) if r.any()} for i in t.items}
+    return _SOUNDING[key]
+
+
 def _against_task(e: Entry, df, fig: dict) -> list[str]:
     """What an entry's per-item scores say of the task, checked against the task itself
     where its data is here: the items (none dropped, none added), each item's work
     (``group``, which the intervals resample), each classification item's label, the
-    sounding sources of each separation item; and the entry's ``breakdown``, re-derived.
+    rows of each separation item (every slot under protocol 2; every slot whose reference sounds under protocol 1); and the entry's ``breakdown``, re-derived.
     Without the data (a full version not generated) these checks are counted as skipped."""
     from ..tasks import get_task
 
@@ -322,10 +334,28 @@ def _against_task(e: Entry, df, fig: dict) -> list[str]:
         if wrong:
             probs.append(f"{wrong} per-item label(s) differ from {t.spec.key}'s")
     if e.family == "separation" and "slot" in df:
-        slots = df.groupby(df["item"].astype(str))["slot"].agg(set)
-        short = sum(not set(items[i].sources) <= slots.get(i, set()) for i in items if i in have)
-        if short:
-            probs.append(f"{short} item(s) lack per-item rows of sounding sources {t.spec.key} gives them")
+        task_slots = set(t.spec.slots)
+        keys = list(zip(df["item"].astype(str), df["slot"].astype(str)))
+        if not {s for _, s in keys} <= task_slots:
+            probs.append(f"per-item rows name slots {t.spec.key} does not have")
+        if len(set(keys)) != len(keys):
+            probs.append(f"{len(keys) - len(set(keys))} (item, slot) pair(s) have more than one per-item row")
+        if t.spec.protocol_number >= 2:
+            # protocol 2 scores every (item, slot): the present sources and the absent slots
+            slots = df.groupby(df["item"].astype(str))["slot"].agg(lambda s: set(map(str, s)))
+            short = sum(not task_slots <= slots.get(i, set()) for i in items if i in have)
+            if short:
+                probs.append(f"{short} item(s) lack per-item rows of slots {t.spec.key} scores on every item "
+                             "(protocol 2 scores every (item, slot))")
+        else:
+            # protocol 1 scored every slot with a reference or an estimate: a slot whose reference
+            # sounds in the segment has a row whatever the estimate (the references read here)
+            sounding = _sounding_slots(t)
+            slots = df.groupby(df["item"].astype(str))["slot"].agg(lambda s: set(map(str, s)))
+            short = sum(not sounding[i] <= slots.get(i, set()) for i in items if i in have)
+            if short:
+                probs.append(f"{short} item(s) lack per-item rows of slots whose reference sounds in "
+                             f"{t.spec.key} (protocol 1 scores every slot with a reference or an estimate)")
         from ..scoring import summarize_separation
 
         _, breakdown, _ = summarize_separation(df, [m for m in t.spec.metrics if m in df])

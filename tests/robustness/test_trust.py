@@ -702,3 +702,45 @@ def test_r3_forgeries_checkable_from_the_pinned_task_are_caught(oracle_subs, tmp
     _edit_entry(d, "oracle-mixture", lambda e: next(iter(e["breakdown"]["instrument"].values()))["sdr"].update(mean=42.0))
     probs, _ = lb.verify(root)
     assert any("breakdown instrument" in p for p in probs), probs
+
+
+def test_r3_dropped_slot_rows_are_caught_under_either_protocol(oracle_subs, mini2, tmp_path, sep_board):
+    """Consistent forgeries that drop (item, slot) rows (the worst source of each item, or
+    the absent slots an estimate leaks into) keep every item and pass the re-derivation
+    from the parquet; verify compares the rows with the task itself: under protocol 1, every
+    slot whose reference has a nonzero sample (read here from the references) has a row;
+    under protocol 2, every slot of every item does.  The honest boards verify clean."""
+    # protocol 1 (1-mini): the worst sounding source of every item dropped
+    root, d, _ = sep_board
+    df = pd.read_parquet(d / "entries" / "oracle-mixture.scores.parquet")
+    worst = df.loc[df.groupby("item")["sdr"].idxmin()]
+    assert lb.verify(root)[0] == []
+    _forge_consistently(d, "oracle-mixture", df.drop(index=worst.index).reset_index(drop=True))
+    probs, _ = lb.verify(root)
+    assert any("lack per-item rows of slots whose reference sounds" in p for p in probs), probs
+    assert not any("not what its per-item scores give" in p for p in probs), probs
+    # the references themselves, read independently: every item of the mini task has a sounding source
+    t1 = get_task("synth-ensembles-separation", "1-mini")
+    assert all(any(np.abs(t1.reference(i)).sum(axis=1) > 0) for i in t1.items)
+    # protocol 2 (3-mini): the absent slots' rows of the mixture (its leakage, PES) dropped
+    import baselines
+
+    task = "synth-ensembles-separation@3-mini"
+    s = tmp_path / "p2" / "oracle-mixture"
+    baselines.registry()["oracle-mixture"](task, s, progress=False)
+    r = score(s, workers=1, progress=False)[0]
+    root2 = tmp_path / "lb2"
+    d2 = lb.add_entry(root2, lb.entry_from(r, validate(s).meta), scores_path(s, task))
+    assert lb.verify(root2)[0] == []
+    df = pd.read_parquet(d2 / "entries" / "oracle-mixture.scores.parquet")
+    t3 = get_task("synth-ensembles-separation", "3-mini")
+    assert len(df) == len(t3.items) * len(t3.spec.slots)  # every (item, slot), counted by hand
+    present = {i.id: set(i.sources) for i in t3.items}
+    keep = [sl in present[str(it)] for it, sl in zip(df["item"], df["slot"])]
+    _forge_consistently(d2, "oracle-mixture", df[keep].reset_index(drop=True))
+    probs, _ = lb.verify(root2)
+    assert any("lack per-item rows of slots" in p and "every (item, slot)" in p for p in probs), probs
+    # a duplicated row (one slot counted twice) is named too
+    _forge_consistently(d2, "oracle-mixture", pd.concat([df, df.iloc[:1]], ignore_index=True))
+    probs, _ = lb.verify(root2)
+    assert any("more than one per-item row" in p for p in probs), probs
