@@ -182,3 +182,94 @@ def test_v3_frames_are_the_styled_scene(mini2):
     notes = se.load_notes(mini2, row)[item.label]
     want = scenes.styled_frames(notes, item.label, row["styles"][0], item.clips[0].start / 11025, len(fr), 8.0, 64)
     assert np.array_equal(fr, want)
+
+
+def test_a_version_scored_on_val_scores_val_and_never_trains_on_it(mini, tmp_path, monkeypatch):
+    """``split: val`` makes the items of the val recordings (the manifest read here, not
+    through the task) and takes val out of the training interface; ``split: train`` is refused."""
+    import json
+
+    from avbench import tasks
+
+    decl = """\
+name: synth-ensembles-valsep
+family: separation
+binding: synth
+items: segments
+description: The separation task on the val ensembles.
+protocol: {1: val ensembles cut into 65535-sample segments}
+slots: [$instruments]
+inputs: [mixture]
+metrics: {1: [sdr]}
+main_score: sdr
+metric_params: {1: ensemble-1}
+versions:
+  v-mini: {protocol: 1, data: mini, split: %s}
+"""
+    (tmp_path / "synth-ensembles-valsep.yaml").write_text(decl % "val")
+    monkeypatch.setenv("AVBENCH_TASK_SPECS", str(tmp_path))
+    tasks._CACHE.clear()
+    t = get_task("synth-ensembles-valsep@v-mini")
+    root = get_task("synth-ensembles-separation@1-mini").root
+    rows = [json.loads(x) for x in (root / "manifest.jsonl").read_text().splitlines() if x.strip()]
+    val_ens = {r["id"]: r for r in rows if r["split"] == "val" and r["kind"] == "ensemble"}
+    want = sum(-(-r["n_samples"] // 65535) for r in val_ens.values())
+    assert val_ens and len(t.items) == want  # every segment of every val ensemble (rounded up, by hand)
+    assert {i.clips[0].recording for i in t.items} == set(val_ens)
+    assert t.training_splits == ("train",)
+    with pytest.raises(TaskError, match="training data comes from train, not 'val'"):
+        t.recordings("val")
+    with pytest.raises(TaskError, match="not 'val'"):
+        t.stem(t.items[0].clips[0].recording, t.items[0].sources[0])
+    assert t.recordings("train")
+    (tmp_path / "synth-ensembles-valsep.yaml").write_text(decl % "train")
+    tasks._CACHE.clear()
+    from avbench.tasks import declared as dm
+
+    dm._registry.cache_clear()
+    with pytest.raises(TaskError, match="split train is what models train on"):
+        get_task("synth-ensembles-valsep@v-mini")
+    dm._registry.cache_clear()
+
+
+def test_a_declaration_edited_in_place_is_refused_by_its_pin(tmp_path, monkeypatch):
+    """Adding a metric to a protocol's list, or changing the main score, changes the columns
+    of every published version of that protocol; the pins refuse it, and a new version
+    declaring its own list is accepted (no pin: a new version)."""
+    import yaml
+
+    from avbench import tasks
+    from avbench.tasks import declared as dm
+
+    spec = dm.SPECS / "synth-ensembles-separation.yaml"
+    doc = yaml.safe_load(spec.read_text())
+    pins = tasks.frozen()
+    assert pins["synth-ensembles-separation@3"]["metrics"] == doc["metrics"][2]  # the published list, pinned
+    doc["metrics"][2] = doc["metrics"][2] + ["si_sdr_extra"]
+    edited = tmp_path / "synth-ensembles-separation.yaml"
+    edited.write_text(yaml.safe_dump(doc))
+    d = dm.load(edited)
+    for v in ("2", "2-mini", "3", "3-mini"):
+        with pytest.raises(TaskError, match=f"synth-ensembles-separation@{v} declares metrics") as e:
+            d.check_pin(v, pins[f"synth-ensembles-separation@{v}"])
+        assert str(edited) in str(e.value) and "new version" in e.value.fix
+    d.check_pin("1", pins["synth-ensembles-separation@1"])  # protocol 1's list is unchanged
+    doc = yaml.safe_load(spec.read_text())
+    doc["main_score"] = "si_sdr"
+    edited.write_text(yaml.safe_dump(doc))
+    with pytest.raises(TaskError, match="declares main_score 'si_sdr'"):
+        dm.load(edited).check_pin("3", pins["synth-ensembles-separation@3"])
+    # the way forward: a new version with its own list, which no pin constrains yet
+    doc = yaml.safe_load(spec.read_text())
+    doc["versions"]["4"] = {"protocol": 2, "data": "full2", "metrics": doc["metrics"][2] + ["si_sdr_extra"]}
+    edited.write_text(yaml.safe_dump(doc))
+    d = dm.load(edited)
+    assert d.metric_list("4")[-1] == "si_sdr_extra" and d.metric_list("3") == pins["synth-ensembles-separation@3"]["metrics"]
+    d.check_pin("4", pins.get("synth-ensembles-separation@4"))
+    # and get_task itself refuses the package's declaration when its pin disagrees
+    monkeypatch.setitem(pins["synth-ensembles-separation@3-mini"], "metrics", ["sdr"])
+    monkeypatch.setattr(tasks, "frozen", lambda: pins)
+    tasks._CACHE.clear()
+    with pytest.raises(TaskError, match="its pin records"):
+        get_task("synth-ensembles-separation@3-mini")
+    tasks._CACHE.clear()

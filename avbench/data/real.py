@@ -361,7 +361,15 @@ def read_prepared(name: str, version: str, root: Path | None = None) -> dict:
     if not p.exists():
         raise DataError(f"{name}@{version} has not been prepared", path=p,
                         fix=f"run `avbench data prepare {name} --root YOUR_COPY --version {version}`")
-    return json.loads(p.read_text())
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DataError(f"{name}@{version}: prepared.json cannot be read ({type(e).__name__})", path=p,
+                        fix=f"prepare it again: `avbench data prepare {name} --root YOUR_COPY --version {version}`") from e
+    if not isinstance(doc, dict) or not isinstance(doc.get("settings"), dict) or not isinstance(doc.get("items"), dict):
+        raise DataError(f"{name}@{version}: prepared.json is not a prepared copy's record", path=p,
+                        fix=f"prepare it again: `avbench data prepare {name} --root YOUR_COPY --version {version}`")
+    return doc
 
 
 def _safe(item_id: str) -> str:

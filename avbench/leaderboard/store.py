@@ -339,6 +339,11 @@ def _refuse_other_items_or_protocol(entry: Entry, others: list[Entry], d: Path) 
         raise LeaderboardError(f"{entry.name} was scored under other protocol parameters than {entry.task}@"
                                f"{entry.version} ({_params_diff(pin['metric_params'], entry.provenance.metric_params)})",
                                path=d, code="AVB506", fix="score it again with this avbench")
+    if pin and "metrics" in pin and (set(entry.scores) != set(pin["metrics"]) or entry.main_score != pin["main_score"]):
+        raise LeaderboardError(f"{entry.name} scores {', '.join(entry.scores)} (main {entry.main_score}); "
+                               f"{entry.task}@{entry.version} pins {', '.join(pin['metrics'])} "
+                               f"(main {pin['main_score']})", path=d, code="AVB506",
+                               fix="score it again with this avbench, against the pinned declaration")
     want = pin["items_sha256"] if pin else (others[0].provenance.items_sha256 if others else None)
     got = entry.provenance.items_sha256
     if want is not None and got != want:

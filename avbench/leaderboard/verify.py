@@ -216,6 +216,9 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
         if pin and "metric_params" in pin and pin["metric_params"] != pv.metric_params:
             probs.append(f"{where}: scored under other protocol parameters ({_params_diff(pin['metric_params'], pv.metric_params)}) "
                          f"than {task}@{version}'s; re-score it (`avbench leaderboard rescore`)")
+        if pin and "metrics" in pin and (set(e.scores) != set(pin["metrics"]) or e.main_score != pin["main_score"]):
+            probs.append(f"{where}: its scores ({', '.join(e.scores)}; main {e.main_score}) are not the metrics "
+                         f"{task}@{version} pins ({', '.join(pin['metrics'])}; main {pin['main_score']})")
         if pv.task != task or pv.task_version != version:
             probs.append(f"{where}: provenance names {pv.task}@{pv.task_version}")
         if pv.git_commit:

@@ -129,6 +129,8 @@ def get_task(name: str, version: str | None = None, root: str | Path | None = No
     if ck in _CACHE:
         return _CACHE[ck]
     decl = declared(name)
+    if check_frozen:
+        decl.check_pin(version, frozen().get(f"{name}@{version}"))
     task = _bindings()[decl.binding](name, version, root)
     pin = frozen().get(task.spec.key) if check_frozen else None
     if pin and decl.binding == "real" and pin["manifest_sha256"] != task.spec.manifest_sha256:

@@ -157,18 +157,27 @@ class Task(abc.ABC):
         raise TaskError(f"{self.spec.key} offers no {what}",
                         fix="train on a task whose data has it (the built-in benchmark offers all of them)")
 
-    #: the splits the training interface serves; the evaluation split is the scorer's
+    #: the splits the training interface may serve; never the version's scored split
     TRAINING_SPLITS = ("train", "val")
+    #: the split the items are made of (a version's ``split:``; bindings set it)
+    split: str = "test"
+
+    @property
+    def training_splits(self) -> tuple[str, ...]:
+        """The splits training data may come from: ``TRAINING_SPLITS`` less the scored
+        split (a version scored on ``val`` trains on ``train`` only)."""
+        return tuple(s for s in self.TRAINING_SPLITS if s != self.split)
 
     def _training_split(self, split: str) -> str:
-        """``split`` when training data may come from it, else a TaskError: the test
-        recordings are what the items are made of, and their labels the answers."""
-        if split not in self.TRAINING_SPLITS:
+        """``split`` when training data may come from it, else a TaskError: the scored
+        split's recordings are what the items are made of, and their labels the answers."""
+        if split not in self.training_splits:
             from ..errors import TaskError
 
-            raise TaskError(f"{self.spec.key}: training data comes from {' and '.join(self.TRAINING_SPLITS)}, "
-                            f"not {str(split)[:40]!r}",
-                            fix="train on train, choose on val; the test items are read through task.input only")
+            raise TaskError(f"{self.spec.key}: training data comes from {' and '.join(self.training_splits)}, "
+                            f"not {str(split)[:40]!r} (the items are made of {self.split})",
+                            fix=f"train on {self.training_splits[0]}; the {self.split} items are read through "
+                                "task.input only")
         return split
 
     def train_clips(self, split: str) -> list[Clip]:

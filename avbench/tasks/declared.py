@@ -40,6 +40,8 @@ class VersionDecl:
     protocol: int
     data: str  #: the data configuration (synth) or manifest version (real) it reads
     split: str = "test"
+    #: this version's metric list, in place of its protocol's (None: the protocol's)
+    metrics: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -72,6 +74,24 @@ class TaskDecl:
             raise TaskError(f"{self.name} has no version {version!r}",
                             fix=f"use one of {', '.join(self.versions)}") from None
 
+    def metric_list(self, version: str) -> list[str]:
+        """The metrics ``version`` scores: its own list where it declares one, else its
+        protocol's (``frozen.json`` pins it, with the main score)."""
+        v = self.version(version)
+        return list(v.metrics) if v.metrics is not None else list(self.metrics[v.protocol])
+
+    def check_pin(self, version: str, pin: dict | None) -> None:
+        """Refuse a declaration whose metric list or main score differ from what its
+        version's pin records: a published version's columns never change in place."""
+        if not pin:
+            return
+        for key, have in (("metrics", self.metric_list(version)), ("main_score", self.main_score)):
+            if key in pin and pin[key] != have:
+                raise TaskError(f"{self.name}@{version} declares {key} {have!r}, but its pin records {pin[key]!r}",
+                                path=self.path,
+                                fix="declare a new version for the new list (versions: NEW: {protocol: ..., "
+                                    "metrics: [...]}) and pin it; a published version's columns never change")
+
     def protocol_text(self, version: str, **fmt) -> str:
         v = self.version(version)
         text = self.protocol.get(version, self.protocol.get(str(v.protocol)))
@@ -94,7 +114,7 @@ class TaskDecl:
             cls = list(classes)
         return dict(family=self.family, description=self.description.format(**fmt),
                     protocol=self.protocol_text(version, **fmt), slots=_expand(self.slots, CLASSES),
-                    classes=_expand(cls, CLASSES), inputs=list(self.inputs), metrics=list(self.metrics[v.protocol]),
+                    classes=_expand(cls, CLASSES), inputs=list(self.inputs), metrics=self.metric_list(version),
                     main_score=self.main_score, aggregate=self.aggregate,
                     metric_params=dict(self.metric_params[v.protocol]))
 
@@ -135,8 +155,20 @@ def load(path: Path) -> TaskDecl:
     if doc["name"] != path.stem:
         raise TaskError(f"the file declares {doc['name']!r}", path=path, fix=f"name the file {doc['name']}.yaml")
     sets = param_sets()
-    versions = {str(k): VersionDecl(int(v["protocol"]), str(v["data"]), str(v.get("split", "test")))
-                for k, v in doc["versions"].items()}
+    versions = {}
+    for k, v in doc["versions"].items():
+        extra = sorted(set(v) - {"protocol", "data", "split", "metrics"}) if isinstance(v, dict) else ["(not a mapping)"]
+        if extra:
+            raise TaskError(f"version {k}: unknown key(s) {', '.join(extra)}", path=path,
+                            fix="a version declares protocol, data and optionally split and metrics")
+        if str(v.get("split", "test")) == "train":
+            raise TaskError(f"version {k}: split train is what models train on, not a split to score", path=path,
+                            fix="score test (the default) or val")
+        ms = v.get("metrics")
+        if ms is not None and (not isinstance(ms, list) or not all(isinstance(m, str) for m in ms)):
+            raise TaskError(f"version {k}: metrics is a list of metric names", path=path, fix="e.g. metrics: [sdr, sir]")
+        versions[str(k)] = VersionDecl(int(v["protocol"]), str(v["data"]), str(v.get("split", "test")),
+                                       tuple(ms) if ms is not None else None)
     protocols = {v.protocol for v in versions.values()}
     metrics = {int(k): list(v) for k, v in doc["metrics"].items()}
     params = {}
@@ -145,7 +177,8 @@ def load(path: Path) -> TaskDecl:
             raise TaskError(f"metric_params {k}: no parameter set {v!r}", path=path,
                             fix=f"use one of {', '.join(sets)} (specs/_params.yaml)")
         params[int(k)] = dict(sets[v])
-    missing = sorted(p for p in protocols if p not in metrics or p not in params)
+    missing = sorted(p for p in protocols if p not in params or (
+        p not in metrics and any(v.protocol == p and v.metrics is None for v in versions.values())))
     if missing:
         raise TaskError(f"protocol {missing[0]} has versions but no metrics or metric_params", path=path,
                         fix="declare both for every protocol a version follows")

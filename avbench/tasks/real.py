@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import audio as au
 from ..data import real
-from ..errors import TaskError
+from ..errors import DataError, TaskError
 from ..instruments import CLASSES
 from .base import Clip, Item, Task, TaskSpec, items_sha256
 from .declared import declared, registry
@@ -106,8 +106,8 @@ class RealTask(Task):
         if self._prep is None:
             try:
                 self._prep = real.read_prepared(self.dataset, self.data_version, self._root)
-            except Exception as e:
-                raise TaskError(f"{self.name}@{self.version} needs the {self.dataset} data prepared",
+            except DataError as e:  # not prepared, or its record unreadable; a programming error propagates
+                raise TaskError(f"{self.name}@{self.version} needs the {self.dataset} data prepared ({e.message})",
                                 path=getattr(e, "path", None),
                                 fix=f"run `avbench data prepare {self.dataset} --root YOUR_COPY --version {self.data_version}`") from e
             s = self._prep["settings"]
@@ -332,7 +332,7 @@ class RealTask(Task):
 
     def train_labels(self) -> list[str]:
         """The label of every item of the training split (for priors)."""
-        return [r.labels[0] for r in real.rows(self.dataset, self.data_version, "train")]
+        return [r.labels[0] for r in real.rows(self.dataset, self.data_version, self._training_split("train"))]
 
     def labels(self, item: Item) -> list[str]:
         """The instruments present, in slot order (separation only)."""

@@ -112,6 +112,7 @@ class SynthTask(Task):
                             fix=f"{hint}use one of {', '.join(self.decl.versions)}")
         self.name, self.version = name, version
         vd = self.decl.version(version)
+        self.split = vd.split  #: the split the items are made of (the scored split)
         self.protocol = vd.protocol
         self.params = self.decl.metric_params[vd.protocol]
         self.root = Path(root) if root is not None else se.locate(vd.data)
@@ -122,12 +123,13 @@ class SynthTask(Task):
         self._by_id = {i.id: i for i in self.items}
 
     # -- items ---------------------------------------------------------------------------
-    def _test(self, kind: str) -> list[dict]:
-        return [r for r in self.rows.values() if r["split"] == "test" and r["kind"] == kind]
+    def _scored(self, kind: str) -> list[dict]:
+        """The manifest rows of the version's split (``split:``, test unless declared)."""
+        return [r for r in self.rows.values() if r["split"] == self.split and r["kind"] == kind]
 
     @functools.cached_property
     def _solo_clips(self) -> list[tuple[dict, Clip]]:
-        return self._clips_of("test")
+        return self._clips_of(self.split)
 
     def _clips_of(self, split: str) -> list[tuple[dict, Clip]]:
         out = []
@@ -173,21 +175,21 @@ class SynthTask(Task):
         return sorted(opaque_ids(items, _PREFIX[kind]), key=lambda i: i.id)
 
     def _segments(self) -> list[Item]:
-        """Every test ensemble cut into non-overlapping segments."""
+        """Every ensemble of the scored split cut into non-overlapping segments."""
         items = []
-        for r in sorted(self._test("ensemble"), key=lambda r: r["id"]):
+        for r in sorted(self._scored("ensemble"), key=lambda r: r["id"]):
             for k, (s, e) in enumerate(au.segments(r["n_samples"], SEG)):
                 items.append(Item(id=f"{r['id']}/{k:02d}", clips=[Clip(recording=r["id"], start=s, end=e)],
                                   sources=list(r["instruments"]), n_sources=r["n_sources"], group=r["work"]))
         return items
 
     def _clips(self) -> list[Item]:
-        """Every sounding test solo clip."""
+        """Every sounding solo clip of the scored split."""
         return [Item(id=f"{c.recording}/{c.start // SEG:02d}", clips=[c], label=c.instrument, n_sources=1,
                      group=r["work"]) for r, c in self._solo_clips]
 
     def _pairs(self) -> list[Item]:
-        """Seeded pairs of test solo clips of different instruments from different works."""
+        """Seeded pairs of solo clips of the scored split, of different instruments from different works."""
         clips = self._solo_clips
         rng = np.random.default_rng(MIX2_SEED)
         order = list(rng.permutation(len(clips)))
@@ -230,7 +232,7 @@ class SynthTask(Task):
     # -- training data (for baselines) ---------------------------------------------------------
     def train_clips(self, split: str) -> list[Clip]:
         """The 65535-sample clips of a split's solo recordings that sound (the rule of the
-        test items), for training on ``train``/``val`` (``test`` is refused)."""
+        test items), for training on ``train``/``val`` (the scored split is refused)."""
         return [c for _, c in self._clips_of(self._training_split(split))]
 
     solo_clips = train_clips
@@ -317,7 +319,8 @@ class SynthTask(Task):
 
     def train_labels(self) -> list[str]:
         """The label of every training solo recording (for priors)."""
-        return [r["instruments"][0] for r in self.rows.values() if r["split"] == "train" and r["kind"] == "solo"]
+        split = self._training_split("train")
+        return [r["instruments"][0] for r in self.rows.values() if r["split"] == split and r["kind"] == "solo"]
 
     def labels(self, item: Item) -> list[str]:
         """The instruments present, in class order (conditioning information of the
