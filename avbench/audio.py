@@ -62,10 +62,6 @@ def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     return y
 
 
-def to_mono(x: np.ndarray) -> np.ndarray:
-    return x if x.ndim == 1 else x.mean(axis=0)
-
-
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -41,7 +41,6 @@ INSTRUMENTS: tuple[Instrument, ...] = (
 
 #: canonical class names, in slot order
 CLASSES: tuple[str, ...] = tuple(i.name for i in INSTRUMENTS)
-N_CLASSES = len(CLASSES)
 BY_NAME = {i.name: i for i in INSTRUMENTS}
 BY_ABBR = {i.abbr: i for i in INSTRUMENTS}
 

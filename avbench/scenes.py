@@ -297,24 +297,3 @@ def styled_frames(notes, instrument: str, style: dict, start: float, n_frames: i
         t = start + k / fps
         out[k] = draw_scene(instrument, player_state(notes, t, instrument), style, t, int(round(t * fps)), size)
     return out
-
-
-def contact_sheet(path, styles_per_class: int = 6, size: int = 112, seed: int = 7) -> None:
-    """A PNG of frames: one row per class, ``styles_per_class`` styles each (the last two
-    from the held-out backgrounds), the player mid-note."""
-    from .instruments import CLASSES
-    from .video import Note
-
-    rows = []
-    for ci, inst in enumerate(CLASSES):
-        rng = np.random.default_rng(seed + ci)
-        lo, hi = BY_NAME[inst].low, BY_NAME[inst].high
-        notes = [Note(0.0, 0.6, lo + (hi - lo) // 3), Note(0.6, 1.5, lo + 2 * (hi - lo) // 3)]
-        tiles = []
-        for j in range(styles_per_class):
-            split = "test" if j >= styles_per_class - 2 else "train"
-            st = plan_style(inst, split, rng)
-            t = 0.3 + 0.1 * j
-            tiles.append(draw_scene(inst, player_state(notes, t, inst), st, t, j, size))
-        rows.append(np.concatenate(tiles, 1))
-    Image.fromarray(np.concatenate(rows, 0)).save(path, optimize=True)

@@ -286,9 +286,6 @@ def _protocol2_values(task: Task, item, k: int, code: int, v: dict, p: dict) -> 
 
 
 # --------------------------------------------------------------------------- workers
-_W: dict = {}
-
-
 def _init_worker():
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch

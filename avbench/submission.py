@@ -409,9 +409,6 @@ class Submission:
     def name(self) -> str:
         return self.meta.name
 
-    def task_dir(self, entry: TaskEntry) -> Path:
-        return self.root / entry.folder
-
     def estimate_rel(self, entry: TaskEntry, item_id: str, slot: str) -> str | None:
         base = f"{entry.folder}/estimates/{item_id}/{slot}"
         for ext in AUDIO_EXT:

@@ -141,7 +141,4 @@ def manifest_sha256(dataset: str, version: str, root: Path = MANIFESTS) -> str:
     return got
 
 
-def id_check_value(ids: list[str]) -> str:
-    """sha256 of the ids sorted with Python ``sorted`` and joined by newlines (no trailing newline)."""
-    return sha256_bytes("\n".join(sorted(ids)).encode())
 

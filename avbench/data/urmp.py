@@ -25,7 +25,6 @@ Versions:
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -108,10 +107,6 @@ def build(src: Path) -> dict[str, tuple[dict[str, list[Row]], dict]]:
                                                   f"{', '.join(THESIS_REMOVED)} removed; same-instrument tracks "
                                                   "merged; 11025 Hz; 65535-sample segments; 13 slots"}),
     }
-
-
-def n_sources_histogram(rows: list[Row]) -> dict[int, int]:
-    return dict(sorted(Counter(len(r.labels) for r in rows).items()))
 
 
 def read_notes(path: str | Path) -> np.ndarray:

@@ -10,8 +10,6 @@ from typing import Callable
 from ..metrics import METRICS
 from .entry import Entry
 
-CLASSIFICATION_COLUMNS = ["hit@1", "hit@3", "macro_f1", "micro_f1"]
-
 
 #: main scores equal to this many decimals are a tie: they share a rank, listed by name
 RANK_DECIMALS = 6

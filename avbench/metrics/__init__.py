@@ -19,5 +19,3 @@ from .registry import Metric, columns, register  # noqa: F401
 #: every registered metric by name (:mod:`avbench.metrics.registry`; each kernel module
 #: registers its own)
 METRICS = _registry.METRICS
-#: the metadata record of a metric (formerly ``MetricInfo``)
-MetricInfo = Metric

@@ -48,7 +48,6 @@ class Metric:
     #: else the one value the implementation follows
     params: Mapping[str, Any] = field(default_factory=dict)
     floor: float | None = None
-    ceiling: float | None = None
     #: the kernel call that computes it (with the other metrics it returns); ``None`` for a
     #: metric scoring derives (improvements over the mixture, PES/EPS by bucket, F1 over a set)
     compute: Compute | None = None

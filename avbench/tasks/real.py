@@ -55,10 +55,6 @@ def data_version(name: str, version: str) -> str:
     return declared(name).version(version).data
 
 
-def protocol_of(name: str, version: str) -> int:
-    return declared(name).version(version).protocol
-
-
 def pin_path(name: str, version: str, pins: Path | None = None) -> Path:
     return Path(pins or PINS) / f"{name}@{version}.json"
 

@@ -72,10 +72,6 @@ def versions() -> dict[str, str]:
 CURRENT = {"mini": "2-mini", "full": "2", "mini2": "3-mini", "full2": "3"}
 
 
-def protocol_of(version: str, name: str = NAMES[0]) -> int:
-    return declared(name).version(version).protocol
-
-
 def active_fraction(x: np.ndarray, frame: int = ACTIVE_FRAME, db: float = ACTIVE_DB) -> float:
     """The fraction of ``frame``-sample frames (the last, shorter one included) whose RMS
     reaches ``db`` dB re full scale: how much of a clip a source sounds in."""

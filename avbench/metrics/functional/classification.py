@@ -239,11 +239,11 @@ def _item_scores(scores: np.ndarray, labels: np.ndarray, params: dict) -> dict:
 _TIES = {"ties": "(-score, class index)"}
 register(
     Metric("hit@1", "classification", True, "", "Hit@1", "top-1 accuracy", 1, params=_TIES, floor=0.0,
-           ceiling=1.0, compute=_item_scores),
+           compute=_item_scores),
     Metric("hit@3", "classification", True, "", "Hit@3", "a true label among the 3 best classes", 2, params=_TIES,
-           floor=0.0, ceiling=1.0, compute=_item_scores),
+           floor=0.0, compute=_item_scores),
     Metric("macro_f1", "classification", True, "", "Macro-F1", "unweighted mean of per-class F1", 3,
-           params={"zero_division": 0.0}, floor=0.0, ceiling=1.0),
+           params={"zero_division": 0.0}, floor=0.0),
     Metric("micro_f1", "classification", True, "", "Micro-F1", "F1 over all decisions", 4,
-           params={"zero_division": 0.0}, floor=0.0, ceiling=1.0),
+           params={"zero_division": 0.0}, floor=0.0),
 )
