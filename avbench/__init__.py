@@ -9,6 +9,7 @@ The Python API (loaded on first use, so ``import avbench`` stays fast)::
 
 * :func:`evaluate` - score estimates held in memory (the numbers ``avbench score`` gives)
 * :func:`score` / :func:`validate` - a submission folder, as the CLI does
+* :func:`publish` - add a scored submission to its leaderboard (``--update-leaderboard``)
 * :func:`get_task`, :func:`list_tasks` - the tasks and their versions
 * :func:`load_results` - the results ``avbench score`` wrote
 * :class:`SubmissionWriter` - write a submission folder
@@ -20,10 +21,10 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
     __version__ = "0.1.0"
 
-__all__ = ["__version__", "evaluate", "score", "validate", "get_task", "list_tasks", "load_results",
+__all__ = ["__version__", "evaluate", "score", "validate", "publish", "get_task", "list_tasks", "load_results",
            "SubmissionWriter"]
 
-_LAZY = {"evaluate": ("scoring", "evaluate"), "score": ("scoring", "score"),
+_LAZY = {"evaluate": ("scoring", "evaluate"), "score": ("scoring", "score"), "publish": ("leaderboard", "publish"),
          "validate": ("submission", "validate"), "get_task": ("tasks", "get_task"),
          "SubmissionWriter": ("submission", "SubmissionWriter")}
 

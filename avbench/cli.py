@@ -217,7 +217,7 @@ def cmd_validate(args) -> int:
 def cmd_score(args) -> int:
     from . import leaderboard as lb
     from .errors import Problem, render_problems
-    from .scoring import score, scores_path
+    from .scoring import score
     from .submission import validate
 
     sub = validate(args.path, args.task, workers=args.workers)
@@ -233,27 +233,15 @@ def cmd_score(args) -> int:
             for w in render_problems(flags):
                 print(f"warning: {w}", file=sys.stderr)
         if args.update_leaderboard:
-            root = Path(args.leaderboards) if args.leaderboards else lb.default_root(write=True)
-            if not args.leaderboards:  # your board starts with the published rows beside yours
-                n = lb.seed_from_published(root, r.task, r.version)
-                if n and not args.json:
-                    _print(args, f"started {lb.board_dir(root, r.task, r.version)} from the published board "
-                                 f"({n} entries)")
-            from .leaderboard.store import Reproduced
-
-            bd = lb.board_dir(root, r.task, r.version)
-            before = (bd / "leaderboard.json").read_bytes() if (bd / "leaderboard.json").is_file() else None
-            try:
-                d = lb.add_entry(root, lb.entry_from(r, sub.meta),
-                                 scores=scores_path(sub.root, f"{r.task}@{r.version}"), replace=args.replace)
-            except Reproduced as e:  # the same numbers as the published row of that name: say so
+            pub = lb.publish(r, sub, args.leaderboards, replace=args.replace)
+            if pub.seeded and not args.json:
+                _print(args, f"started {pub.board} from the published board ({pub.seeded} entries)")
+            if pub.status == "reproduced":  # the same numbers as the published row of that name: say so
                 if not args.json:
-                    print(e.message, file=sys.stderr)
-            else:
-                if not args.json:
-                    same = before == (d / "leaderboard.json").read_bytes()
-                    _print(args, f"leaderboard {'unchanged (the same scores again)' if same else 'updated'}: "
-                                 f"{d / 'leaderboard.md'}" + _rank_text(d, r.submission))
+                    print(pub.message, file=sys.stderr)
+            elif not args.json:
+                _print(args, f"leaderboard {'unchanged (the same scores again)' if pub.status == 'unchanged' else 'updated'}: "
+                             f"{pub.markdown}" + _rank_text(pub.board, r.submission))
         out.append(r.model_dump(mode="json"))
         if not args.json:  # a result line, with --quiet too (it prints results and errors)
             main = r.main_value

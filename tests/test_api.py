@@ -91,3 +91,37 @@ def test_readme_example_runs(mini2, capsys):
     exec(compile(code, "README example", "exec"), {})
     out = capsys.readouterr().out
     assert re.fullmatch(r"sdr = -?\d+\.\d\d dB over \d+ sources\n", out), out
+
+
+def test_publish_is_the_library_call_behind_update_leaderboard(oracle_subs, tmp_path, monkeypatch):
+    """``avbench.publish`` adds a scored result to its board: the entry holds the result's
+    scores, a second publish of the same outputs rewrites nothing, and without a folder the
+    board starts in AVBENCH_HOME from the published rows (counted here from the checkout)."""
+    import json
+    import shutil
+
+    from avbench import leaderboard as lb
+
+    sub_dir = shutil.copytree(oracle_subs[("synth-ensembles-separation", "oracle-ibm")], tmp_path / "sub")
+    sub = avbench.validate(sub_dir)
+    (r,) = avbench.score(sub, workers=1, progress=False)
+    pub = avbench.publish(r, sub, tmp_path / "lb")
+    assert pub.status == "updated" and pub.seeded == 0 and pub.markdown.is_file()
+    raw = json.loads((pub.board / "entries" / "oracle-ibm.json").read_text())
+    assert raw["scores"]["sdr"]["mean"] == r.scores["sdr"].mean and raw["name"] == r.submission
+    files = {p.name: p.read_bytes() for p in pub.board.rglob("*") if p.is_file()}
+    again = avbench.publish(r, sub, tmp_path / "lb")
+    assert again.status == "unchanged"
+    assert {p.name: p.read_bytes() for p in pub.board.rglob("*") if p.is_file()} == files
+    # the default folder: AVBENCH_HOME/leaderboards, started from the published board
+    home = tmp_path / "home"
+    monkeypatch.setenv("AVBENCH_HOME", str(home))
+    published = Path(__file__).resolve().parents[1] / "leaderboards" / r.task / r.version / "entries"
+    n_published = len(list(published.glob("*.json")))
+    pub = avbench.publish(r, sub)
+    assert pub.board == home / "leaderboards" / r.task / r.version
+    assert pub.seeded == n_published > 0
+    names = {p.stem for p in (pub.board / "entries").glob("*.json")}
+    assert "oracle-ibm" in names and len(names) >= n_published
+    assert lb.verify(home / "leaderboards")[0] == []
+    assert "publish" in avbench.__all__ and avbench.publish is lb.publish

@@ -19,7 +19,8 @@ overwritten; :func:`verify` recomputes everything an entry claims.
 The package, one job per module: :mod:`.entry` (the entry model), :mod:`.store`
 (locations, safe reading, locked transactions, checksums), :mod:`.ranking` (order and
 the ``vs #1`` statistics), :mod:`.render` (pure renderers; HTML style and script in
-``templates/``) and :mod:`.verify` (recomputing what a board claims).
+``templates/``), :mod:`.verify` (recomputing what a board claims) and :mod:`.publish`
+(adding a scored submission to its board: the library call behind ``--update-leaderboard``).
 """
 from .entry import Entry, entry_from
 from .ranking import RANK_DECIMALS, Ranked, columns, rank, ranked, significance
@@ -29,13 +30,14 @@ from .store import (ENTRY_CAP, LOCK_TIMEOUT, PARQUET_CAP, SUMS, add_entry, adopt
                     board_of, board_problems, build, default_root, disk_parquet, integrity_problems, load_entries,
                     load_scores, lock, plots, published_root, read_sums, reading_board, seed_from_published)
 from .verify import drift, verify
+from .publish import Published, publish
 
 __all__ = [
     "ENTRY_CAP", "Entry", "FEW_GROUPS", "FEW_MARK", "LOCK_TIMEOUT", "PARQUET_CAP",
-    "RANK_DECIMALS", "RENDERS", "Ranked", "SUMS", "add_entry", "adoption", "board_dir",
+    "Published", "RANK_DECIMALS", "RENDERS", "Ranked", "SUMS", "add_entry", "adoption", "board_dir",
     "board_files", "board_of", "board_problems", "build", "columns", "default_root", "disk_parquet", "drift",
     "entry_from", "fmt", "integrity_problems", "interval_note", "label", "load_entries", "load_scores", "lock", "plots",
-    "protocol_note", "published_root", "rank", "ranked", "read_sums", "reading_board", "render_csv", "render_html",
+    "protocol_note", "publish", "published_root", "rank", "ranked", "read_sums", "reading_board", "render_csv", "render_html",
     "render_json", "render_latex", "render_markdown", "renders", "seed_from_published", "significance", "table",
     "verify",
 ]
