@@ -45,7 +45,7 @@ from .results import (CI_BOOT, CI_LEVEL, CI_SEED, Provenance, Result, Stat, dump
                       keep_first_date, library_versions, now)
 from .submission import Submission, TaskEntry, submission_hashes, validate
 from .tasks import get_task
-from .tasks.base import Task, protocol_number
+from .tasks.base import Task, mixture_of, protocol_number
 
 #: the input mixture's scores a row carries for its improvements (SDRi, SI-SDRi)
 MIXTURE_METRICS = ("sdr_in", "si_sdr_in")
@@ -244,10 +244,7 @@ def input_mixture_metrics(task: Task, item, ref: np.ndarray, present: list[int])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # not there yet, or not what this task gives
     p = task.spec.metric_params
-    mix = np.zeros(ref.shape[1], dtype=np.float32)  # the task's input: float32 sum in slot order
-    for k in present:
-        mix += ref[k].astype(np.float32)
-    mix = mix.astype(np.float64)
+    mix = mixture_of(ref, present).astype(np.float64)  # the task's input, bit for bit
     mix_est = np.broadcast_to(mix, (len(present), mix.shape[0]))
     bss_in = F.bss_eval_sources(ref[present], mix_est, p.get("filter_length", 512), check=False)
     si_in = F.si_sdr(ref[present], mix_est, eps=p.get("si_sdr_eps", 0.0), check=False)

@@ -77,6 +77,19 @@ def protocol_number(metric_params: dict) -> int:
     return int(metric_params.get("protocol", 1))
 
 
+def mixture_of(ref: np.ndarray, present: list[int] | None = None) -> np.ndarray:
+    """The one mixture rule of the separation tasks: the float32 sum of the sounding
+    references (``present``, default: every slot with a nonzero sample), added in slot
+    order.  The model's input (:meth:`Task.mixture`) and the mixture scoring measures the
+    improvement over are this very array, bit for bit.  ``ref``: ``(n_slots, n_samples)``."""
+    if present is None:
+        present = [k for k in range(ref.shape[0]) if ref[k].any()]
+    mix = np.zeros(ref.shape[1], dtype=np.float32)
+    for k in sorted(present):
+        mix += ref[k].astype(np.float32, copy=False)
+    return mix
+
+
 def items_sha256(items: list[Item]) -> str:
     s = "".join(json.dumps(i.model_dump(), sort_keys=True, separators=(",", ":")) + "\n" for i in items)
     return hashlib.sha256(s.encode()).hexdigest()

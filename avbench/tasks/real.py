@@ -38,7 +38,7 @@ from .. import audio as au
 from ..data import real
 from ..errors import DataError, TaskError
 from ..instruments import CLASSES
-from .base import Clip, Item, Task, TaskSpec, items_sha256
+from .base import Clip, Item, Task, TaskSpec, items_sha256, mixture_of
 from .declared import declared, registry
 
 SEG = 65535
@@ -254,12 +254,7 @@ class RealTask(Task):
         self._offers(item, "mixture", "audio")
         if self.family == "classification":
             return self._wav(self.prep["items"][item.clips[0].recording]["audio"])
-        ref = self.reference(item)
-        mix = np.zeros(ref.shape[1], dtype=np.float32)
-        for k in range(ref.shape[0]):
-            if ref[k].any():
-                mix += ref[k]
-        return mix
+        return mixture_of(self.reference(item))
 
     def frames(self, item: Item, fps: float = 8.0, size: int = 224):
         """Prepared frames of the item's recordings ``(n_frames, size, size, 3)``.  Protocol

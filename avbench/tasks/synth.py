@@ -35,7 +35,7 @@ from ..errors import TaskError
 from ..instruments import CLASSES
 from ..scenes import styled_frames
 from ..video import player_frames
-from .base import Clip, Item, Task, TaskSpec, items_sha256
+from .base import Clip, Item, Task, TaskSpec, items_sha256, mixture_of
 from .declared import declared, registry
 
 SEG = se.SEGMENT
@@ -292,12 +292,7 @@ class SynthTask(Task):
         """The model's input audio: the exact float32 sum of the references, added in slot
         order (for ensembles this equals the stored mixture).  Shape: ``(n_samples,)``."""
         self._offers(item, "mixture", "audio")
-        ref = self.reference(item)
-        mix = np.zeros(ref.shape[1], dtype=np.float32)
-        for k in range(ref.shape[0]):
-            if ref[k].any():
-                mix += ref[k]
-        return mix
+        return mixture_of(self.reference(item))
 
     def frames(self, item: Item, fps: float = 8.0, size: int = 224):
         """Frames of every player, ``(n_frames, size, size, 3)`` each.  Protocol 2: a list in
