@@ -343,9 +343,9 @@ def _against_task(e: Entry, df, fig: dict) -> list[str]:
             probs.append(f"per-item rows name slots {t.spec.key} does not have")
         if len(set(keys)) != len(keys):
             probs.append(f"{len(keys) - len(set(keys))} (item, slot) pair(s) have more than one per-item row")
+        slots = df.groupby(df["item"].astype(str))["slot"].agg(lambda s: set(map(str, s)))
         if t.spec.protocol_number >= 2:
             # protocol 2 scores every (item, slot): the present sources and the absent slots
-            slots = df.groupby(df["item"].astype(str))["slot"].agg(lambda s: set(map(str, s)))
             short = sum(not task_slots <= slots.get(i, set()) for i in items if i in have)
             if short:
                 probs.append(f"{short} item(s) lack per-item rows of slots {t.spec.key} scores on every item "
@@ -354,7 +354,6 @@ def _against_task(e: Entry, df, fig: dict) -> list[str]:
             # protocol 1 scored every slot with a reference or an estimate: a slot whose reference
             # sounds in the segment has a row whatever the estimate (the references read here)
             sounding = _sounding_slots(t)
-            slots = df.groupby(df["item"].astype(str))["slot"].agg(lambda s: set(map(str, s)))
             short = sum(not sounding[i] <= slots.get(i, set()) for i in items if i in have)
             if short:
                 probs.append(f"{short} item(s) lack per-item rows of slots whose reference sounds in "
