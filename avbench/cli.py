@@ -333,7 +333,7 @@ def _rank_text(board: Path, name: str) -> str:
     except (OSError, ValueError, KeyError):
         return ""
     ranked = [x for x in rows if x.get("rank") is not None]
-    me = next((x for x in rows if x.get("name") == name), None)
+    me = next((x for x in rows if x.get("name") == name or name in (x.get("seeds") or ())), None)
     where = f"HTML: {board / 'leaderboard.html'}"
     if me is None or me.get("rank") is None:
         return f" ({where})"
@@ -362,6 +362,12 @@ def cmd_lb_show(args) -> int:
     name, version = resolve(args.task)
     d = lb.reading_board(Path(args.leaderboards) if args.leaderboards else None, name, version)
     p = d / ("leaderboard.json" if args.json else "leaderboard.md")
+    if args.seeds and p.exists():  # every seed entry a row of its own, rendered from the entries
+        from .leaderboard.render import render_json, render_markdown
+
+        board = lb.board_of(d, name, version, fold=False)
+        print(render_json(board) if args.json else render_markdown(board), end="" if args.json else "\n")
+        return 0
     if not p.exists():
         from .errors import LeaderboardError
 
@@ -481,6 +487,12 @@ def _only_scored_task(target: str) -> str:
                       fix="pass --task NAME@VERSION" + (f", e.g. --task {keys[0]}" if keys else ""))
 
 
+def _floor(spec) -> float | None:
+    """The dB floor of a separation task's SDR family (protocol 2), for the plots' notes."""
+    v = (getattr(spec, "metric_params", None) or {}).get("db_floor")
+    return None if v is None else float(v)
+
+
 def cmd_report(args) -> int:
     from . import leaderboard as lb
     from . import report
@@ -504,7 +516,13 @@ def cmd_report(args) -> int:
                                                                code="AVB503"))
         entries = {e.name: e for e in lb.load_entries(board, name, version)}
         cond = {n: ("oracle" if e.oracle else (", ".join(e.inputs) or "none")) for n, e in entries.items()}
-        written = report.task_report(frames, spec.main_score, out, spec.key, cond)
+        from .leaderboard.seeds import groups, seed_of
+
+        rows = {}
+        for g in groups([e for n, e in entries.items() if n in frames]):
+            rows[seed_of(g[0].name)[0] if len(g) > 1 else g[0].name] = [e.name for e in g]
+        oracles = {r for r, ms in rows.items() if entries[ms[0]].oracle}
+        written = report.task_report(frames, spec.main_score, out, spec.key, cond, rows, oracles, _floor(spec))
     else:
         label, df = load_scores(args.target, spec.key, lbroot)
         from .errors import Problem, SubmissionError
@@ -519,7 +537,7 @@ def cmd_report(args) -> int:
         else:
             out = _report_dir(args.out, Path("."), f"report/{label}/{spec.key}", shipped)
         if spec.family == "separation":
-            written = report.separation_report(df, out, f"{label} on {spec.key}")
+            written = report.separation_report(df, out, f"{label} on {spec.key}", _floor(spec))
         else:
             written = report.classification_report(df, spec.classes, out, f"{label} on {spec.key}")
     for p in written:
@@ -821,6 +839,8 @@ def build_parser() -> argparse.ArgumentParser:
     sh = common(lbp.add_parser("show", help="print a leaderboard"))
     sh.add_argument("task", help="NAME or NAME@VERSION")
     sh.add_argument("--leaderboards", default=None, help=READ_HELP)
+    sh.add_argument("--seeds", action="store_true",
+                    help="one row per seed entry (the board folds a model's seeds into one row)")
     sh.set_defaults(func=cmd_lb_show)
 
     bl = sp.add_parser("baseline", help="reference baselines").add_subparsers(dest="sub", required=True)

@@ -80,13 +80,25 @@ def _save(fig, out: Path, name: str) -> list[Path]:
     return paths
 
 
+#: a box over fewer values than this also shows each value as a point
+FEW_POINTS = 5
+
+
 def _box(df: pd.DataFrame, metric: str, by: str, order: list, title: str, ylabel: str, out: Path, name: str,
-         xlabel: str = ""):
+         xlabel: str = "", apart: set | None = None, floor: float | None = None):
     """Box plots of ``metric`` per value of ``by`` in ``order`` (means marked), with the
-    number of values under each box; boxes of instruments take their fixed colour."""
+    number of values under each box; boxes of instruments take their fixed colour.
+
+    The axis always shows every box's whiskers; only values beyond both the whiskers and
+    the 1st-99th percentile range (padded) are left off, counted in a note above the axes,
+    where it covers no data.  A box over fewer than :data:`FEW_POINTS` values shows its
+    points.  The values of ``apart`` (e.g. oracle rows) come last, after a dashed line.  A
+    plot whose every value is ``floor`` (the task's dB floor of an SDR-family metric) says so."""
     plt = _plt()
     groups = [(k, df.loc[df[by] == k, metric].replace([np.inf, -np.inf], np.nan).dropna().to_numpy()) for k in order]
     groups = [(k, v) for k, v in groups if v.size]
+    if apart:
+        groups = [g for g in groups if g[0] not in apart] + [g for g in groups if g[0] in apart]
     if not groups:
         return []
     fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(groups) + 2), 4))
@@ -94,21 +106,34 @@ def _box(df: pd.DataFrame, metric: str, by: str, order: list, title: str, ylabel
     for patch, (k, _) in zip(bp["boxes"], groups):
         patch.set_facecolor(COLOURS.get(str(k), "#dddddd"))
         patch.set_alpha(0.6)
+    for x, (_, v) in enumerate(groups, start=1):
+        if v.size < FEW_POINTS:
+            ax.plot(np.full(v.size, x), v, ls="", marker=".", color="#333", ms=5, zorder=3)
+    n_apart = sum(1 for k, _ in groups if apart and k in apart)
+    if n_apart and n_apart < len(groups):
+        ax.axvline(len(groups) - n_apart + 0.5, color="#888", ls="--", lw=0.8)
     many = len(groups) > 6
     ax.set_xticks(range(1, len(groups) + 1), [f"{k}\nn={v.size}" for k, v in groups], rotation=45 if many else 0,
                   ha="right" if many else "center", fontsize=8)
     allv = np.concatenate([v for _, v in groups])
+    whisk = np.concatenate([w.get_ydata() for w in bp["whiskers"]]) if bp["whiskers"] else allv
     lo, hi = np.percentile(allv, [1, 99])
+    lo, hi = min(lo, float(np.min(whisk))), max(hi, float(np.max(whisk)))
     pad = max(1.0, 0.1 * (hi - lo))
     outside = int(((allv < lo - pad) | (allv > hi + pad)).sum())
+    notes = []
     if outside:  # a few extreme values must not flatten every box: they are counted instead
         ax.set_ylim(lo - pad, hi + pad)
-        ax.text(0.99, 0.98, f"{outside} value(s) beyond the axis", transform=ax.transAxes, ha="right", va="top",
-                fontsize=7, color="#555")
+        notes.append(f"{outside} value(s) beyond the axis")
+    if floor is not None and np.all(np.abs(allv - floor) < 1e-9):
+        notes.append(f"every value is at the floor ({floor:g}): nothing here was separated")
+    if notes:  # above the axes, right-aligned: it never covers a box
+        ax.annotate("; ".join(notes), xy=(1.0, 1.01), xycoords="axes fraction", ha="right", va="bottom",
+                    fontsize=7, color="#555")
     ax.set_ylabel(ylabel)
     if xlabel:
         ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    ax.set_title(title, pad=14 if notes else 6)
     ax.grid(axis="y", alpha=0.3)
     from matplotlib.lines import Line2D
 
@@ -134,16 +159,16 @@ def _binned_median(x: np.ndarray, y: np.ndarray, width: float = 3.0, min_n: int 
     return (cx, cy) if len(cx) >= 2 else None
 
 
-def separation_report(df: pd.DataFrame, out: Path, title: str) -> list[Path]:
+def separation_report(df: pd.DataFrame, out: Path, title: str, floor: float | None = None) -> list[Path]:
     out = Path(out)
     written: list[Path] = []
     order = [c for c in CLASSES if c in set(df["slot"])]
     for metric, label in (("sdr", "SDR [dB]"), ("si_sdr", "SI-SDR [dB]"), ("pes", "PES [dB]")):
         if metric in df and df[metric].notna().any():
             written += _box(df, metric, "slot", order, f"{title}: {label} per instrument", label, out,
-                            f"{metric}_per_instrument")
+                            f"{metric}_per_instrument", floor=floor)
     written += _box(df, "sdr", "n_sources", sorted(set(df["n_sources"])), f"{title}: SDR per number of sources",
-                    "SDR [dB]", out, "sdr_per_n_sources", xlabel="sources in the mixture")
+                    "SDR [dB]", out, "sdr_per_n_sources", xlabel="sources in the mixture", floor=floor)
     if "si_sdr_in" in df and df["si_sdri"].notna().any():
         plt = _plt()
         d = df[np.isfinite(df["si_sdr_in"]) & np.isfinite(df["si_sdri"])]
@@ -231,15 +256,27 @@ def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title
 
 
 def task_report(frames: dict[str, pd.DataFrame], metric: str, out: Path, title: str,
-                conditioning: dict[str, str] | None = None) -> list[Path]:
-    """The main metric per submission and per conditioning type (the inputs each
-    submission declares: mixture only, labels, frames, ...), as box plots and a table."""
-    rows = []
+                conditioning: dict[str, str] | None = None, seeds: dict[str, list[str]] | None = None,
+                oracles: set[str] | None = None, floor: float | None = None) -> list[Path]:
+    """The main metric per model and per conditioning type (the inputs each submission
+    declares: mixture only, labels, frames, ...), as box plots and a table.
+
+    ``seeds``: row name -> its seed entries (:mod:`avbench.leaderboard.seeds`); a model's
+    seeds are one box, of its per-item seed means.  ``oracles``: rows drawn apart, after the
+    ranked ones.  The per-conditioning plot has one value per model (its mean), so a model
+    with many items or seeds weighs as much as any other."""
+    from .leaderboard.seeds import seed_mean_frame
+
     conditioning = conditioning or {}
-    for name, df in sorted(frames.items()):
-        if metric in df:
-            rows.append(pd.DataFrame({"submission": name, "conditioning": conditioning.get(name, "unknown"),
-                                      metric: df[metric]}))
+    seeds = seeds or {n: [n] for n in frames}
+    rows = []
+    for name, members in sorted(seeds.items()):
+        fs = [frames[m] for m in members if m in frames and metric in frames[m]]
+        if not fs or len(fs) < len(members):
+            continue
+        df = fs[0] if len(fs) == 1 else seed_mean_frame(fs, metric)
+        rows.append(pd.DataFrame({"submission": name, "conditioning": conditioning.get(members[0], "unknown"),
+                                  metric: df[metric].to_numpy(), "seeds": len(fs)}))
     if not rows:
         return []
     out = Path(out)
@@ -247,15 +284,20 @@ def task_report(frames: dict[str, pd.DataFrame], metric: str, out: Path, title: 
     from .metrics import METRICS
 
     hib = METRICS[metric].higher_is_better if metric in METRICS else True
-    means = d.replace([np.inf, -np.inf], np.nan).groupby("submission")[metric].mean()
-    ranked = sorted(frames, key=lambda n: (-(means.get(n, -np.inf)) if hib else means.get(n, np.inf), n))
-    written = _box(d, metric, "submission", ranked, f"{title}: {_label(metric)} per submission (best first)",
-                   _label(metric), out, f"{metric}_per_submission")
-    kinds = sorted(set(d["conditioning"]))
-    written += _box(d, metric, "conditioning", kinds, f"{title}: {_label(metric)} per conditioning type",
-                    _label(metric), out, f"{metric}_per_conditioning", xlabel="inputs the submission declares")
     v = d.replace([np.inf, -np.inf], np.nan)
-    table = (v.groupby(["conditioning", "submission"])[metric].agg(["mean", "median", "count"]).reset_index())
+    means = v.groupby("submission")[metric].mean()
+    ranked = sorted(means.index, key=lambda n: (-(means.get(n, -np.inf)) if hib else means.get(n, np.inf), n))
+    written = _box(d, metric, "submission", ranked, f"{title}: {_label(metric)} per model (best first)",
+                   _label(metric), out, f"{metric}_per_submission", apart=set(oracles or ()), floor=floor)
+    per_model = (v.groupby(["conditioning", "submission"])[metric].mean().reset_index())
+    kinds = sorted(set(per_model["conditioning"]))
+    written += _box(per_model, metric, "conditioning", kinds,
+                    f"{title}: mean {_label(metric)} per model, by conditioning type",
+                    _label(metric), out, f"{metric}_per_conditioning", xlabel="inputs the submission declares",
+                    floor=floor)
+    table = (v.groupby(["conditioning", "submission"]).agg(mean=(metric, "mean"), median=(metric, "median"),
+                                                           count=(metric, "count"), seeds=("seeds", "first"))
+             .reset_index())
     out.mkdir(parents=True, exist_ok=True)
     _csv(table, out / "by_conditioning.csv")
     written.append(out / "by_conditioning.csv")

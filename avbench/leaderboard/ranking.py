@@ -47,34 +47,52 @@ def columns(family: str) -> list[str]:
 
     return registered(family)
 
-def significance(parquet, ranked: list[tuple[int | None, Entry]]) -> dict[str, str]:
+def significance(parquet, ranked: list[tuple[int | None, Entry]],
+                 seeds: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
     """``name -> text`` comparing every ranked row with the top row on the main score
     (:func:`avbench.compare.compare_frames`: signed-rank test on per-work mean
-    differences), where both have per-item scores (``parquet(name)`` returns them or
+    differences), where both have per-item scores (``parquet(name)`` returns an entry's or
     ``None``); the p-values are Holm-corrected for the number of rows tested.  Rows not
-    significantly different from the top are marked ``≈``."""
-    from ..compare import ALPHA, compare_frames, holm
+    significantly different from the top are marked ``≈``.
 
+    A row that folds several seeds (``seeds``: row name -> its seed entries) is compared
+    through its per-item seed means, and its p is the larger of that test's and the
+    seed-and-work bootstrap's (:func:`~avbench.leaderboard.seeds.seed_work_difference_p`),
+    so a difference that one lucky seed makes is not called significant."""
+    from ..compare import ALPHA, compare_frames, holm
+    from ..errors import AvbenchError
+    from .seeds import seed_mean_frame, seed_work_difference_p
+
+    seeds = seeds or {}
     rows = [e for r, e in ranked if r is not None]
     if len(rows) < 2:
         return {}
-    top = rows[0]
-    a = parquet(top.name)
-    if a is None:
-        return {}
-    metric = top.main_score
-    from ..errors import AvbenchError
+    metric = rows[0].main_score
 
+    def frames(name: str):
+        fs = [parquet(n) for n in seeds.get(name, (name,))]
+        return None if any(f is None or metric not in f.columns for f in fs) else fs
+
+    top = rows[0]
+    fa = frames(top.name)
+    if fa is None:
+        return {}
+    a = fa[0] if len(fa) == 1 else seed_mean_frame(fa, metric)
     out = {top.name: "top"}
     tested: dict[str, float] = {}
     for e in rows[1:]:
-        b = parquet(e.name)
-        if b is None:
+        fb = frames(e.name)
+        if fb is None:
             continue
+        b = fb[0] if len(fb) == 1 else seed_mean_frame(fb, metric)
         try:
-            tested[e.name] = compare_frames(a, b, e.family, metric)["test"]["p_value"]
+            p = compare_frames(a, b, e.family, metric)["test"]["p_value"]
         except AvbenchError:  # no shared scored values: nothing to say
             continue
+        if len(fa) > 1 or len(fb) > 1:
+            pb = seed_work_difference_p(fa, fb, metric)
+            p = p if pb is None else max(p, pb)
+        tested[e.name] = p
     for name, p in zip(tested, holm(list(tested.values()))):
         out[name] = ("≈ " if not p < ALPHA else "") + (f"p={p:.3f}" if p >= 0.001 else "p<0.001")
     return out
@@ -118,9 +136,10 @@ def gate_reason(oracle: bool, counts: dict[str, int], sdri: float | None, gate: 
 
 @dataclass(frozen=True)
 class Ranked:
-    """A ranked board: its entries (as stored, by name), the rows in rank order, the
-    ``vs #1`` text of each ranked row, and the report plots beside it (paths relative to
-    the board folder)."""
+    """A ranked board: its entries (as stored, by name), the rows in rank order (one per
+    model: :mod:`avbench.leaderboard.seeds` folds a model's seed entries), the ``vs #1``
+    text of each ranked row, and the report plots beside it (paths relative to the board
+    folder)."""
     task: str
     version: str
     entries: list[Entry]
@@ -129,14 +148,42 @@ class Ranked:
     plots: tuple[str, ...] = ()
     #: name -> why, for each row outside the task's convergence gate (:func:`not_converged`)
     gated: dict[str, str] = field(default_factory=dict)
+    #: row name -> the seed entries it folds, in seed order (a one-seed row: its own name)
+    seeds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: row name -> the seeds' main scores, in the order of :attr:`seeds`
+    seed_values: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+
+    @property
+    def folded(self) -> bool:
+        """Whether any row folds several seeds (the tables then show the seed columns)."""
+        return any(len(v) > 1 for v in self.seeds.values())
 
 
 def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | None = None,
-           plots: tuple[str, ...] | list[str] = ()) -> Ranked:
-    """Rank ``entries``; with ``parquet`` (``name -> per-item scores or None``), test every
-    ranked row against the top one (:func:`significance`)."""
-    rows = rank(entries)
+           plots: tuple[str, ...] | list[str] = (), fold: bool = True) -> Ranked:
+    """Rank ``entries``, one row per model (``fold=False``: one row per entry, as
+    ``leaderboard show --seeds`` prints them); with ``parquet`` (``name -> per-item scores
+    or None``), test every ranked row against the top one (:func:`significance`)."""
+    from .seeds import fold_all
+
+    folds = fold_all(list(entries), parquet) if fold else []
+    if fold:
+        shown = [f.row for f in folds]
+        seeds = {f.row.name: f.seeds for f in folds}
+        values = {f.row.name: f.main_values for f in folds}
+    else:
+        shown = list(entries)
+        seeds = {e.name: (e.name,) for e in entries}
+        values = {e.name: (e.main_value,) for e in entries}
+    rows = rank(shown)
     gate = gate_of(task)
-    gated = {e.name: why for e in entries if (why := not_converged(e, gate))}
-    return Ranked(task, version, list(entries), rows, significance(parquet, rows) if parquet is not None else {},
-                  tuple(plots), gated)
+    why = {e.name: w for e in entries if (w := not_converged(e, gate))}
+    gated = {}
+    for row in shown:
+        members = seeds[row.name]
+        bad = [(n, why[n]) for n in members if n in why]
+        if bad:
+            gated[row.name] = bad[0][1] if members == (bad[0][0],) else "; ".join(f"seed entry {n}: {w}" for n, w in bad)
+    return Ranked(task, version, list(entries), rows,
+                  significance(parquet, rows, seeds) if parquet is not None else {},
+                  tuple(plots), gated, seeds, values)

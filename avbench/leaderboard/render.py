@@ -76,9 +76,17 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
         if c in with_ci:
             header[4 + k] += " (95% CI)"
     silenced = fam == "separation"
+    folded = board.folded
+    main = entries[0].main_score
+    if folded:
+        info = METRICS.get(main)
+        header += ["Seeds", f"Seed range ({label(main)})" + (f" [{info.unit}]" if info and info.unit else "")]
     header += (["Silenced"] if silenced else []) + ["vs #1", "Params", "Oracle"]
+    by_name = {x.name: x for x in entries}
     rows, machine = [], []
     for r, e in board.rows:
+        members = board.seeds.get(e.name, (e.name,))
+        seed_entries = [by_name[n] for n in members if n in by_name] or [e]
         vals = [e.scores[c].get(agg) if c in e.scores else None for c in cols]
         cells = []
         for v, c in zip(vals, cols):
@@ -95,8 +103,18 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
         shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "") + (
             f" {NOT_CONVERGED_MARK}" if gated else "")
         n_sil = e.counts.get("eps")
+        per_seed_sil = [x.counts.get("eps") for x in seed_entries]
+        values = board.seed_values.get(e.name, (e.main_value,))
+        known = [v for v in values if v is not None]
+        spread = (min(known), max(known)) if len(known) > 1 else None
+        if folded:
+            cells.append(str(len(members)))
+            cells.append(f"{fmt(spread[0], main)} – {fmt(spread[1], main)}" if spread else "–")
         if silenced:
-            cells.append(str(n_sil) if n_sil is not None else "–")
+            if len(seed_entries) > 1:
+                cells.append("/".join("–" if k is None else str(k) for k in per_seed_sil))
+            else:
+                cells.append(str(n_sil) if n_sil is not None else "–")
         rows.append([str(r) if r is not None else "–", shown, e.model, ", ".join(e.inputs) or "–", *cells,
                      sig.get(e.name, "–") if r is not None else "–",
                      f"{e.n_parameters:,}" if e.n_parameters is not None else "–", "yes" if e.oracle else ""])
@@ -106,6 +124,9 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
                         "vs_top": sig.get(e.name), "warnings": dict(sorted(e.warnings.items())),
                         **({"converged": gated is None, "not_converged": gated} if board.gated else {}),
                         **({"silenced": n_sil} if silenced else {}),
+                        **({"seeds": list(members), "seed_values": list(values),
+                            "seed_range": list(spread) if spread else None} if folded else {}),
+                        **({"silenced_by_seed": per_seed_sil} if folded and silenced else {}),
                         "submission_sha256": e.provenance.submission_sha256,
                         "git_commit": e.provenance.git_commit, "date": e.provenance.date})
     return header, rows, machine
@@ -140,6 +161,8 @@ def render_markdown(board: Ranked) -> str:
     lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
                  f"`{e0.provenance.manifest_sha256[:16]}`{_data_note(task, version)}.")
     lines.append(protocol_note(e0))
+    if board.folded:
+        lines.append(seeds_note(board))
     if board.gated:
         lines.append(gate_note(board))
     lines.append("")
@@ -164,6 +187,18 @@ def protocol_note(e: Entry) -> str:
             "both-silent slots are not scored; an infinite value is left out of the mean and counted "
             "(\"+3 inf\"; \"+inf (all n)\" when every value is); kept as published, superseded by protocol 2.")
     return text if e.family == "separation" else "Scoring protocol 1 (docs/protocol.md): item ids name the class."
+
+
+def seeds_note(board: Ranked) -> str:
+    """The header sentence saying how a model's seeds make one row."""
+    main = label(board.entries[0].main_score)
+    sil = " and Silenced each seed's count," if board.entries[0].family == "separation" else ""
+    return ("Seeds: a model trained with several seeds is one row, and each number is the mean over its seeds; "
+            "its interval resamples the seeds and, within them, the works; column Seeds counts them, "
+            f"Seed range gives the lowest and the highest seed's {main}{sil} and vs #1 of such a row is the "
+            "larger p of the test on its per-item seed means and of the seed-and-work bootstrap. Each seed "
+            "stays an entry of its own (`avbench leaderboard show --seeds`). A row is outside the gate when "
+            "any of its seeds is.")
 
 
 #: the mark of a row outside the task's convergence gate (``Ranked.gated``)
@@ -252,7 +287,12 @@ def render_csv(board: Ranked) -> str:
     head = ["rank", "submission", "model", "inputs"]
     for c in cols:
         head += [c, f"{c}_ci_low", f"{c}_ci_high", f"{c}_n", f"{c}_n_groups"]
-    head += (["silenced"] if sep else []) + ["vs_top", "n_parameters", "oracle", "flags"]
+    folded = board.folded
+    main = entries[0].main_score
+    if folded:
+        head += ["seeds", f"{main}_seed_min", f"{main}_seed_max"]
+    head += (["silenced"] if sep else []) + (["silenced_by_seed"] if sep and folded else []) + [
+        "vs_top", "n_parameters", "oracle", "flags"]
     w.writerow(head)
 
     def num(x) -> str:
@@ -268,7 +308,13 @@ def render_csv(board: Ranked) -> str:
                                                 str(st["n_groups"])]
         flags = " ".join([f"{k}x{n}" for k, n in m["warnings"].items()]
                          + (["not-converged"] if m.get("not_converged") else []))
-        row += ([str(m.get("silenced", "")) if m.get("silenced") is not None else ""] if sep else []) + [
+        if folded:
+            rng = m.get("seed_range")
+            row += [str(len(m["seeds"])), num(rng[0]) if rng else "", num(rng[1]) if rng else ""]
+        row += ([str(m.get("silenced", "")) if m.get("silenced") is not None else ""] if sep else [])
+        if sep and folded:
+            row.append("/".join("" if k is None else str(k) for k in m["silenced_by_seed"]))
+        row += [
             m["vs_top"] or "", "" if m["n_parameters"] is None else str(m["n_parameters"]),
             "yes" if m["oracle"] else "no", flags]
         w.writerow(row)
@@ -319,7 +365,8 @@ def render_latex(board: Ranked) -> str:
     proto = e0.protocol
     lines.append(r"\caption{" + _tex(f"{task} (version {version}, scoring protocol {proto}): {e0.aggregate} over the test items; "
                                     "in brackets the 95% bootstrap interval over works; oracle rows (marked ") + r"$^\dagger$"
-                 + _tex(") use the references and are not ranked. " + interval_note(entries)) + "}")
+                 + _tex(") use the references and are not ranked. " + interval_note(entries)
+                        + (" " + seeds_note(board).replace("`", "") if board.folded else "")) + "}")
     lines.append(r"\label{" + label + "}")
     lines.append(r"\resizebox{\textwidth}{!}{%")
     lines.append(r"\begin{tabular}{" + cols + "}")
@@ -383,6 +430,8 @@ def render_html(board: Ranked) -> str:
                                          f"{e0.provenance.manifest_sha256}{_data_note(board.task, board.version).replace('`', '')}.")
                + "</p>")
     out.append('<p class="meta">' + esc(protocol_note(e0)) + "</p>")
+    if board.folded:
+        out.append('<p class="meta">' + esc(seeds_note(board).replace("`", "")) + "</p>")
     if board.gated:
         out.append('<p class="meta">' + esc(gate_note(board)) + "</p>")
     keys = [_column_key(h) for h in header]

@@ -395,9 +395,10 @@ def disk_parquet(d: Path):
     return load
 
 
-def board_of(d: Path, task: str, version: str) -> Ranked:
-    """Board ``d`` read and ranked, with its ``vs #1`` column and plots: what its tables show."""
-    return ranked(task, version, load_entries(d, task, version), disk_parquet(d), plots(d))
+def board_of(d: Path, task: str, version: str, fold: bool = True) -> Ranked:
+    """Board ``d`` read and ranked, with its ``vs #1`` column and plots: what its tables show
+    (``fold=False``: one row per seed entry)."""
+    return ranked(task, version, load_entries(d, task, version), disk_parquet(d), plots(d), fold=fold)
 
 
 def _schema_error(ex: Exception) -> str:
