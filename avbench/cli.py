@@ -362,19 +362,39 @@ def cmd_lb_show(args) -> int:
     name, version = resolve(args.task)
     d = lb.reading_board(Path(args.leaderboards) if args.leaderboards else None, name, version)
     p = d / ("leaderboard.json" if args.json else "leaderboard.md")
-    if args.seeds and p.exists():  # every seed entry a row of its own, rendered from the entries
-        from .leaderboard.render import render_json, render_markdown
-
-        board = lb.board_of(d, name, version, fold=False)
-        print(render_json(board) if args.json else render_markdown(board), end="" if args.json else "\n")
-        return 0
     if not p.exists():
         from .errors import LeaderboardError
 
         raise LeaderboardError(f"no leaderboard for {name}@{version} yet", path=p,
                                fix=f"score a submission with `avbench score SUBMISSION --task {name}@{version} "
                                    "--update-leaderboard`")
-    print(p.read_text(), end="" if args.json else "\n")
+    if args.json and not args.seeds:
+        print(p.read_text(), end="")
+        return 0
+    if args.wide and not args.seeds:
+        print(p.read_text())
+        return 0
+    from .leaderboard.render import render_json, render_markdown, render_terminal
+
+    board = lb.board_of(d, name, version, fold=not args.seeds)  # --seeds: every seed entry a row
+    if args.json:
+        print(render_json(board), end="")
+    else:
+        more = (f"every metric and the header notes: avbench leaderboard show {name}@{version} --wide"
+                f"{' --seeds' if args.seeds else ''}, or {d / 'leaderboard.html'}")
+        print(render_markdown(board) if args.wide else render_terminal(board, more))
+    return 0
+
+
+def cmd_lb_review(args) -> int:
+    from . import leaderboard as lb
+    from .tasks import resolve
+
+    name, version = resolve(args.task)
+    root = Path(args.leaderboards) if args.leaderboards else lb.default_root(write=True)
+    d = lb.review(root, name, version, args.name, remove=args.remove)
+    _print(args, f"{args.name}: {'no longer marked' if args.remove else 'marked'} reviewed on {name}@{version}; "
+                 f"tables rebuilt in {d}")
     return 0
 
 
@@ -614,8 +634,11 @@ def cmd_demo(args) -> int:
                 lb.add_entry(lbroot, lb.entry_from(r, sub.meta),
                              scores=scores_path(path, f"{r.task}@{r.version}"))
     _print(args, f"[4/4] leaderboards in {lbroot}\n")
+    from .leaderboard.render import render_terminal
+
     for task, _ in plan:
-        print((lb.board_dir(lbroot, task, version) / "leaderboard.md").read_text())
+        print(render_terminal(lb.board_of(lb.board_dir(lbroot, task, version), task, version),
+                              f"every metric: avbench leaderboard show {task}@{version} --wide"))
     _print(args, f"demo finished in {time.time() - t0:.0f} s")
     first = plan[0][0]
     _print(args, f"next: the pages, sortable: {lb.board_dir(lbroot, first, version) / 'leaderboard.html'}\n"
@@ -644,6 +667,7 @@ EXAMPLES = {
     "leaderboard rescore": "avbench leaderboard rescore submissions/my-model --task synth-ensembles-separation --from 2 --to 3",
     "leaderboard check": "avbench leaderboard check --against fresh-leaderboards",
     "leaderboard show": "avbench leaderboard show synth-ensembles-separation@3-mini",
+    "leaderboard review": "avbench leaderboard review synth-ensembles-separation@3 my-model --leaderboards leaderboards",
     "leaderboard path": "avbench leaderboard path synth-ensembles-separation@3-mini",
     "leaderboard verify": "avbench leaderboard verify --leaderboards leaderboards",
     "baseline list": "avbench baseline list",
@@ -836,11 +860,20 @@ def build_parser() -> argparse.ArgumentParser:
     pth.add_argument("task", help="NAME@VERSION")
     pth.add_argument("--leaderboards", default=None, help=READ_HELP)
     pth.set_defaults(func=cmd_lb_path)
+    rv = common(lbp.add_parser("review", help="rank a row that exceeds the oracle bounds, after reviewing the "
+                                              "submission (its code and outputs)"))
+    rv.add_argument("task", help="NAME@VERSION")
+    rv.add_argument("name", help="the row: an entry, or a model whose seed entries the board folds")
+    rv.add_argument("--remove", action="store_true", help="take the mark back (the row is held back again)")
+    rv.add_argument("--leaderboards", default=None, help="the boards' root folder (default: yours)")
+    rv.set_defaults(func=cmd_lb_review)
     sh = common(lbp.add_parser("show", help="print a leaderboard"))
     sh.add_argument("task", help="NAME or NAME@VERSION")
     sh.add_argument("--leaderboards", default=None, help=READ_HELP)
     sh.add_argument("--seeds", action="store_true",
                     help="one row per seed entry (the board folds a model's seeds into one row)")
+    sh.add_argument("--wide", action="store_true",
+                    help="the whole Markdown table, every metric with its interval (default: a compact view)")
     sh.set_defaults(func=cmd_lb_show)
 
     bl = sp.add_parser("baseline", help="reference baselines").add_subparsers(dest="sub", required=True)

@@ -152,7 +152,15 @@ def test_show_seeds_prints_every_seed_entry(tmp_path, capsys):
         return [x.split(" | ")[1].split(" ")[0] for x in out.splitlines()
                 if x.startswith("| ") and not x.startswith("| Rank")]
 
-    assert names(["leaderboard", "show", f"{TASK}@3", *lb]) == ["informed-nmf", "unet"]
-    assert sorted(names(["leaderboard", "show", f"{TASK}@3", "--seeds", *lb])) == [
+    assert names(["leaderboard", "show", f"{TASK}@3", "--wide", *lb]) == ["informed-nmf", "unet"]
+    assert sorted(names(["leaderboard", "show", f"{TASK}@3", "--wide", "--seeds", *lb])) == [
         "informed-nmf", "unet", "unet.s1", "unet.s2"]
     assert main(["leaderboard", "verify", *lb]) == 0
+    capsys.readouterr()
+    # the default view is compact: one short line per row, the folded row's seeds in it
+    assert main(["leaderboard", "show", f"{TASK}@3", *lb]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert max(len(x) for x in out if not x.startswith("every metric")) < 160
+    unet = next(x for x in out if x.split()[1:2] == ["unet"])
+    assert " 3 " in unet and "0/0/0" in unet and any("--wide" in x for x in out)
+

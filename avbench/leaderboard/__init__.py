@@ -28,7 +28,8 @@ from .render import (FEW_GROUPS, FEW_MARK, RENDERS, fmt, label, interval_note, p
                      render_html, render_json, render_latex, render_markdown, renders, table)
 from .store import (ENTRY_CAP, LOCK_TIMEOUT, PARQUET_CAP, SUMS, add_entry, adoption, board_dir, board_files,
                     board_of, board_problems, build, default_root, disk_parquet, integrity_problems, load_entries,
-                    load_scores, lock, plots, published_root, read_sums, reading_board, seed_from_published)
+                    load_scores, lock, plots, published_root, read_sums, reading_board, review, reviewed_of,
+                    seed_from_published)
 from .verify import drift, verify
 from .publish import Published, publish
 
@@ -38,6 +39,6 @@ __all__ = [
     "board_files", "board_of", "board_problems", "build", "columns", "default_root", "disk_parquet", "drift",
     "entry_from", "fmt", "integrity_problems", "interval_note", "label", "load_entries", "load_scores", "lock", "plots",
     "protocol_note", "publish", "published_root", "rank", "ranked", "read_sums", "reading_board", "render_csv", "render_html",
-    "render_json", "render_latex", "render_markdown", "renders", "seed_from_published", "significance", "table",
+    "render_json", "render_latex", "render_markdown", "renders", "review", "reviewed_of", "seed_from_published", "significance", "table",
     "verify",
 ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from ..metrics import METRICS
 from .entry import Entry
 
@@ -15,8 +17,9 @@ from .entry import Entry
 RANK_DECIMALS = 6
 
 
-def rank(entries: list[Entry]) -> list[tuple[int | None, Entry]]:
-    """Entries in rank order with their rank (``None``: an oracle row, shown after the ranked ones)."""
+def rank(entries: list[Entry], unranked: set[str] | frozenset = frozenset()) -> list[tuple[int | None, Entry]]:
+    """Entries in rank order with their rank (``None``: an oracle row, shown after the ranked
+    ones; or a row of ``unranked``, held back for review, shown between them)."""
     if not entries:
         return []
     main = entries[0].main_score
@@ -28,7 +31,8 @@ def rank(entries: list[Entry]) -> list[tuple[int | None, Entry]]:
         v = round(v or 0.0, RANK_DECIMALS)  # equal to 1e-6 (the published tolerance): a tie, broken by name
         return (missing, -v if hib else v, e.name)
 
-    ranked = sorted([e for e in entries if not e.oracle], key=key)
+    ranked = sorted([e for e in entries if not e.oracle and e.name not in unranked], key=key)
+    held = sorted([e for e in entries if not e.oracle and e.name in unranked], key=key)
     oracles = sorted([e for e in entries if e.oracle], key=key)
     out: list[tuple[int | None, Entry]] = []
     prev = None
@@ -37,7 +41,55 @@ def rank(entries: list[Entry]) -> list[tuple[int | None, Entry]]:
         if k != prev:
             r, prev = i + 1, k
         out.append((r, e))
+    out.extend((None, e) for e in held)
     out.extend((None, e) for e in oracles)
+    return out
+
+
+#: a row above the best oracle row on more than this share of the works exceeds the bounds
+EXCEEDS_SHARE = 0.5
+
+
+def exceeds_bounds(shown: list[Entry], frames: Callable) -> dict[str, str]:
+    """``name -> why`` for each non-oracle row whose per-work mean main score is better than
+    every oracle row's on more than :data:`EXCEEDS_SHARE` of the works both scored (the
+    oracles are the bounds a mixture-based method does not pass: the ideal masks).
+    ``frames(name)`` gives a row's per-item scores (its seed means) or ``None``.  Such a
+    row is usually a copy of the references, plain or degraded (docs/protocol.md)."""
+    oracles = [e for e in shown if e.oracle]
+    if not shown or not oracles:
+        return {}
+    metric = shown[0].main_score
+    hib = METRICS[metric].higher_is_better if metric in METRICS else True
+
+    def per_work(name: str):
+        f = frames(name)
+        if f is None or metric not in f.columns:
+            return None
+        v = f[["group", metric]].copy()
+        v = v[np.isfinite(v[metric].to_numpy(float))]
+        return v.groupby(v["group"].astype(str))[metric].mean()
+
+    bounds = [b for b in (per_work(o.name) for o in oracles) if b is not None]
+    if not bounds:
+        return {}
+    import pandas as pd
+
+    best = pd.concat(bounds, axis=1).max(axis=1) if hib else pd.concat(bounds, axis=1).min(axis=1)
+    out = {}
+    for e in shown:
+        if e.oracle:
+            continue
+        w = per_work(e.name)
+        if w is None:
+            continue
+        both = w.index.intersection(best.index)
+        if not len(both):
+            continue
+        above = int(((w[both] > best[both]) if hib else (w[both] < best[both])).sum())
+        if above > EXCEEDS_SHARE * len(both):
+            out[e.name] = (f"better than every oracle row on {above} of {len(both)} works; not ranked until "
+                           "reviewed (avbench leaderboard review)")
     return out
 
 def columns(family: str) -> list[str]:
@@ -152,6 +204,12 @@ class Ranked:
     seeds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: row name -> the seeds' main scores, in the order of :attr:`seeds`
     seed_values: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    #: name -> why, for each row better than every oracle row on most works and not reviewed:
+    #: listed unranked (:func:`exceeds_bounds`)
+    exceeds: dict[str, str] = field(default_factory=dict)
+    #: the rows a maintainer reviewed (``reviewed.json`` of the board): ranked even when they
+    #: exceed the oracle bounds
+    reviewed: frozenset = frozenset()
 
     @property
     def folded(self) -> bool:
@@ -160,11 +218,14 @@ class Ranked:
 
 
 def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | None = None,
-           plots: tuple[str, ...] | list[str] = (), fold: bool = True) -> Ranked:
+           plots: tuple[str, ...] | list[str] = (), fold: bool = True,
+           reviewed: frozenset | set = frozenset()) -> Ranked:
     """Rank ``entries``, one row per model (``fold=False``: one row per entry, as
     ``leaderboard show --seeds`` prints them); with ``parquet`` (``name -> per-item scores
-    or None``), test every ranked row against the top one (:func:`significance`)."""
-    from .seeds import fold_all
+    or None``), test every ranked row against the top one (:func:`significance`) and hold
+    back the rows that exceed the oracle bounds (:func:`exceeds_bounds`) unless
+    ``reviewed`` names them."""
+    from .seeds import fold_all, seed_mean_frame
 
     folds = fold_all(list(entries), parquet) if fold else []
     if fold:
@@ -175,7 +236,19 @@ def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | No
         shown = list(entries)
         seeds = {e.name: (e.name,) for e in entries}
         values = {e.name: (e.main_value,) for e in entries}
-    rows = rank(shown)
+    exceeds: dict[str, str] = {}
+    if parquet is not None and shown:
+        metric = shown[0].main_score
+
+        def frames(name: str):
+            fs = [parquet(n) for n in seeds.get(name, (name,))]
+            if any(f is None or metric not in f.columns for f in fs):
+                return None
+            return fs[0] if len(fs) == 1 else seed_mean_frame(fs, metric)
+
+        exceeds = {n: w for n, w in exceeds_bounds(shown, frames).items()
+                   if not set(seeds.get(n, (n,))) & set(reviewed) and n not in reviewed}
+    rows = rank(shown, set(exceeds))
     gate = gate_of(task)
     why = {e.name: w for e in entries if (w := not_converged(e, gate))}
     gated = {}
@@ -186,4 +259,4 @@ def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | No
             gated[row.name] = bad[0][1] if members == (bad[0][0],) else "; ".join(f"seed entry {n}: {w}" for n, w in bad)
     return Ranked(task, version, list(entries), rows,
                   significance(parquet, rows, seeds) if parquet is not None else {},
-                  tuple(plots), gated, seeds, values)
+                  tuple(plots), gated, seeds, values, exceeds, frozenset(reviewed))

@@ -101,7 +101,7 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
             cells.append(cell)
         gated = board.gated.get(e.name)
         shown = e.name + (f" (flagged {', '.join(sorted(e.warnings))})" if e.warnings else "") + (
-            f" {NOT_CONVERGED_MARK}" if gated else "")
+            f" {NOT_CONVERGED_MARK}" if gated else "") + (f" {EXCEEDS_MARK}" if e.name in board.exceeds else "")
         n_sil = e.counts.get("eps")
         per_seed_sil = [x.counts.get("eps") for x in seed_entries]
         values = board.seed_values.get(e.name, (e.main_value,))
@@ -123,6 +123,7 @@ def table(board: Ranked) -> tuple[list[str], list[list[str]], list[dict]]:
                         "scores": {c: e.scores[c].model_dump() for c in cols if c in e.scores},
                         "vs_top": sig.get(e.name), "warnings": dict(sorted(e.warnings.items())),
                         **({"converged": gated is None, "not_converged": gated} if board.gated else {}),
+                        **({"exceeds_oracle_bounds": board.exceeds.get(e.name)} if board.exceeds else {}),
                         **({"silenced": n_sil} if silenced else {}),
                         **({"seeds": list(members), "seed_values": list(values),
                             "seed_range": list(spread) if spread else None} if folded else {}),
@@ -161,6 +162,8 @@ def render_markdown(board: Ranked) -> str:
     lines.append(f"Task items sha256 `{e0.provenance.items_sha256[:16]}`, manifest sha256 "
                  f"`{e0.provenance.manifest_sha256[:16]}`{_data_note(task, version)}.")
     lines.append(protocol_note(e0))
+    if board.exceeds:
+        lines.append(exceeds_note(board))
     if board.folded:
         lines.append(seeds_note(board))
     if board.gated:
@@ -199,6 +202,18 @@ def seeds_note(board: Ranked) -> str:
             "larger p of the test on its per-item seed means and of the seed-and-work bootstrap. Each seed "
             "stays an entry of its own (`avbench leaderboard show --seeds`). A row is outside the gate when "
             "any of its seeds is.")
+
+
+#: the mark of a row held back because it beats every oracle row on most works (``Ranked.exceeds``)
+EXCEEDS_MARK = "(exceeds the oracle bounds)"
+
+
+def exceeds_note(board: Ranked) -> str:
+    """The header sentence on the rows held back for review."""
+    return (f"{EXCEEDS_MARK}: a row better than every oracle row on most works, which no method that reads "
+            f"only the mixture is expected to be (a copy of the references, plain or degraded, is); "
+            f"{len(board.exceeds)} row(s) here, listed after the ranked rows and not ranked until a maintainer "
+            "reviews the submission (`avbench leaderboard review`; docs/protocol.md).")
 
 
 #: the mark of a row outside the task's convergence gate (``Ranked.gated``)
@@ -307,7 +322,8 @@ def render_csv(board: Ranked) -> str:
                                                 str(st.get("n", "")), "" if st.get("n_groups") is None else
                                                 str(st["n_groups"])]
         flags = " ".join([f"{k}x{n}" for k, n in m["warnings"].items()]
-                         + (["not-converged"] if m.get("not_converged") else []))
+                         + (["not-converged"] if m.get("not_converged") else [])
+                         + (["exceeds-oracle-bounds"] if m.get("exceeds_oracle_bounds") else []))
         if folded:
             rng = m.get("seed_range")
             row += [str(len(m["seeds"])), num(rng[0]) if rng else "", num(rng[1]) if rng else ""]
@@ -430,6 +446,8 @@ def render_html(board: Ranked) -> str:
                                          f"{e0.provenance.manifest_sha256}{_data_note(board.task, board.version).replace('`', '')}.")
                + "</p>")
     out.append('<p class="meta">' + esc(protocol_note(e0)) + "</p>")
+    if board.exceeds:
+        out.append('<p class="meta">' + esc(exceeds_note(board).replace("`", "")) + "</p>")
     if board.folded:
         out.append('<p class="meta">' + esc(seeds_note(board).replace("`", "")) + "</p>")
     if board.gated:
@@ -493,3 +511,45 @@ def render_html(board: Ranked) -> str:
                        f"<figcaption>{esc(cap)}</figcaption></figure>")
     out += [f"<script>{_template('leaderboard.js')}</script>", "</body></html>", ""]
     return "\n".join(out)
+
+#: the columns of the compact terminal view (besides the main score), when the board has them
+TERMINAL_COLUMNS = ("Rank", "Seeds", "Silenced", "vs #1")
+#: the widest a compact view's submission name gets (longer names are cut with "…")
+TERMINAL_NAME = 32
+
+
+def render_terminal(board: Ranked, more: str = "") -> str:
+    """A compact, aligned view of a board for a terminal: rank, submission, the main score
+    with its interval, the seed count and range, silenced sources, ``vs #1`` and a Notes
+    column (outside the convergence gate, flags); the other metrics are in the Markdown
+    table and the HTML page, which ``more`` names."""
+    header, rows, _ = table(board)
+    task, version = board.task, board.version
+    if not header:
+        return f"{task}@{version}: no entries yet\n"
+    main = board.entries[0].main_score
+    main_at = next((i for i, h in enumerate(header) if h.startswith(label(main) + " ")), 4)
+    keep = [i for i, h in enumerate(header) if h in TERMINAL_COLUMNS or h.startswith("Seed range")]
+    keep = keep[:1] + [main_at] + keep[1:]
+    grid = [[header[0], "Submission"] + [header[i] for i in keep[1:]] + ["Notes"]]
+    for r, (_, e) in zip(rows, board.rows):
+        name = e.name if len(e.name) <= TERMINAL_NAME else e.name[: TERMINAL_NAME - 1] + "…"
+        notes = (["not converged"] if e.name in board.gated else []) + (
+            ["exceeds the oracle bounds: not ranked until reviewed"] if e.name in board.exceeds else []) + (
+            [f"flagged {', '.join(sorted(e.warnings))}"] if e.warnings else []) + (["oracle"] if e.oracle else [])
+        grid.append([r[0], name] + [r[i] for i in keep[1:]] + ["; ".join(notes)])
+    widths = [max(len(g[k]) for g in grid) for k in range(len(grid[0]))]
+    left = {1, len(grid[0]) - 1}
+    lines = [f"{task}@{version}: ranked by {board.entries[0].aggregate} {label(main)}; "
+             f"{len(rows)} rows, {sum(r[0] != '–' for r in rows)} ranked"]
+    for k, g in enumerate(grid):
+        lines.append("  ".join(x.ljust(w) if j in left else x.rjust(w)
+                               for j, (x, w) in enumerate(zip(g, widths))).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    tail = []
+    if board.gated:
+        tail.append("not converged: outside the task's convergence gate (docs/protocol.md); no claim rests on it")
+    if more:
+        tail.append(more)
+    return "\n".join(lines + [""] + tail) + "\n"

@@ -148,7 +148,59 @@ ENTRY_CAP = 16 << 20
 PARQUET_CAP = 512 << 20
 
 
-_BOARD_TOP = set(RENDERS) | {SUMS, ".lock", ".journal.json", "entries", "report"}
+#: the board file naming the rows a maintainer reviewed: ranked even when they exceed the
+#: oracle bounds (``{"reviewed": [name, ...]}``; written by :func:`review`)
+REVIEWED = "reviewed.json"
+REVIEWED_CAP = 1 << 20
+
+_BOARD_TOP = set(RENDERS) | {SUMS, ".lock", ".journal.json", "entries", "report", REVIEWED}
+
+
+def reviewed_of(d: Path, data: bytes | None = None) -> frozenset:
+    """The names ``reviewed.json`` of board ``d`` lists (``data``: its bytes as about to be
+    written); empty when there is none."""
+    import json
+
+    from ..submission import NAME_RE
+
+    p = Path(d) / REVIEWED
+    if data is None:
+        if not p.is_file():
+            return frozenset()
+        data = _read(p, REVIEWED_CAP)
+    try:
+        names = json.loads(data)["reviewed"]
+        if not isinstance(names, list) or not all(isinstance(n, str) and NAME_RE.fullmatch(n) for n in names):
+            raise ValueError("not a list of entry names")
+    except (ValueError, KeyError, TypeError):
+        raise LeaderboardError("not a list of reviewed entry names ({\"reviewed\": [name, ...]})", path=p,
+                               code="AVB502", fix="restore it from git (avbench leaderboard review writes it)") from None
+    return frozenset(names)
+
+
+def review(root: Path, task: str, version: str, name: str, remove: bool = False) -> Path:
+    """Mark row ``name`` (an entry, or a model whose seed entries the board folds) of a
+    board as reviewed, so that it is ranked although it exceeds the oracle bounds
+    (``remove``: take the mark back); one locked transaction with the tables."""
+    import json
+
+    from ..tasks import did_you_mean
+    from .seeds import seed_of
+
+    d = board_dir(root, task, version)
+    with lock(d):
+        recover(d)
+        _refuse_hand_edits(d, adopt=False)
+        entries = load_entries(d, task, version)
+        names = {e.name for e in entries} | {seed_of(e.name)[0] for e in entries}
+        if name not in names:
+            raise LeaderboardError(f"no row {name[:80]!r} on the {task}@{version} board{did_you_mean(name, sorted(names))}",
+                                   path=d, fix="name an entry of `avbench leaderboard show --seeds`")
+        have = set(reviewed_of(d))
+        have = have - {name} if remove else have | {name}
+        data = (json.dumps({"reviewed": sorted(have)}, indent=2) + "\n").encode()
+        _write_board(d, task, version, entries, {REVIEWED: data})
+    return d
 
 
 def board_problems(d: Path) -> list[str]:
@@ -221,7 +273,7 @@ def _read_parquet(p: Path):
 
 def board_files(d: Path) -> list[str]:
     """Files of a board that ``SHA256SUMS`` covers (relative POSIX paths, sorted)."""
-    out = [r for r in RENDERS if (d / r).is_file()]
+    out = [r for r in RENDERS if (d / r).is_file()] + ([REVIEWED] if (d / REVIEWED).is_file() else [])
     if (d / "entries").is_dir():
         out += [f"entries/{p.name}" for p in sorted((d / "entries").iterdir())
                 if not p.name.startswith(".")]
@@ -366,7 +418,8 @@ def _write_board(d: Path, task: str, version: str, entries: list[Entry], writes:
         return _read_parquet(d / rel) if (d / rel).exists() else None
 
     writes = dict(writes)
-    board = ranked(task, version, entries, parquet, plots(d))
+    board = ranked(task, version, entries, parquet, plots(d),
+                   reviewed=reviewed_of(d, writes[REVIEWED]) if writes.get(REVIEWED) else reviewed_of(d))
     writes.update({name: text.encode() for name, text in renders(board).items()})
     sums = {}
     existing = set(board_files(d))
@@ -398,7 +451,8 @@ def disk_parquet(d: Path):
 def board_of(d: Path, task: str, version: str, fold: bool = True) -> Ranked:
     """Board ``d`` read and ranked, with its ``vs #1`` column and plots: what its tables show
     (``fold=False``: one row per seed entry)."""
-    return ranked(task, version, load_entries(d, task, version), disk_parquet(d), plots(d), fold=fold)
+    return ranked(task, version, load_entries(d, task, version), disk_parquet(d), plots(d), fold=fold,
+                  reviewed=reviewed_of(d))
 
 
 def _schema_error(ex: Exception) -> str:

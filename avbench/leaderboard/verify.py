@@ -18,7 +18,7 @@ from .entry import Entry, entry_from
 from .ranking import ranked
 from .render import renders
 from .store import (_params_diff, _read_parquet, board_problems, default_root, disk_parquet, integrity_problems,
-                    load_entries, lock, plots)
+                    load_entries, lock, plots, reviewed_of)
 
 def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[str], int]:
     """Compare freshly scored entries with committed ones, metric by metric.
@@ -185,10 +185,15 @@ def _verify_board(d: Path, rel_d: Path, task: str, version: str, subs: dict, pin
         probs.append(f"{rel_d}: {e}")
         return probs
     try:
-        board = ranked(task, version, entries, disk_parquet(d), plots(d))
+        rev = reviewed_of(d)
+    except LeaderboardError as e:
+        probs.append(f"{rel_d}: {e}")
+        rev = frozenset()
+    try:
+        board = ranked(task, version, entries, disk_parquet(d), plots(d), reviewed=rev)
     except (LeaderboardError, OSError, ValueError) as e:  # a damaged per-item file
         probs.append(f"{rel_d}: per-item scores unreadable ({type(e).__name__})")
-        board = ranked(task, version, entries, None, plots(d))
+        board = ranked(task, version, entries, None, plots(d), reviewed=rev)
     for name, text in renders(board).items():
         if not (d / name).is_file() or (d / name).read_text(encoding="utf-8") != text:
             probs.append(f"{rel_d}/{name}: differs from the table its entries give")

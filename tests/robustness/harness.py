@@ -797,7 +797,8 @@ def trust(n: int = 40, seed: int = 0) -> bool:
     variants each: resume-state forgery, link and content swaps after validation,
     non-finite score injection, board-folder tampering (links at the task or version
     folder and the lock, forgeries only the task can tell included), and report writes
-    through links a submission ships.  An attack is *accepted*
+    through links a submission ships; and a sixth of ``n // 4`` near-copies of the
+    references (:func:`near_copies`).  An attack is *accepted*
     when it changes a score or passes ``leaderboard verify``; the target is 0."""
     from avbench import leaderboard as lb
     from avbench.scoring import score, scores_path
@@ -1067,8 +1068,78 @@ def trust(n: int = 40, seed: int = 0) -> bool:
             if bad:
                 print(f"  accepted: report through a shipped link ({kind})")
         ok &= figure(f"trust: report writes through shipped links ({n} variants)", accepted, "0", accepted == 0)
+        ok &= near_copies(ck, t, wd / "near", max(4, n // 4), rng)
     print(f"  ({time.time() - t0:.0f} s)")
     return ok
+
+
+def _degraded(rng: random.Random, ref: np.ndarray, sr: int, kind: str) -> np.ndarray:
+    """A copy of one reference degraded as a forger would, to stay under the 60 dB copy rule."""
+    g = np.random.default_rng(rng.randrange(1 << 30))
+    if kind == "noise":  # reference plus white noise at 40-59 dB below it
+        snr = rng.uniform(40, 59)
+        return ref + g.standard_normal(ref.size) * np.sqrt(np.mean(ref ** 2) / 10 ** (snr / 10))
+    if kind == "lowpass":  # an FFT brick-wall low-pass at 6-10 kHz
+        spec = np.fft.rfft(ref)
+        spec[int(rng.uniform(6000, 10000) / (sr / 2) * (spec.size - 1)):] = 0
+        return np.fft.irfft(spec, ref.size)
+    if kind == "scaled-noise":  # another gain, and noise at 45 dB
+        return rng.uniform(0.5, 2.0) * ref + g.standard_normal(ref.size) * np.sqrt(np.mean(ref ** 2) / 10 ** 4.5)
+    return np.concatenate([np.zeros(1), ref[:-1]])  # delayed by one sample
+
+
+def near_copies(ck, t, wd: Path, n: int, rng: random.Random) -> bool:
+    """Class 6: near-copies of the references below the 60 dB copy rule (noise at 40-59 dB,
+    a low-passed, rescaled or one-sample-delayed copy), scored onto a board beside the ideal
+    masks.  Accepted: a variant better than every oracle row on most works that the board
+    ranks.  A variant degraded until it scores below the oracles cannot be told from a model
+    by its scores (docs/protocol.md, "What cannot be caught"); it is counted, not accepted."""
+    from avbench import leaderboard as lb
+    from avbench.audio import write_wav
+    from avbench.cli import _baselines
+    from avbench.scoring import score, scores_path
+    from avbench.submission import validate
+
+    key = t.spec.key
+    lbroot = wd / "lb"
+    reg = _baselines()
+    for o in ("oracle-ibm", "oracle-irm"):
+        sub = validate(reg[o](key, wd / o, progress=False))
+        for r in score(sub, workers=1, progress=False):
+            lb.add_entry(lbroot, lb.entry_from(r, sub.meta), scores=scores_path(sub.root, key))
+    accepted = below = 0
+    for i in range(n):
+        kind = rng.choice(["noise", "lowpass", "scaled-noise", "delay"])
+        name = f"copy{i}"
+        sub = _noisy_submission(ck, t, wd / name)
+        ck.edit_meta(sub, name=name)
+        for item in t.items:
+            ref = t.reference(item)
+            d = sub / t.spec.name / "estimates" / item.id
+            for k, s in enumerate(t.spec.slots):
+                if ref[k].any():
+                    write_wav(d / f"{s}.wav", _degraded(rng, ref[k].astype(np.float64), t.spec.sample_rate, kind)
+                              .astype(np.float32), t.spec.sample_rate)
+        try:
+            v = validate(sub)
+            r = score(v, workers=1, progress=False)[0]
+        except Exception as e:  # noqa: BLE001 - refused (AVB474 and the like): not accepted
+            print(f"  refused: near-copy {kind} ({type(e).__name__})")
+            continue
+        lb.add_entry(lbroot, lb.entry_from(r, v.meta), scores=scores_path(sub, key))
+        rows = {x["name"]: x for x in json.loads((lb.board_dir(lbroot, t.spec.name, t.spec.version)
+                                                  / "leaderboard.json").read_text())["rows"]}
+        row = rows[name]
+        if row.get("exceeds_oracle_bounds"):
+            if row["rank"] is not None:
+                accepted += 1
+                print(f"  accepted: near-copy {kind} ranked although it exceeds the oracle bounds")
+        elif row["rank"] is not None:
+            below += 1
+            print(f"  below the bounds (not catchable by scores): near-copy {kind}, SDR {r.main_value:.1f} dB")
+    print(f"  near-copies below the oracle bounds, ranked as any model: {below} of {n}")
+    return figure(f"trust: near-copies above the oracle bounds that are ranked ({n} variants)", accepted, "0",
+                  accepted == 0)
 
 
 def _pd():

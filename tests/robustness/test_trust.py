@@ -744,3 +744,57 @@ def test_r3_dropped_slot_rows_are_caught_under_either_protocol(oracle_subs, mini
     _forge_consistently(d2, "oracle-mixture", pd.concat([df, df.iloc[:1]], ignore_index=True))
     probs, _ = lb.verify(root2)
     assert any("more than one per-item row" in p for p in probs), probs
+
+
+SEP_BOARD = Path(__file__).resolve().parents[2] / "leaderboards" / "synth-ensembles-separation" / "3" / "entries"
+SEP_TASK = "synth-ensembles-separation"
+
+
+def _board_with(tmp_path, rows: dict[str, float]):
+    """A board of informed-nmf, the two ideal-mask oracles and, for each ``name: offset``
+    of ``rows``, a non-oracle row whose per-item SDR is oracle-ibm's plus ``offset`` dB."""
+    d = tmp_path / "lb" / SEP_TASK / "3" / "entries"
+    d.mkdir(parents=True)
+    for n in ("informed-nmf", "oracle-ibm", "oracle-irm"):
+        for suffix in (".json", ".scores.parquet"):
+            (d / f"{n}{suffix}").write_bytes((SEP_BOARD / f"{n}{suffix}").read_bytes())
+    for name, off in rows.items():
+        e = json.loads((SEP_BOARD / "oracle-ibm.json").read_text())
+        e.update(name=name, oracle=False)
+        f = pd.read_parquet(SEP_BOARD / "oracle-ibm.scores.parquet")
+        f["sdr"] = f["sdr"] + off
+        R.restate(e, f)  # a consistent forgery: verify cannot tell it from the data alone
+        (d / f"{name}.json").write_text(json.dumps(e))
+        f.to_parquet(d / f"{name}.scores.parquet")
+    return tmp_path / "lb"
+
+
+def test_r4_a_row_beyond_every_oracle_is_held_back_until_reviewed(tmp_path, capsys):
+    """A near-copy of the references (here: the ideal binary mask's scores plus 20 dB on
+    every item) is better than every oracle row on every work: it is listed unranked with
+    the mark, and ranked once a maintainer reviews it.  A row just below the oracles is
+    ranked as usual."""
+    from avbench.cli import main
+
+    lb = _board_with(tmp_path, {"near-copy": 20.0, "strong": -0.5})
+    root = ["--leaderboards", str(lb)]
+    assert main(["leaderboard", "build", *root, "--adopt", "--quiet"]) == 0
+    rows = {r["name"]: r for r in json.loads((lb / SEP_TASK / "3" / "leaderboard.json").read_text())["rows"]}
+    assert rows["near-copy"]["rank"] is None and "better than every oracle row on" in rows["near-copy"][
+        "exceeds_oracle_bounds"]
+    assert rows["strong"]["rank"] == 1 and rows["strong"]["exceeds_oracle_bounds"] is None
+    md = (lb / SEP_TASK / "3" / "leaderboard.md").read_text()
+    assert "near-copy (exceeds the oracle bounds)" in md and "not ranked until a maintainer reviews" in md
+    assert main(["leaderboard", "review", f"{SEP_TASK}@3", "near-copy", *root, "--quiet"]) == 0
+    rows = {r["name"]: r for r in json.loads((lb / SEP_TASK / "3" / "leaderboard.json").read_text())["rows"]}
+    assert rows["near-copy"]["rank"] == 1 and rows["strong"]["rank"] == 2
+    assert main(["leaderboard", "verify", *root]) == 0  # reviewed.json is part of the board
+    assert main(["leaderboard", "review", f"{SEP_TASK}@3", "near-copy", "--remove", *root, "--quiet"]) == 0
+    rows = {r["name"]: r for r in json.loads((lb / SEP_TASK / "3" / "leaderboard.json").read_text())["rows"]}
+    assert rows["near-copy"]["rank"] is None
+    capsys.readouterr()
+    assert main(["leaderboard", "review", f"{SEP_TASK}@3", "near-copyy", *root]) != 0
+    assert "did you mean" in capsys.readouterr().err
+    # a hand-written reviewed.json is a hand edit: refused until adopted
+    (lb / SEP_TASK / "3" / "reviewed.json").write_text('{"reviewed": ["near-copy"]}')
+    assert main(["leaderboard", "build", *root, "--quiet"]) != 0
