@@ -122,7 +122,9 @@ def cmd_data_verify(args) -> int:
     if args.root is None:
         raise ConfigError(f"{args.name} is read from your local copy", fix=f"pass --root, e.g. avbench data verify {args.name} --root /data/{args.name}")
     version = args.version or real.info(args.name).default_version
-    problems = real.verify(args.name, args.root, version, args.split)
+    from .tasks.real import verify_copy
+
+    problems = verify_copy(args.name, args.root, version, args.split)
     if args.json:
         print(json.dumps([{"path": p.path, "problem": p.problem, "items": p.items} for p in problems], indent=2))
     else:

@@ -23,11 +23,6 @@ COLOURS = dict(zip(CLASSES, ["#1f77b4", "#aec7e8", "#17becf", "#393b79", "#2ca02
                              "#8c564b", "#9467bd", "#d62728", "#ff7f0e", "#e377c2", "#7f7f7f"]))
 
 
-#: the order in which pages show a submission's plots: the main score first
-PLOT_ORDER = ["sdr_per_instrument", "sdr_per_n_sources", "si_sdri_vs_input", "si_sdr_per_instrument",
-              "pes_per_instrument", "hit_at_1_per_submission", "confusion_matrix", "per_class_f1"]
-
-
 def _file(name: str) -> str:
     """A file name without characters that need quoting (``hit@1`` -> ``hit_at_1``)."""
     return name.replace("@", "_at_")

@@ -3,6 +3,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -53,3 +55,42 @@ def test_missing_task_pins_are_an_error(tmp_path, monkeypatch):
     (tmp_path / "frozen.json").write_text("{}")
     with pytest.raises(TaskError, match="empty"):
         tasks.frozen()
+
+
+#: package -> the avbench modules it must never import (at module level or in a function):
+#: the lower layer never reaches up, so no import circle can form between them
+LAYERS = {
+    "avbench/metrics": ("tasks", "data", "leaderboard", "report", "scoring", "cli", "submission"),
+    "avbench/data": ("tasks", "leaderboard", "report", "scoring", "cli"),
+    "avbench/leaderboard": ("report", "cli"),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    """The avbench modules a file imports (relative imports resolved to package names)."""
+    import ast
+
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    out = set()
+    for n in ast.walk(ast.parse(path.read_text())):
+        if isinstance(n, ast.ImportFrom) and n.level:
+            base = list(parts[: len(parts) - n.level])
+            mod = ".".join(base + ([n.module] if n.module else []))
+            out.add(mod)
+            out.update(f"{mod}.{a.name}" for a in n.names)
+        elif isinstance(n, ast.ImportFrom) and (n.module or "").startswith("avbench"):
+            out.add(n.module)
+        elif isinstance(n, ast.Import):
+            out.update(a.name for a in n.names if a.name.startswith("avbench"))
+    return out
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_a_lower_layer_never_imports_a_higher_one(layer):
+    bad = []
+    for f in sorted((ROOT / layer).rglob("*.py")):
+        for mod in _imports(f):
+            top = mod.split(".")[1] if mod.startswith("avbench.") and mod.count(".") >= 1 else None
+            if top in LAYERS[layer]:
+                bad.append(f"{f.relative_to(ROOT)} imports {mod}")
+    assert not bad, "\n".join(bad)

@@ -315,7 +315,8 @@ def test_real_separation_items_are_pinned_and_a_short_copy_is_refused(tmp_path, 
     mix = tree / row.files["mix"]
     x, sr = sf.read(str(mix))
     sf.write(str(mix), x[: len(x) // 3], sr)
-    probs = real.verify("urmp", tree, "thesis")
+    assert real.verify("urmp", tree, "thesis") == []  # the copy against its manifest: complete
+    probs = tr.verify_copy("urmp", tree, "thesis")  # and against the pinned items of the tasks
     assert any("too short for the pinned items of urmp-separation@thesis-2" in p.problem and rec in p.items
                for p in probs), probs
     prep = tmp_path / "home" / "data" / "urmp" / "thesis" / "prepared.json"

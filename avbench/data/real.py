@@ -217,7 +217,9 @@ class FileProblem:
 
 
 def verify(name: str, root: str | Path, version: str | None = None, splits: list[str] | None = None) -> list[FileProblem]:
-    """Every missing or unusable file of a local copy, with the items each one affects."""
+    """Every missing or unusable file of a local copy, with the items each one affects (the
+    copy against its manifest; :func:`avbench.tasks.real.verify_copy` adds what the pinned
+    task items need)."""
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root} is not a folder", path=root, fix=f"pass --root the top folder of your {info(name).title} copy")
@@ -233,45 +235,7 @@ def verify(name: str, root: str | Path, version: str | None = None, splits: list
             if why:
                 rel = str(p.relative_to(root))
                 problems.setdefault(rel, FileProblem(rel, f"corrupt ({why})")).items.append(r.id)
-    for prob in pinned_problems(name, root, version):
-        problems.setdefault(prob.path, prob)
     return sorted(problems.values(), key=lambda p: p.path)
-
-
-def pinned_problems(name: str, root: str | Path, version: str) -> list[FileProblem]:
-    """The recordings of a local copy too short for the pinned items of a protocol-2 task
-    version that reads this data (``avbench/tasks/pins/``): each named with the pinned
-    items it cannot produce."""
-    from ..tasks import real as tr
-    from ..tasks.declared import declared, find
-
-    root = Path(root)
-    out: dict[str, FileProblem] = {}
-    by_id = {r.id: r for r in rows(name, version)}
-    for task, v in find("separation", dataset=name, binding="real"):
-        vd = declared(task).version(v)
-        pin = tr.pin_path(task, v)
-        if vd.data != version or vd.protocol < 2 or not pin.exists():
-            continue
-        need: dict[str, int] = {}
-        for it in json.loads(pin.read_text())["items"]:
-            for c in it["clips"]:
-                need[c["recording"]] = max(need.get(c["recording"], 0), c["end"])
-        for rec, end in sorted(need.items()):
-            r = by_id.get(rec)
-            found, _ = resolve(r, root) if r is not None else ({}, [])
-            sound = found.get("mix") or found.get("audio") or found.get("video")
-            if sound is None:
-                continue  # reported as missing above
-            try:
-                n = len(au.decode(sound, tr.SR, r.start, r.end)[0])
-            except Exception:  # noqa: BLE001 - reported as corrupt above
-                continue
-            if n < end:
-                rel = str(Path(sound).relative_to(root))
-                out.setdefault(rel, FileProblem(rel, f"too short for the pinned items of {task}@{v} "
-                                                     f"({n} of {end} samples at {tr.SR} Hz)")).items.append(rec)
-    return list(out.values())
 
 
 def _rows_of(name: str, version: str, splits: list[str] | None) -> list[mf.Row]:

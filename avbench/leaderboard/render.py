@@ -19,6 +19,10 @@ from ..results import Stat
 from .entry import Entry
 from .ranking import Ranked, columns
 
+#: the order in which pages show a submission's plots: the main score first
+PLOT_ORDER = ["sdr_per_instrument", "sdr_per_n_sources", "si_sdri_vs_input", "si_sdr_per_instrument",
+              "pes_per_instrument", "hit_at_1_per_submission", "confusion_matrix", "per_class_f1"]
+
 RENDERS = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.tex", "leaderboard.html")
 
 
@@ -495,8 +499,6 @@ def render_html(board: Ranked) -> str:
     if plots:
         out.append("<h2>Plots</h2>")
         out.append('<p class="meta">Written by <code>avbench report</code> (per-item scores of the entries).</p>')
-        from ..report import PLOT_ORDER
-
         rank_of = {m["name"]: k for k, m in enumerate(machine)}
         kind = {n: k for k, n in enumerate(PLOT_ORDER)}
         top = PurePosixPath("report")

@@ -29,6 +29,7 @@ scored.
 from __future__ import annotations
 
 import functools
+import json
 import hashlib
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from ..data import real
 from ..errors import DataError, TaskError
 from ..instruments import CLASSES
 from .base import Clip, Item, Task, TaskSpec, items_sha256, mixture_of
-from .declared import declared, registry
+from .declared import declared, find, registry
 
 SEG = 65535
 SR = 11025
@@ -372,3 +373,48 @@ if __name__ == "__main__":  # python -m avbench.tasks.real pin NAME@VERSION [--r
     a = ap.parse_args()
     n, _, v = a.task.partition("@")
     print(pin_items(n, v, a.root))
+
+
+def verify_copy(name: str, root: str | Path, version: str | None = None,
+                splits: list[str] | None = None) -> list["real.FileProblem"]:
+    """Every missing or unusable file of a local copy of dataset ``name``
+    (:func:`avbench.data.real.verify`), and every recording too short for the pinned items
+    of a task version that reads it (:func:`pinned_problems`), sorted by path."""
+    version = version or real.info(name).default_version
+    problems = {p.path: p for p in real.verify(name, root, version, splits)}
+    for prob in pinned_problems(name, root, version):
+        problems.setdefault(prob.path, prob)
+    return sorted(problems.values(), key=lambda p: p.path)
+
+
+def pinned_problems(name: str, root: str | Path, version: str) -> list["real.FileProblem"]:
+    """The recordings of a local copy too short for the pinned items of a protocol-2 task
+    version that reads this data (``avbench/tasks/pins/``): each named with the pinned
+    items it cannot produce."""
+    root = Path(root)
+    out: dict[str, real.FileProblem] = {}
+    by_id = {r.id: r for r in real.rows(name, version)}
+    for task, v in find("separation", dataset=name, binding="real"):
+        vd = declared(task).version(v)
+        pin = pin_path(task, v)
+        if vd.data != version or vd.protocol < 2 or not pin.exists():
+            continue
+        need: dict[str, int] = {}
+        for it in json.loads(pin.read_text())["items"]:
+            for c in it["clips"]:
+                need[c["recording"]] = max(need.get(c["recording"], 0), c["end"])
+        for rec, end in sorted(need.items()):
+            r = by_id.get(rec)
+            found, _ = real.resolve(r, root) if r is not None else ({}, [])
+            sound = found.get("mix") or found.get("audio") or found.get("video")
+            if sound is None:
+                continue  # reported as missing above
+            try:
+                n = len(au.decode(sound, SR, r.start, r.end)[0])
+            except Exception:  # noqa: BLE001 - reported as corrupt above
+                continue
+            if n < end:
+                rel = str(Path(sound).relative_to(root))
+                out.setdefault(rel, real.FileProblem(rel, f"too short for the pinned items of {task}@{v} "
+                                                     f"({n} of {end} samples at {SR} Hz)")).items.append(rec)
+    return list(out.values())
