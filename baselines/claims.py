@@ -48,6 +48,7 @@ import pandas as pd
 
 from avbench import leaderboard as lb
 from avbench.compare import ALPHA, compare_frames
+from avbench.leaderboard.seeds import seed_mean_frame
 from avbench.metrics.functional.stats import bootstrap_indices
 from avbench.tasks import parse_key
 
@@ -92,21 +93,9 @@ def config_rows(root: Path, task: str, system: str) -> list[tuple[str, list]]:
     return rows
 
 
-def seed_mean(frames: list[pd.DataFrame], metric: str) -> pd.DataFrame:
-    """The per-(item, slot) mean of ``metric`` over seeds, on the pairs every seed scored
-    (finite in all)."""
-    keys = ["item", "slot"] if "slot" in frames[0].columns else ["item"]
-    base = frames[0][keys + ["group", "n_sources"] if "n_sources" in frames[0].columns else keys + ["group"]]
-    vals = [f[keys + [metric]].rename(columns={metric: f"v{i}"}) for i, f in enumerate(frames)]
-    m = base
-    for v in vals:
-        m = m.merge(v, on=keys)
-    cols = [f"v{i}" for i in range(len(frames))]
-    arr = m[cols].to_numpy(float)
-    ok = np.isfinite(arr).all(1)
-    m = m[ok].copy()
-    m[metric] = arr[ok].mean(1)
-    return m.drop(columns=cols)
+#: the per-(item, slot) mean of a metric over seeds, on the pairs every seed scored (finite
+#: in all): the boards' own rule (:func:`avbench.leaderboard.seeds.seed_mean_frame`)
+seed_mean = seed_mean_frame
 
 
 def _finite_mean(values: pd.Series) -> float:

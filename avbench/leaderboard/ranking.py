@@ -113,7 +113,7 @@ def significance(parquet, ranked: list[tuple[int | None, Entry]],
     so a difference that one lucky seed makes is not called significant."""
     from ..compare import ALPHA, compare_frames, holm
     from ..errors import AvbenchError
-    from .seeds import seed_mean_frame, seed_work_difference_p
+    from .seeds import row_frames, seed_mean_frame, seed_work_difference_p
 
     seeds = seeds or {}
     rows = [e for r, e in ranked if r is not None]
@@ -122,8 +122,7 @@ def significance(parquet, ranked: list[tuple[int | None, Entry]],
     metric = rows[0].main_score
 
     def frames(name: str):
-        fs = [parquet(n) for n in seeds.get(name, (name,))]
-        return None if any(f is None or metric not in f.columns for f in fs) else fs
+        return row_frames(parquet, seeds.get(name, (name,)), metric)
 
     top = rows[0]
     fa = frames(top.name)
@@ -225,7 +224,7 @@ def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | No
     or None``), test every ranked row against the top one (:func:`significance`) and hold
     back the rows that exceed the oracle bounds (:func:`exceeds_bounds`) unless
     ``reviewed`` names them."""
-    from .seeds import fold_all, seed_mean_frame
+    from .seeds import fold_all, row_frames, seed_mean_frame
 
     folds = fold_all(list(entries), parquet) if fold else []
     if fold:
@@ -241,10 +240,8 @@ def ranked(task: str, version: str, entries: list[Entry], parquet: Callable | No
         metric = shown[0].main_score
 
         def frames(name: str):
-            fs = [parquet(n) for n in seeds.get(name, (name,))]
-            if any(f is None or metric not in f.columns for f in fs):
-                return None
-            return fs[0] if len(fs) == 1 else seed_mean_frame(fs, metric)
+            fs = row_frames(parquet, seeds.get(name, (name,)), metric)
+            return None if fs is None else fs[0] if len(fs) == 1 else seed_mean_frame(fs, metric)
 
         exceeds = {n: w for n, w in exceeds_bounds(shown, frames).items()
                    if not set(seeds.get(n, (n,))) & set(reviewed) and n not in reviewed}

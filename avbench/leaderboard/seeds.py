@@ -155,16 +155,25 @@ def fold_all(entries: list[Entry], parquet: Callable | None = None) -> list[Fold
 
 def seed_mean_frame(frames: list, metric: str):
     """Per-(item, slot) mean of ``metric`` over the seeds, on the pairs every seed scored
-    (finite in all): one model's scores for a paired test."""
+    (finite in all): one model's scores for a paired test (with the first seed's ``group``
+    and, where it has one, ``n_sources``)."""
     keys = ["item", "slot"] if "slot" in frames[0].columns else ["item"]
-    m = frames[0][keys + ["group"]]
+    kept = keys + ["group"] + (["n_sources"] if "n_sources" in frames[0].columns else [])
+    m = frames[0][kept]
     for i, f in enumerate(frames):
         m = m.merge(f[keys + [metric]].rename(columns={metric: f"v{i}"}), on=keys)
     arr = m[[f"v{i}" for i in range(len(frames))]].to_numpy(float)
     ok = np.isfinite(arr).all(1)
-    out = m.loc[ok, keys + ["group"]].copy()
+    out = m.loc[ok, kept].copy()
     out[metric] = arr[ok].mean(1)
     return out
+
+
+def row_frames(parquet: Callable, members, metric: str) -> list | None:
+    """The per-item scores of a row's seed entries (``members``), or ``None`` where one has
+    none or lacks ``metric``."""
+    fs = [parquet(n) for n in members]
+    return None if any(f is None or metric not in f.columns for f in fs) else fs
 
 
 def seed_work_difference_p(frames_a: list, frames_b: list, metric: str, n_boot: int = N_BOOT_TEST,

@@ -444,10 +444,10 @@ def train_all(cfg: Config, version: str, progress: bool = True, stages=None) -> 
     tr = load_split(cfg, version, "train", progress)
     va = load_split(cfg, version, "val", progress)
     every = all_stages(cfg)
-    todo = every if stages is None else tuple(stages)
+    wanted = every if stages is None else tuple(stages)
     # a fusion needs its trunks
-    need = set(todo) | ({"choi", "visual"} if "fusion" in todo else set()) | (
-        {"xception", "visual"} if "fusion-xception" in todo else set())
+    need = set(wanted) | ({"choi", "visual"} if "fusion" in wanted else set()) | (
+        {"xception", "visual"} if "fusion-xception" in wanted else set())
     paths = {s: d / f"{s}.pt" for s in every}
     for s in ("choi", "han", "xception"):
         if s in need and not paths[s].exists():
