@@ -128,12 +128,11 @@ def cmd_report(args) -> int:
                                                                code="AVB503"))
         entries = {e.name: e for e in lb.load_entries(board, name, version)}
         cond = {n: ("oracle" if e.oracle else (", ".join(e.inputs) or "none")) for n, e in entries.items()}
-        from ..leaderboard.seeds import groups, seed_of
+        from ..leaderboard.seeds import fold_all
 
-        rows = {}
-        for g in groups([e for n, e in entries.items() if n in frames]):
-            rows[seed_of(g[0].name)[0] if len(g) > 1 else g[0].name] = [e.name for e in g]
-        oracles = {r for r, ms in rows.items() if entries[ms[0]].oracle}
+        folds = fold_all([e for n, e in entries.items() if n in frames])  # the boards' rows
+        rows = {f.row.name: list(f.seeds) for f in folds}
+        oracles = {f.row.name for f in folds if f.row.oracle}
         written = report.task_report(frames, spec.main_score, out, spec.key, cond, rows, oracles, _floor(spec))
     else:
         label, df = load_scores(args.target, spec.key, lbroot)
