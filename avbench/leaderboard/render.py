@@ -550,6 +550,8 @@ def render_terminal(board: Ranked, more: str = "") -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     tail = []
+    if any(FEW_MARK in g[2] for g in grid[1:]):
+        tail.append(f"{FEW_MARK}: an interval over fewer than {FEW_GROUPS} works, a rough guide only")
     if board.gated:
         tail.append("not converged: outside the task's convergence gate (docs/protocol.md); no claim rests on it")
     if more:
