@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .instruments import CLASSES
+from .metrics import registry as M
 
 #: one fixed colour per instrument, the same in every plot (13 distinct colours)
 COLOURS = dict(zip(CLASSES, ["#1f77b4", "#aec7e8", "#17becf", "#393b79", "#2ca02c", "#98df8a", "#bcbd22",
@@ -158,44 +159,26 @@ def separation_report(df: pd.DataFrame, out: Path, title: str, floor: float | No
     out = Path(out)
     written: list[Path] = []
     order = [c for c in CLASSES if c in set(df["slot"])]
-    for metric, label in (("sdr", "SDR [dB]"), ("si_sdr", "SI-SDR [dB]"), ("pes", "PES [dB]")):
-        if metric in df and df[metric].notna().any():
-            written += _box(df, metric, "slot", order, f"{title}: {label} per instrument", label, out,
-                            f"{metric}_per_instrument", floor=floor)
-    written += _box(df, "sdr", "n_sources", sorted(set(df["n_sources"])), f"{title}: SDR per number of sources",
-                    "SDR [dB]", out, "sdr_per_n_sources", xlabel="sources in the mixture", floor=floor)
-    if "si_sdr_in" in df and df["si_sdri"].notna().any():
-        plt = _plt()
-        d = df[np.isfinite(df["si_sdr_in"]) & np.isfinite(df["si_sdri"])]
-        fig, ax = plt.subplots(figsize=(5, 4))
-        fig.set_size_inches(6.5, 4)
-        for inst in order:
-            s = d[d["slot"] == inst]
-            if len(s):
-                ax.scatter(s["si_sdr_in"], s["si_sdri"], s=10, label=inst, alpha=0.6, color=COLOURS.get(inst),
-                           linewidths=0)
-        trend = _binned_median(d["si_sdr_in"].to_numpy(), d["si_sdri"].to_numpy())
-        if trend is not None:  # the median improvement per 3 dB of input, over every instrument
-            ax.plot(*trend, color="k", lw=1.6, marker="o", ms=3, label="median (3 dB bins)")
-        ax.axhline(0, color="#555", lw=0.8, ls="--")
-        lo, hi = ax.get_ylim()
-        if hi - lo < 2.0:  # never magnify floating-point noise: at least 2 dB of axis
-            mid = (hi + lo) / 2
-            ax.set_ylim(mid - 1.0, mid + 1.0)
-        ax.set_xlabel("input SI-SDR [dB]")
-        ax.set_ylabel("SI-SDR improvement [dB]")
-        ax.set_title(f"{title}: improvement vs input")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, markerscale=2,
-                  title=f"n = {len(d)}", title_fontsize=7)
-        written += _save(fig, out, "si_sdri_vs_input")
+    for m in M.in_report("separation", "instrument"):
+        label = f"{m.label} [{m.unit}]"
+        if m.name in df and df[m.name].notna().any():
+            written += _box(df, m.name, "slot", order, f"{title}: {label} per instrument", label, out,
+                            f"{m.name}_per_instrument", floor=floor)
+    for m in M.in_report("separation", "n_sources"):
+        label = f"{m.label} [{m.unit}]"
+        if m.name in df:
+            written += _box(df, m.name, "n_sources", sorted(set(df["n_sources"])),
+                            f"{title}: {m.label} per number of sources", label, out, f"{m.name}_per_n_sources",
+                            xlabel="sources in the mixture", floor=floor)
+    for m in M.in_report("separation", "versus_input"):
+        written += _versus_input(df, m, order, out, title)
     rows = []
     for by in ("slot", "n_sources"):
         for k, g in df.groupby(by, sort=True):
             # one n per metric: the values its mean and median are over (the sounding
             # sources for the SDR family, the absent slots for PES), as under the plots' boxes
             row = {"by": by, "value": k, "n_slots": len(g)}
-            for m in ("sdr", "sir", "sar", "si_sdr", "sdri", "si_sdri", "pes", "eps"):
+            for m in (m.name for m in M.in_report("separation", "breakdown")):
                 if m in g:
                     v = g[m].replace([np.inf, -np.inf], np.nan)
                     row[f"{m}_n"] = int(v.notna().sum())
@@ -206,6 +189,39 @@ def separation_report(df: pd.DataFrame, out: Path, title: str, floor: float | No
     _csv(pd.DataFrame(rows), out / "breakdown.csv")
     written.append(out / "breakdown.csv")
     return written
+
+
+def _versus_input(df: pd.DataFrame, m, order: list[str], out: Path, title: str) -> list[Path]:
+    """An improvement metric against the mixture's score on its base, one point per
+    (item, slot), with the median trend."""
+    base = M.METRICS[m.improvement_of]
+    x_name = M.mixture_metric(base.name).name
+    if x_name not in df or m.name not in df or not df[m.name].notna().any():
+        return []
+    plt = _plt()
+    d = df[np.isfinite(df[x_name]) & np.isfinite(df[m.name])]
+    fig, ax = plt.subplots(figsize=(5, 4))
+    fig.set_size_inches(6.5, 4)
+    for inst in order:
+        s = d[d["slot"] == inst]
+        if len(s):
+            ax.scatter(s[x_name], s[m.name], s=10, label=inst, alpha=0.6, color=COLOURS.get(inst),
+                       linewidths=0)
+    trend = _binned_median(d[x_name].to_numpy(), d[m.name].to_numpy())
+    if trend is not None:  # the median improvement per 3 dB of input, over every instrument
+        ax.plot(*trend, color="k", lw=1.6, marker="o", ms=3, label="median (3 dB bins)")
+    ax.axhline(0, color="#555", lw=0.8, ls="--")
+    lo, hi = ax.get_ylim()
+    if hi - lo < 2.0:  # never magnify floating-point noise: at least 2 dB of axis
+        mid = (hi + lo) / 2
+        ax.set_ylim(mid - 1.0, mid + 1.0)
+    ax.set_xlabel(f"input {base.label} [{base.unit}]")
+    ax.set_ylabel(f"{base.label} improvement [{base.unit}]")
+    ax.set_title(f"{title}: improvement vs input")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, markerscale=2,
+              title=f"n = {len(d)}", title_fontsize=7)
+    return _save(fig, out, f"{m.name}_vs_input")
 
 
 def classification_report(df: pd.DataFrame, classes: list[str], out: Path, title: str) -> list[Path]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .config import repo_root
 
@@ -122,6 +122,14 @@ class Result(Scored):
     #: warnings of the run (at most 20 per code listed) and their counts by code
     warnings: list[dict] = Field(default_factory=list)
     warning_counts: dict[str, int] = Field(default_factory=dict)
+    #: where the scoring call spent its time (:func:`avbench.profile.split`); not serialised
+    _profile: dict | None = PrivateAttr(default=None)
+
+    @property
+    def profile(self) -> dict | None:
+        """Where the :func:`~avbench.scoring.score` call that made this result spent its
+        time (seconds by category, wall time, workers); ``None`` for a result read back."""
+        return self._profile
 
     def __str__(self) -> str:
         """A short summary table (``print(result)``): each score's aggregate with its 95%

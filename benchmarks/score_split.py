@@ -44,7 +44,7 @@ def main(argv=None) -> int:
         for label, workers in (("1 worker, mixture metrics not cached", 1), ("1 worker", 1), ("2 workers", 2)):
             shutil.rmtree(home() / "scoring" / task.spec.key, ignore_errors=True)  # no resume state
             (r,) = scoring.score(sub, workers=workers, progress=False)
-            p = dict(scoring.LAST_PROFILE)
+            p = dict(r.profile)
             walls[label] = p["wall_s"]
             print(f"{label:<38} {format_split(p)}")
         print(f"two workers / one worker (cached): {walls['1 worker'] / walls['2 workers']:.2f}x; "

@@ -76,7 +76,7 @@ def test_result_provenance_and_json(scored):
 
 def test_scoring_resumes_from_finished_chunks(oracle_subs, tmp_path):
     """Resume state lives under AVBENCH_HOME (named by an HMAC), never in the submission."""
-    from avbench.scoring import _state_dir
+    from avbench.scoring.engine import _state_dir
     from avbench.submission import content_sha256
 
     p = tmp_path / "sub"

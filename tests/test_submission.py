@@ -199,3 +199,38 @@ def test_an_archive_is_named_and_left_unextracted(tmp_path):
     p = ei.value.problems[0]
     assert p.code == "AVB401" and "archive" in p.message and "unzip" in p.fix
     assert sorted(x.name for x in tmp_path.iterdir()) == ["my-model.zip"]
+
+
+@pytest.mark.parametrize("where", ["known-item", "unknown-item", "unknown-slot"])
+def test_a_sparse_estimate_is_refused_by_its_size_and_never_read(oracle_subs, copy_sub, monkeypatch, where):
+    """The cap of an estimate is what its item's length implies (8 bytes a sample plus a
+    header), not the global 1 GiB: a sparse file just under the global cap is refused
+    from its size alone, and never opened to be hashed or decoded."""
+    import avbench.submission.checks as checks
+
+    sub = copy_sub(oracle_subs[("synth-ensembles-separation", "oracle-ibm")])
+    est = first_estimate(sub)
+    big = {"known-item": est, "unknown-item": est.parent.parent / "no-such-item" / est.name,
+           "unknown-slot": est.parent / "kazoo.wav"}[where]
+    big.parent.mkdir(exist_ok=True)
+    with open(big, "wb") as f:
+        f.truncate((1 << 30) - 4096)  # under FILE_CAP, far over any item of the task
+    read = []
+    real = checks.submission_hashes
+
+    def spy(root, files=None):
+        read.extend(files)
+        return real(root, files)
+
+    monkeypatch.setattr(checks, "submission_hashes", spy)
+    rel = big.relative_to(sub).as_posix()
+    with pytest.raises(SubmissionError) as ei:
+        validate(sub)
+    got = {(p.code, p.path) for p in ei.value.problems}
+    if where == "unknown-item":
+        assert ("AVB411", rel.rpartition("/")[0]) in got
+    elif where == "unknown-slot":
+        assert ("AVB413", rel) in got
+    else:
+        assert ("AVB445", rel) in got
+    assert rel not in read and "submission.yaml" in read

@@ -58,13 +58,13 @@ def cmd_score(args) -> int:
                   f"{main:.3f}{_score_detail(r)}" if main is not None else f"{r.submission}: no score")
     if getattr(args, "profile", False):
         from ..profile import format_split
-        from ..scoring import LAST_PROFILE
 
-        if args.json:
+        prof = results[0].profile if results else None
+        if prof is not None and args.json:
             for o in out:
-                o["profile"] = dict(LAST_PROFILE)
-        else:
-            print(format_split(LAST_PROFILE))
+                o["profile"] = dict(prof)
+        elif prof is not None:
+            print(format_split(prof))
     if args.json:
         print(json.dumps(out, indent=2, allow_nan=False))
     return 0

@@ -12,12 +12,13 @@ from pathlib import Path
 from ..config import repo_root
 from ..errors import AvbenchError, LeaderboardError
 from ..files import recover
+from ..metrics.registry import METRICS
 from ..results import Stat
 from ..submission import SubmissionInfo
 from .entry import Entry, entry_from
 from .ranking import ranked
 from .render import renders
-from .store import (_params_diff, _read_parquet, board_problems, default_root, disk_parquet, integrity_problems,
+from .store import (_params_diff, _read_parquet, _stat_equal, board_problems, default_root, disk_parquet, integrity_problems,
                     load_entries, lock, plots, reviewed_of)
 
 def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[str], int]:
@@ -60,17 +61,6 @@ def drift(committed: Path, fresh: Path, tolerance: float = 1e-6) -> tuple[list[s
 
 
 # ----------------------------------------------------------------------------- verification
-def _stat_equal(a: Stat, b: Stat, tol: float = 1e-9) -> bool:
-    """``a`` (re-derived) equals ``b`` (stored); ``b.n_groups`` is compared when it was recorded
-    (entries scored before it existed do not record it)."""
-    fields = ("mean", "median", "std", "n", "n_posinf", "n_neginf", "ci_low", "ci_high")
-    for f in fields + (("n_groups",) if b.n_groups is not None else ()):
-        x, y = getattr(a, f), getattr(b, f)
-        if (x is None) != (y is None) or (x is not None and abs(x - y) > tol * max(1.0, abs(x))):
-            return False
-    return True
-
-
 def _find_submissions(paths: list[Path]) -> tuple[dict[tuple[str, str], Path], set, list[str]]:
     """``(task@version, name) -> folder`` of the submissions under ``paths`` (a folder,
     or one level below), the keys of those named on their own (not found in a folder of
@@ -263,7 +253,7 @@ def _rederive(e: Entry, df, fig: dict) -> list[str]:
     g = df["group"].to_numpy() if "group" in df else None
     derived: dict[str, Stat] = {}
     if e.family == "classification" and {"label", "pred", "group"} <= set(df.columns):
-        from ..scoring import f1_stats
+        from ..scoring import set_stats
         from ..tasks import synth
 
         classes = list(synth.CLASSES) if synth.is_synth(e.task) else None
@@ -275,13 +265,13 @@ def _rederive(e: Entry, df, fig: dict) -> list[str]:
             except AvbenchError:  # the task's data is not here: F1 left unchecked
                 classes = None
         if classes is not None and set(df["label"]) | set(df["pred"]) <= set(classes):
-            derived.update(f1_stats(df, classes))
+            derived.update(set_stats(df, classes))
         elif classes is not None:
             probs.append("per-item labels or predictions outside the task's classes")
     for m, st in e.scores.items():
         if m in derived:
             fresh = derived[m]
-        elif m in df and not (e.family == "classification" and m in ("macro_f1", "micro_f1")):
+        elif m in df and not (m in METRICS and METRICS[m].set_level is not None):
             fresh = Stat.of(df[m].to_numpy(), g, ci=st.ci_low is not None)
         else:
             continue

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 Compute = Callable[..., dict]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
     name: str
     family: str  #: ``separation`` or ``classification``
@@ -44,12 +44,29 @@ class Metric:
     #: reference is capped or refused on it, and protocol 2 clips it to its dB range
     #: and gives a silenced source its floor
     sdr_family: bool = False
+    #: the near-copy test: an estimate at ``near_copy_db`` or more on this metric is a
+    #: (near-)copy of its reference (flagged AVB452 under protocol 1, refused AVB474 under 2)
+    near_copy: bool = False
+    #: the mixture role: this metric is the input mixture's score on the metric named, as
+    #: the estimate of each sounding source (computed by that metric's ``compute``, cached
+    #: per item); the base of an improvement
+    mixture_of: str | None = None
+    #: a derivation: the metric named minus the input mixture's score on it (SDRi)
+    improvement_of: str | None = None
+    #: a set-level classification metric: ``set_level(labels, pred, n_classes, resample)``
+    #: gives its value over a set of top-1 decisions (and over a bootstrap resample of it),
+    #: not a mean over items
+    set_level: Callable[..., float] | None = None
     #: the metric parameters its kernel reads: ``None`` for a value passed on (any value),
     #: else the one value the implementation follows
     params: Mapping[str, Any] = field(default_factory=dict)
     floor: float | None = None
+    #: where a task report shows it: ``instrument`` and ``n_sources`` (a box plot per
+    #: instrument, per number of sources), ``breakdown`` (``breakdown.csv``),
+    #: ``versus_input`` (an improvement against its mixture score, a scatter)
+    report: tuple[str, ...] = ()
     #: the kernel call that computes it (with the other metrics it returns); ``None`` for a
-    #: metric scoring derives (improvements over the mixture, PES/EPS by bucket, F1 over a set)
+    #: metric scoring derives (the mixture's scores, improvements, PES/EPS by bucket, F1 over a set)
     compute: Compute | None = None
 
     @property
@@ -68,6 +85,10 @@ def register(*metrics: Metric) -> None:
         old = METRICS.get(m.name)
         if old is not None and old != m:
             raise ValueError(f"metric {m.name!r} is registered twice")
+        for role in ("mixture_of", "improvement_of"):
+            base = getattr(m, role)
+            if base is not None and (base == m.name or m.family != "separation"):
+                raise ValueError(f"metric {m.name!r}: {role} must name another separation metric")
         METRICS[m.name] = m.__class__(**{**m.__dict__, "params": MappingProxyType(dict(m.params))})
 
 
@@ -77,8 +98,9 @@ def of_family(family: str) -> list[Metric]:
 
 
 def columns(family: str) -> list[str]:
-    """The leaderboard columns of a family, in order (a board shows those its entries score)."""
-    return [m.name for m in of_family(family)]
+    """The leaderboard columns of a family, in order (a board shows those its entries
+    score); the input mixture's scores are per-item values, never a column."""
+    return [m.name for m in of_family(family) if m.mixture_of is None]
 
 
 def kernels(family: str) -> list[tuple[Compute, list[str]]]:
@@ -99,6 +121,25 @@ def params(family: str) -> dict[str, Any]:
                 raise ValueError(f"metric parameter {k!r} is declared with two fixed values ({out[k]!r}, {v!r})")
             out[k] = v
     return out
+
+
+def with_role(family: str, role: str) -> list[Metric]:
+    """The family's metrics that have ``role`` (a truthy field: ``near_copy``,
+    ``mixture_of``, ``improvement_of``, ``set_level``), in column order."""
+    return [m for m in of_family(family) if getattr(m, role)]
+
+
+def mixture_metric(of: str) -> Metric:
+    """The registered metric that is the input mixture's score on ``of``."""
+    for m in METRICS.values():
+        if m.mixture_of == of:
+            return m
+    raise KeyError(f"no metric is the input mixture's {of}; register one with mixture_of={of!r}")
+
+
+def in_report(family: str, where: str) -> list[Metric]:
+    """The family's metrics a task report shows ``where`` (:attr:`Metric.report`)."""
+    return [m for m in of_family(family) if where in m.report]
 
 
 def labels() -> dict[str, str]:

@@ -396,7 +396,7 @@ def _fx() -> list[Fixture]:
         F("name-unicode", "names differing only by Unicode normalisation (NFC/NFD)", "AVB444", S, _unicode),
         F("name-bytes", "file name that is not UTF-8", "AVB447", S, _bad_name),
         F("file-cap", "file over the size cap (sparse, never read)", "AVB445", S, _huge_file),
-        F("estimate-cap", "estimate over its size cap (rejected before decoding)", "AVB445", S, _huge_estimate),
+        F("estimate-cap", "estimate over the size its item implies (refused from its size: never read, hashed or decoded)", "AVB445", S, _huge_estimate),
         F("total-cap", "submission over the total size cap", "AVB446", S, _total,
           env={"AVBENCH_MAX_TOTAL_BYTES": "1000"}),
         # trust boundaries

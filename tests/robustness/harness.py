@@ -1181,7 +1181,7 @@ def restate(raw: dict, df) -> None:
     """Make an entry's JSON (``raw``, edited in place) claim exactly what the per-item
     frame ``df`` gives: scores, intervals, counts and breakdown, as a careful forger would."""
     from avbench.results import Stat
-    from avbench.scoring import f1_stats, summarize_separation
+    from avbench.scoring import set_stats, summarize_separation
     from avbench.tasks import synth
 
     if "slot" in df:
@@ -1193,7 +1193,7 @@ def restate(raw: dict, df) -> None:
     else:
         for k in ("hit@1", "hit@3"):
             raw["scores"][k] = Stat.of(df[k].to_numpy(), df["group"].to_numpy(), ci=True).model_dump()
-        raw["scores"].update({k: v.model_dump() for k, v in f1_stats(df, list(synth.CLASSES)).items()})
+        raw["scores"].update({k: v.model_dump() for k, v in set_stats(df, list(synth.CLASSES)).items()})
 
 
 @contextlib.contextmanager

@@ -103,7 +103,7 @@ def test_sandbox_reraises_bugs():
 
 
 def test_decoder_timeout_names_the_file(tmp_path):
-    from avbench.submission import _decode_failed
+    from avbench.submission.checks import _decode_failed
 
     (p,) = _decode_failed(("/x", "t/estimates/a/00/violin.wav", 11025, 4), "timed out after 1 s")
     assert isinstance(p, Problem) and p.code == "AVB429" and p.path.endswith("violin.wav")

@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from ._backend import back, check_finite, item_label, to_tensor
-from .bss import _auto_correlations, _best_permutation, _chol_solve, _gram, _quad, _ratio_db, _solve_all
+from ._bss_solve import _chol_solve, _gram, _quad, _ratio_db, _solve_all
+from .bss import _auto_correlations, _best_permutation
 from ..registry import Metric, register
 
 __all__ = ["BSSEvalImages", "bss_eval_images", "bss_eval_images_framewise", "bss_eval_v4", "validate", "evaluate"]
@@ -302,7 +303,8 @@ def evaluate(reference: Any, estimate: Any, **kwargs) -> dict:
 
 # ----------------------------------------------------------------------------- registry
 register(
-    Metric("isr", "separation", True, "dB", "ISR", "BSS Eval image-to-spatial distortion ratio", 3.5),
-    Metric("sdr_v4", "separation", True, "dB", "SDR v4", "BSS Eval v4 (museval) framewise SDR, whole-signal filters",
-           3.7),
+    Metric(name="isr", family="separation", higher_is_better=True, unit="dB", label="ISR",
+           description="BSS Eval image-to-spatial distortion ratio", position=3.5),
+    Metric(name="sdr_v4", family="separation", higher_is_better=True, unit="dB", label="SDR v4",
+           description="BSS Eval v4 (museval) framewise SDR, whole-signal filters", position=3.7),
 )

@@ -236,14 +236,29 @@ def _item_scores(scores: np.ndarray, labels: np.ndarray, params: dict) -> dict:
     return {f"hit@{k}": hit_at_k(scores, labels, k, reduction="none").astype(float) for k in (1, 3)}
 
 
+def _f1_of(average: str):
+    """F1 over a set of top-1 decisions.  On a bootstrap resample (``resample``),
+    macro-F1 averages over the classes the resample holds: a class that resampling happened
+    to leave out has F1 0/0, which must not count as 0."""
+    def f1(labels: np.ndarray, pred: np.ndarray, n_classes: int, resample: bool = False) -> float:
+        if average != "macro" or not resample:
+            return f1_score(pred, labels, n_classes, average)
+        per = f1_score(pred, labels, n_classes, None)
+        return float(per[np.bincount(labels, minlength=n_classes) > 0].mean())
+    return f1
+
+
+def _metric(name: str, label: str, description: str, position: float, **kw) -> Metric:
+    return Metric(name=name, family="classification", higher_is_better=True, unit="", label=label,
+                  description=description, position=position, floor=0.0, **kw)
+
+
 _TIES = {"ties": "(-score, class index)"}
 register(
-    Metric("hit@1", "classification", True, "", "Hit@1", "top-1 accuracy", 1, params=_TIES, floor=0.0,
-           compute=_item_scores),
-    Metric("hit@3", "classification", True, "", "Hit@3", "a true label among the 3 best classes", 2, params=_TIES,
-           floor=0.0, compute=_item_scores),
-    Metric("macro_f1", "classification", True, "", "Macro-F1", "unweighted mean of per-class F1", 3,
-           params={"zero_division": 0.0}, floor=0.0),
-    Metric("micro_f1", "classification", True, "", "Micro-F1", "F1 over all decisions", 4,
-           params={"zero_division": 0.0}, floor=0.0),
+    _metric("hit@1", "Hit@1", "top-1 accuracy", 1, params=_TIES, compute=_item_scores),
+    _metric("hit@3", "Hit@3", "a true label among the 3 best classes", 2, params=_TIES, compute=_item_scores),
+    _metric("macro_f1", "Macro-F1", "unweighted mean of per-class F1", 3, params={"zero_division": 0.0},
+            set_level=_f1_of("macro")),
+    _metric("micro_f1", "Micro-F1", "F1 over all decisions", 4, params={"zero_division": 0.0},
+            set_level=_f1_of("micro")),
 )

@@ -106,11 +106,18 @@ def _item_scores(ref: np.ndarray, est: np.ndarray, present: list[int], slots: li
 
 
 _SI = {"si_sdr_eps": None, "zero_mean": False}
+def _metric(name: str, label: str, description: str, position: float, **kw) -> Metric:
+    return Metric(name=name, family="separation", higher_is_better=True, unit="dB", label=label,
+                  description=description, position=position, **kw)
+
+
 register(
-    Metric("si_sdr", "separation", True, "dB", "SI-SDR", "scale-invariant SDR (Le Roux et al. 2019)", 4,
-           bucket="sdr", sdr_family=True, params=_SI, compute=_item_scores),
-    Metric("sd_sdr", "separation", True, "dB", "SD-SDR", "scale-dependent SDR (Le Roux et al. 2019)", 5,
-           bucket="sdr", sdr_family=True, params=_SI, compute=_item_scores),
-    Metric("si_sdri", "separation", True, "dB", "SI-SDRi", "SI-SDR improvement over the input mixture", 7,
-           bucket="sdr"),
+    _metric("si_sdr", "SI-SDR", "scale-invariant SDR (Le Roux et al. 2019)", 4, bucket="sdr", sdr_family=True,
+            near_copy=True, params=_SI, compute=_item_scores, report=("instrument", "breakdown")),
+    _metric("sd_sdr", "SD-SDR", "scale-dependent SDR (Le Roux et al. 2019)", 5, bucket="sdr", sdr_family=True,
+            near_copy=True, params=_SI, compute=_item_scores),
+    _metric("si_sdr_in", "SI-SDR (mixture)", "SI-SDR of the input mixture as the estimate of each sounding source",
+            5.9, bucket="sdr", mixture_of="si_sdr"),
+    _metric("si_sdri", "SI-SDRi", "SI-SDR improvement over the input mixture", 7, bucket="sdr",
+            improvement_of="si_sdr", report=("breakdown", "versus_input")),
 )

@@ -147,8 +147,10 @@ def evaluate(reference: Any, estimate: Any, **kwargs) -> dict:
 # ----------------------------------------------------------------------------- registry
 _SILENCE = {"pes_eps": None, "silence": "exact zero", "include_both_silent": None}
 register(
-    Metric("pes", "separation", False, "dB", "PES", "predicted energy at silence (eps 1e-8)", 8, bucket="pes",
-           params=_SILENCE, floor=-80.0),
-    Metric("eps", "separation", False, "dB", "EPS", "energy at predicted silence (eps 1e-8)", 9, bucket="eps",
-           params=_SILENCE, floor=-80.0),
+    Metric(name="pes", family="separation", higher_is_better=False, unit="dB", label="PES",
+           description="predicted energy at silence (eps 1e-8)", position=8, bucket="pes", params=_SILENCE,
+           floor=-80.0, report=("instrument", "breakdown")),
+    Metric(name="eps", family="separation", higher_is_better=False, unit="dB", label="EPS",
+           description="energy at predicted silence (eps 1e-8)", position=9, bucket="eps", params=_SILENCE,
+           floor=-80.0, report=("breakdown",)),
 )
