@@ -63,6 +63,8 @@ LAYERS = {
     "avbench/metrics": ("tasks", "data", "leaderboard", "report", "scoring", "cli", "submission"),
     "avbench/data": ("tasks", "leaderboard", "report", "scoring", "cli"),
     "avbench/leaderboard": ("report", "cli"),
+    "avbench/submission": ("scoring", "leaderboard", "report", "cli", "commands"),
+    "avbench/scoring": ("leaderboard", "report", "cli", "commands"),
 }
 
 
@@ -94,3 +96,51 @@ def test_a_lower_layer_never_imports_a_higher_one(layer):
             if top in LAYERS[layer]:
                 bad.append(f"{f.relative_to(ROOT)} imports {mod}")
     assert not bad, "\n".join(bad)
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """avbench's modules -> the avbench modules each imports (lazy imports included; an
+    import of a module's own package is no edge: the package is imported first anyway)."""
+    mods = {}
+    for f in sorted((ROOT / "avbench").rglob("*.py")):
+        parts = f.relative_to(ROOT).with_suffix("").parts
+        mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = f
+
+    def resolve(m: str) -> str:
+        while m and m not in mods:
+            m = m.rpartition(".")[0]
+        return m
+
+    return {n: {d for d in map(resolve, _imports(f)) if d and not (n + ".").startswith(d + ".")}
+            for n, f in mods.items()}
+
+
+def test_no_import_circle_between_modules():
+    graph = _module_graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    circles = []
+
+    def walk(n: str, path: list[str]) -> None:
+        state[n] = 1
+        for d in sorted(graph.get(n, ())):
+            if state.get(d) == 1:
+                circles.append(" -> ".join(path[path.index(d):] + [d]))
+            elif d not in state:
+                walk(d, path + [d])
+        state[n] = 2
+
+    for n in sorted(graph):
+        if n not in state:
+            walk(n, [n])
+    assert not circles, "\n".join(circles)
+
+
+def test_no_library_module_is_over_its_size():
+    """One job per module: no avbench module over 600 lines, none of the scoring package over 400."""
+    big = []
+    for f in sorted((ROOT / "avbench").rglob("*.py")):
+        n = len(f.read_text().splitlines())
+        cap = 400 if f.parent.name == "scoring" else 600
+        if n > cap:
+            big.append(f"{f.relative_to(ROOT)}: {n} lines (at most {cap})")
+    assert not big, "\n".join(big)

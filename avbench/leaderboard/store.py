@@ -20,7 +20,7 @@ from filelock import FileLock
 from ..config import home, repo_root
 from ..errors import LeaderboardError
 from ..files import commit, recover
-from ..results import dump_json, keep_first_date
+from ..results import Stat, dump_json, keep_first_date
 from .entry import Entry
 from .ranking import Ranked, ranked
 from .render import RENDERS, renders
@@ -325,10 +325,19 @@ class Reproduced(LeaderboardError):
     score equal: a reproduction of the published row (the board is left as it is)."""
 
 
+def _stat_equal(a: Stat, b: Stat, tol: float = 1e-9) -> bool:
+    """``a`` (re-derived) equals ``b`` (stored); ``b.n_groups`` is compared when it was recorded
+    (entries scored before it existed do not record it)."""
+    fields = ("mean", "median", "std", "n", "n_posinf", "n_neginf", "ci_low", "ci_high")
+    for f in fields + (("n_groups",) if b.n_groups is not None else ()):
+        x, y = getattr(a, f), getattr(b, f)
+        if (x is None) != (y is None) or (x is not None and abs(x - y) > tol * max(1.0, abs(x))):
+            return False
+    return True
+
+
 def _scores_agree(a: Entry, b: Entry) -> int:
     """How many scores ``a`` and ``b`` share, when every one agrees within 1e-9 (0 otherwise)."""
-    from .verify import _stat_equal
-
     shared = sorted(set(a.scores) & set(b.scores))
     ok = shared and set(a.scores) == set(b.scores) and all(_stat_equal(b.scores[m], a.scores[m]) for m in shared)
     return len(shared) if ok else 0
