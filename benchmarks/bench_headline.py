@@ -15,7 +15,7 @@ class Headline:
         home = tempfile.mkdtemp(prefix="avbench_asv_")
         os.environ["AVBENCH_HOME"] = home
         import baselines
-        from avbench.data import synth_ensembles as se
+        from avbench.data import synth as se
         from avbench.scoring import score
 
         se.generate("mini", progress=False)

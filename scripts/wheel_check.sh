@@ -18,7 +18,7 @@ top = sorted({n.split("/")[0] for n in names})
 need = ["avbench/tasks/frozen.json", "avbench/py.typed", "avbench_baselines/py.typed",
         "avbench_baselines/cunet/configs/cpu.yaml", "avbench_baselines/sop/configs/cpu.yaml",
         "avbench_baselines/multimodal/configs/cpu.yaml", "avbench_baselines/wave_unet/configs/cpu.yaml",
-        "avbench/data/cards/synth-ensembles.md", "avbench/data/timbres.json", "avbench/tasks/specs/synth-ensembles-separation.yaml",
+        "avbench/data/cards/synth-ensembles.md", "avbench/data/synth/timbres.json", "avbench/tasks/specs/synth-ensembles-separation.yaml",
         "avbench/tasks/specs/_params.yaml", "avbench/leaderboard/templates/leaderboard.css",
         "avbench/leaderboard/templates/leaderboard.js"]
 missing = [n for n in need if n not in names]

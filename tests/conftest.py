@@ -24,7 +24,7 @@ def avbench_home(tmp_path_factory):
 @pytest.fixture(scope="session")
 def mini(avbench_home):
     """The generated mini configuration of synth-ensembles."""
-    from avbench.data import synth_ensembles as se
+    from avbench.data import synth as se
 
     return se.generate("mini", progress=False)
 
@@ -32,7 +32,8 @@ def mini(avbench_home):
 @pytest.fixture(scope="session")
 def mini2(avbench_home):
     """The generated mini configuration of synth-ensembles data version 2 (task versions 3-mini)."""
-    from avbench.data import soundfonts, synth_ensembles as se
+    from avbench.data import synth as se
+    from avbench.data.synth import soundfonts
 
     if soundfonts.missing_fonts():
         pytest.skip("the version-2 soundfonts are not installed (scripts/install.sh)")

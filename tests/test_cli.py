@@ -39,7 +39,7 @@ def test_user_errors_exit_2(mini, tmp_path, capsys):
 
 
 def test_video_export(mini, tmp_path, capsys):
-    from avbench.data import synth_ensembles as se
+    from avbench.data import synth as se
     from avbench.video import read_video
 
     rec = next(r for r in se.read_manifest(mini) if r["kind"] == "ensemble")

@@ -44,7 +44,7 @@ def test_classification_items(mini):
     # the model's input audio is the player's clip, read straight from the stem file
     import soundfile as sf
 
-    from avbench.data import synth_ensembles as se
+    from avbench.data import synth as se
 
     for item in t.items[:5]:
         c = item.clips[0]
@@ -172,8 +172,8 @@ def test_the_training_interface_never_serves_the_test_split(mini):
 
 def test_v3_frames_are_the_styled_scene(mini2):
     """Version 3-mini serves the recorded style's frames (not the plain drawing)."""
-    from avbench import scenes
-    from avbench.data import synth_ensembles as se
+    from avbench.data.synth import scenes
+    from avbench.data import synth as se
 
     t = get_task("synth-ensembles-classification@3-mini")
     item = t.items[0]
@@ -273,3 +273,14 @@ def test_a_declaration_edited_in_place_is_refused_by_its_pin(tmp_path, monkeypat
     with pytest.raises(TaskError, match="its pin records"):
         get_task("synth-ensembles-separation@3-mini")
     tasks._CACHE.clear()
+
+
+def test_the_synthetic_configs_are_one_table():
+    """The CLI's choices and the current task version of each data configuration come from
+    the configuration table and the task declarations, never a list of their own."""
+    from avbench.commands import CONFIG_NAMES
+    from avbench.data.synth import CONFIGS
+    from avbench.tasks.synth import current
+
+    assert CONFIG_NAMES == ["mini2", "full2", "mini", "full"] and set(CONFIG_NAMES) == set(CONFIGS)
+    assert {c: current(c) for c in CONFIG_NAMES} == {"mini2": "3-mini", "full2": "3", "mini": "2-mini", "full": "2"}

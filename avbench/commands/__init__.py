@@ -4,8 +4,10 @@ calls them), one module per group: :mod:`.data` (data and tasks), :mod:`.boards`
 (baselines and the demo).  Every command is a thin wrapper over a library function."""
 from __future__ import annotations
 
+from ..data.synth.config import config_names
+
 #: the data configurations of synth-ensembles: version 2 (mini2, full2) and version 1 (mini, full)
-CONFIG_NAMES = ["mini2", "full2", "mini", "full"]
+CONFIG_NAMES = config_names()
 
 
 def _print(args, text: str) -> None:

@@ -10,7 +10,7 @@ from . import _print
 
 
 def cmd_data_generate(args) -> int:
-    from ..data import synth_ensembles as se
+    from ..data import synth as se
 
     if args.name != se.NAME:
         raise ConfigError(f"{args.name} cannot be generated", fix=f"only {se.NAME} is generated; real datasets are read from a local copy")
@@ -24,7 +24,7 @@ def cmd_data_generate(args) -> int:
 def cmd_data_list(args) -> int:
     from ..config import data_dir
     from ..data import real
-    from ..data import synth_ensembles as se
+    from ..data import synth as se
 
     rows = []
     for name, cfg in se.CONFIGS.items():
@@ -64,7 +64,7 @@ def cmd_data_list(args) -> int:
 
 
 def cmd_data_video(args) -> int:
-    from ..data import synth_ensembles as se
+    from ..data import synth as se
     from ..video import player_frames, tile, write_mp4
 
     root = se.locate(args.config)
@@ -76,7 +76,7 @@ def cmd_data_video(args) -> int:
     notes = se.load_notes(root, row)
     n_frames = int(row["n_samples"] / row["sample_rate"] * args.fps)
     if "styles" in row:  # data version 2: each player's recorded style
-        from ..scenes import styled_frames
+        from ..data.synth.scenes import styled_frames
 
         frames = [styled_frames(notes[i], i, st, 0.0, n_frames, args.fps, args.size)
                   for i, st in zip(row["instruments"], row["styles"])]
@@ -89,7 +89,7 @@ def cmd_data_video(args) -> int:
 
 def cmd_data_verify(args) -> int:
     from ..data import real
-    from ..data import synth_ensembles as se
+    from ..data import synth as se
 
     if args.name == se.NAME:
         root = se.locate(args.config) if args.root is None else Path(args.root)

@@ -42,15 +42,15 @@ def cmd_baseline_run(args) -> int:
 def cmd_demo(args) -> int:
     from .. import leaderboard as lb
     from ..config import home
-    from ..data import synth_ensembles as se
+    from ..data import synth as se
     from ..scoring import score, scores_path
     from ..submission import validate
 
-    from ..tasks.synth import CURRENT
+    from ..tasks.synth import current
 
     t0 = time.time()
     cfg = se.config_for(args.config)
-    version = CURRENT[args.config]  # the task version of the current protocol on this data
+    version = current(args.config)  # the task version of the current protocol on this data
     _print(args, f"[1/4] generating {se.NAME} data version {cfg.version} (tasks @{version}) in {home()}")
     se.generate(args.config, progress=not args.quiet)
     demo = home() / "demo" / version

@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 from pathlib import Path
 
-from . import audioset, icmr, music, solos, urmp
+from . import audioset
 from .manifest import MANIFESTS, write
+from .real import DATASETS
 
 SOURCES = Path(__file__).parent / "sources"
-BUILDERS = {"urmp": urmp.build, "solos": solos.build, "music": music.build,
-            "fcvid": icmr.build_fcvid, "yt8m": icmr.build_yt8m}
-#: the source lists each dataset's manifests are built from
-INPUTS = {
-    "urmp": ["urmp/pieces.csv", "urmp/tracks.csv", "urmp/shared_takes.csv"],
-    "solos": ["solos/solos_ids.json", "solos/solos_timestamps.json", "cross_dataset_overlaps.csv"],
-    "music": ["music/MUSIC_solo_videos.json", "music/MUSIC21_solo_videos.json", "music/MUSIC_duet_videos.json",
-              "cross_dataset_overlaps.csv"],
-    "fcvid": ["fcvid/fcvid_dataset.csv", "fcvid/classes.csv", "cross_dataset_overlaps.csv"],
-    "yt8m": ["yt8m/yt8m_dataset.csv", "yt8m/classes.csv", "cross_dataset_overlaps.csv"],
-    "audioset": ["audioset/ontology.json"],
-}
+
+
+def builders() -> dict:
+    """Each shipped dataset's manifest builder, from the dataset table (:data:`DATASETS`)."""
+    out = {}
+    for name, d in DATASETS.items():
+        if d.builder is not None:
+            mod, _, fn = d.builder.partition(":")
+            out[name] = getattr(importlib.import_module(f"{__package__}.{mod}"), fn)
+    return out
 
 
 def _sha(p: Path) -> str:
@@ -38,8 +38,8 @@ def _sha(p: Path) -> str:
 def build_all(src: Path = SOURCES, out: Path = MANIFESTS) -> dict[str, dict[str, dict]]:
     src, out = Path(src), Path(out)
     done: dict[str, dict[str, dict]] = {}
-    for name, fn in BUILDERS.items():
-        sources = {rel: _sha(src / rel) for rel in INPUTS[name]}
+    for name, fn in builders().items():
+        sources = {rel: _sha(src / rel) for rel in DATASETS[name].inputs}
         for version, (splits, meta) in fn(src).items():
             done.setdefault(name, {})[version] = write(name, version, splits, {**meta, "sources": sources}, root=out)
     d = out / audioset.NAME / audioset.VERSION
@@ -48,7 +48,7 @@ def build_all(src: Path = SOURCES, out: Path = MANIFESTS) -> dict[str, dict[str,
     meta = {"dataset": audioset.NAME, "version": audioset.VERSION, "reconstruction": True, "splits": {},
             "title": "AudioSet single-source instruments (avbench reconstruction)",
             "protocol": "no shipped items: `avbench data derive audioset` builds them from the official segment CSVs",
-            "sources": {rel: _sha(src / rel) for rel in INPUTS["audioset"]},
+            "sources": {rel: _sha(src / rel) for rel in DATASETS["audioset"].inputs},
             "classes_sha256": _sha(d / "classes.json")}
     (d / "recipe.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return done

@@ -31,20 +31,35 @@ VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm")
 
 @dataclass(frozen=True)
 class DatasetInfo:
+    """One real dataset: what the loaders, the cards and the manifest builder read."""
+
     name: str
     title: str
     default_version: str
     card: str
     audio_rate: int | None = None     #: the native audio rate every file must have (None: any)
+    #: ``module:function`` under :mod:`avbench.data` that builds its shipped manifests from
+    #: the public lists (``python -m avbench.data.build_manifests``); None: none shipped
+    builder: str | None = None
+    #: the source lists (under ``avbench/data/sources``) its manifests are built from
+    inputs: tuple[str, ...] = ()
 
 
+_OVERLAPS = "cross_dataset_overlaps.csv"
 DATASETS: dict[str, DatasetInfo] = {
-    "urmp": DatasetInfo("urmp", "URMP", "1", "urmp.md", 48000),
-    "solos": DatasetInfo("solos", "Solos", "1", "solos.md"),
-    "music": DatasetInfo("music", "MUSIC / MUSIC-21", "object-prior", "music.md"),
-    "audioset": DatasetInfo("audioset", "AudioSet instruments (reconstruction)", "recon-1", "audioset.md"),
-    "fcvid": DatasetInfo("fcvid", "FCVID musical performance", "icmr2017", "fcvid.md"),
-    "yt8m": DatasetInfo("yt8m", "YouTube-8M musical instruments", "icmr2017", "yt8m.md"),
+    "urmp": DatasetInfo("urmp", "URMP", "1", "urmp.md", 48000, "urmp:build",
+                        ("urmp/pieces.csv", "urmp/tracks.csv", "urmp/shared_takes.csv")),
+    "solos": DatasetInfo("solos", "Solos", "1", "solos.md", None, "solos:build",
+                         ("solos/solos_ids.json", "solos/solos_timestamps.json", _OVERLAPS)),
+    "music": DatasetInfo("music", "MUSIC / MUSIC-21", "object-prior", "music.md", None, "music:build",
+                         ("music/MUSIC_solo_videos.json", "music/MUSIC21_solo_videos.json",
+                          "music/MUSIC_duet_videos.json", _OVERLAPS)),
+    "audioset": DatasetInfo("audioset", "AudioSet instruments (reconstruction)", "recon-1", "audioset.md",
+                            inputs=("audioset/ontology.json",)),
+    "fcvid": DatasetInfo("fcvid", "FCVID musical performance", "icmr2017", "fcvid.md", None, "icmr:build_fcvid",
+                         ("fcvid/fcvid_dataset.csv", "fcvid/classes.csv", _OVERLAPS)),
+    "yt8m": DatasetInfo("yt8m", "YouTube-8M musical instruments", "icmr2017", "yt8m.md", None, "icmr:build_yt8m",
+                        ("yt8m/yt8m_dataset.csv", "yt8m/classes.csv", _OVERLAPS)),
 }
 
 

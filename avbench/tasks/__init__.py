@@ -72,7 +72,7 @@ def version_choices(name: str) -> str:
         known = ", ".join(sorted({n for n, _ in available()}))
         return f"no versions: it is not a task (tasks: {known})"
     if d.binding == "synth":
-        from ..data import synth_ensembles as se
+        from ..data import synth as se
 
         out = []
         for v, vd in sorted(d.versions.items(), key=lambda kv: (-kv[1].protocol, kv[0].endswith("mini") is False,

@@ -19,7 +19,7 @@ scoring protocol 1.  Versions ``2`` and ``2-mini`` (same data) follow protocol 2
 trivial items (at least two sources sound in every separation item), opaque item ids,
 frames keyed by player position, and only the declared inputs.  Versions ``3`` and
 ``3-mini`` follow protocol 2 on data version 2 (``full2``, ``mini2``): held-out timbres,
-expressive playing and styled video (:mod:`avbench.data.soundfonts`, :mod:`avbench.scenes`).
+expressive playing and styled video (:mod:`avbench.data.synth.soundfonts`, :mod:`avbench.data.synth.scenes`).
 """
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import audio as au
-from ..data import synth_ensembles as se
+from ..data import synth as se
 from ..errors import TaskError
 from ..instruments import CLASSES
-from ..scenes import styled_frames
+from ..data.synth.scenes import styled_frames
 from ..video import player_frames
 from .base import Clip, Item, Task, TaskSpec, items_sha256, mixture_of
 from .declared import declared, registry
@@ -68,8 +68,13 @@ def versions() -> dict[str, str]:
     return {v: d.data for v, d in declared(NAMES[0]).versions.items()}
 
 
-#: the task version of the current scoring protocol on each data configuration
-CURRENT = {"mini": "2-mini", "full": "2", "mini2": "3-mini", "full2": "3"}
+def current(config: str) -> str:
+    """The task version of the current scoring protocol on a data configuration: of the
+    built-in versions that read it, the one of the highest protocol (from the declarations)."""
+    reads = [(d.protocol, v) for v, d in declared(NAMES[0]).versions.items() if d.data == config]
+    if not reads:
+        raise KeyError(f"no built-in task version reads the data configuration {config!r}")
+    return max(reads)[1]
 
 
 def active_fraction(x: np.ndarray, frame: int = ACTIVE_FRAME, db: float = ACTIVE_DB) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from avbench.data import synth_ensembles as se
+from avbench.data import synth as se
 from avbench.instruments import INSTRUMENTS
 
 from .._common import workdir
@@ -47,7 +47,7 @@ def _source_template(inst: str, source: str, program: int, key: int) -> np.ndarr
 def v2_sources(inst: str, timbres: str) -> list[str]:
     """The timbre sources whose notes make an instrument's templates: those of its training
     families (``train``) or of its val/test families (``heldout``)."""
-    from avbench.data import soundfonts
+    from avbench.data.synth import soundfonts
 
     split = {"train": "train", "heldout": "test"}[timbres]
     return [m for f in soundfonts.families(inst, split) for m in f["members"]]

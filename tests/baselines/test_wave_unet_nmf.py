@@ -151,7 +151,7 @@ def test_nmf_separates_sources_with_their_own_templates():
 def test_informed_nmf_on_data_version_2_hears_only_training_timbres():
     """On data version 2 the templates come from the training families: no source of a
     val/test family is rendered (the held-out probe renders exactly those)."""
-    from avbench.data import soundfonts
+    from avbench.data.synth import soundfonts
     from baselines.informed_nmf import templates
 
     if soundfonts.missing_fonts():
@@ -175,7 +175,7 @@ def test_informed_nmf_templates_share_no_timbre_with_the_test_split(mini2, monke
     """The template set actually built (every source rendered, recorded under
     ``<instrument>:sources``) against the timbres the generated test split plays, per
     instrument: they must not intersect.  The held-out probe must hit them."""
-    from avbench.data import synth_ensembles as se
+    from avbench.data import synth as se
     from baselines.informed_nmf import templates
 
     rendered: dict[str, set] = {}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from avbench import audio as au
-from avbench.data import synth_ensembles as se
+from avbench.data import synth as se
 from avbench.instruments import BY_NAME, CLASSES
 from avbench.video import draw_player, player_frames, player_state, read_video, tile, write_mp4
 

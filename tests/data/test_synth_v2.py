@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from avbench import audio as au
-from avbench.data import additive, performance as perf, soundfonts, synth_ensembles as se
+from avbench.data import synth as se
+from avbench.data.synth import additive, performance as perf, soundfonts
 from avbench.errors import DataError
 from avbench.instruments import BY_NAME, CLASSES
 
@@ -229,7 +230,7 @@ def test_additive_models_sound_at_their_pitch():
 
 
 def _motion_onset_correlation(inst, style, seed=0, fps=8.0, seconds=12.0):
-    from avbench import scenes
+    from avbench.data.synth import scenes
     from avbench.video import Note
 
     rng = np.random.default_rng(seed)
@@ -254,7 +255,7 @@ def _motion_onset_correlation(inst, style, seed=0, fps=8.0, seconds=12.0):
 def test_player_motion_follows_the_onsets(inst):
     """The frame-difference energy of a styled player (camera noise, blur and JPEG
     included) correlates with its note onsets."""
-    from avbench import scenes
+    from avbench.data.synth import scenes
 
     r = [_motion_onset_correlation(inst, scenes.plan_style(inst, "test", np.random.default_rng(seed)), seed)
          for seed in range(3)]
@@ -262,7 +263,7 @@ def test_player_motion_follows_the_onsets(inst):
 
 
 def test_styles_held_out_and_recorded(mini2):
-    from avbench import scenes
+    from avbench.data.synth import scenes
 
     seen = {"train": set(), "val": set(), "test": set()}
     for r in se.read_manifest(mini2):
@@ -277,9 +278,9 @@ def test_styles_held_out_and_recorded(mini2):
 def test_dataset_card_shows_the_measured_table():
     from pathlib import Path
 
-    card = (Path(se.__file__).parent / "cards" / "synth-ensembles.md").read_text()
+    card = (Path(se.__file__).parents[1] / "cards" / "synth-ensembles.md").read_text()
     assert soundfonts.card_table() in card
-    png = Path(se.__file__).parents[2] / "docs" / "synth-ensembles-frames.png"
+    png = Path(se.__file__).parents[3] / "docs" / "synth-ensembles-frames.png"
     assert "../../../docs/synth-ensembles-frames.png" in card
     if png.exists():  # a checkout (the wheel carries the card, not the picture)
         assert png.stat().st_size < 2_000_000

@@ -327,7 +327,7 @@ def parsers(n: int = 1_000_000, seed: int = 0, which=("csv", "meta", "npy")) -> 
 
 # ============================================================================ shared set-up
 def _setup():
-    from avbench.data import synth_ensembles as se
+    from avbench.data import synth as se
 
     se.generate("mini", progress=False)
     from avbench.testing import checklist as ck

@@ -31,11 +31,11 @@ scores 0.9-1.0; different recordings of one instrument 0.3-0.8 and 0.1-0.6); fam
 are the connected groups.  A class's preset that takes half or more of its samples from
 another class's preset of the same font (TimGM6mb's viola is its violin) is not a sample
 set of that class.  Where fewer than three families remain, the sample-free models of
-:mod:`avbench.data.additive` (``additive``, then ``source-filter``) are further families,
+:mod:`avbench.data.synth.additive` (``additive``, then ``source-filter``) are further families,
 in the training split; they share no data with the fonts by construction, and their
 similarity to them is reported (steady low tones score high on both measures whatever
 their source, so the measures cannot tell them apart there).  The measured table is committed as
-``timbres.json`` (``python -m avbench.data.soundfonts measure``) and a test re-measures it.
+``timbres.json`` (``python -m avbench.data.synth.soundfonts measure``) and a test re-measures it.
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ...errors import DataError
 from . import additive
 
 RENDER_RATE = 44100
@@ -306,7 +306,7 @@ def _union_find(nodes, edges):
 def measure(seed: int = 20261202) -> dict:
     """Measure every instrument's presets and group them into families (the table behind
     ``timbres.json``); also assigns each class's held-out family (seeded)."""
-    from ..instruments import INSTRUMENTS
+    from ...instruments import INSTRUMENTS
 
     structure = {fid: preset_samples(f.path()) for fid, f in FONTS.items()}
     table: dict = {"rule": {"spectral_same": SPECTRAL_SAME, "waveform_same": WAVEFORM_SAME,
@@ -379,7 +379,7 @@ def load_table() -> dict:
         return json.loads(TABLE.read_text())
     except (OSError, ValueError) as e:
         raise DataError("the timbre table cannot be read", path=TABLE,
-                        fix="reinstall avbench, or re-create it: python -m avbench.data.soundfonts measure") from e
+                        fix="reinstall avbench, or re-create it: python -m avbench.data.synth.soundfonts measure") from e
 
 
 def families(instrument: str, split: str) -> list[dict]:
@@ -395,7 +395,7 @@ def card_table(table: dict | None = None) -> str:
     t = table or load_table()
     lines = ["| class | train families | val/test families | left out | most similar families (spectral / waveform) |",
              "|---|---|---|---|---|"]
-    from ..instruments import CLASSES
+    from ...instruments import CLASSES
 
     for inst in CLASSES:
         d = t["instruments"][inst]
@@ -413,7 +413,7 @@ def card_table(table: dict | None = None) -> str:
 def main(argv=None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m avbench.data.soundfonts")
+    p = argparse.ArgumentParser(prog="python -m avbench.data.synth.soundfonts")
     p.add_argument("command", choices=["measure", "check"])
     a = p.parse_args(argv)
     for e in missing_fonts():

@@ -32,8 +32,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .instruments import BY_NAME
-from .video import PlayerState, player_state
+from ...instruments import BY_NAME
+from ...video import PlayerState, player_state
 
 BACKGROUNDS = ("gradient", "stripes", "checker", "noise", "room", "curtain", "bokeh", "tiles")
 STYLE_SPLITS = {"train": BACKGROUNDS[:6], "val": BACKGROUNDS[6:], "test": BACKGROUNDS[6:]}
