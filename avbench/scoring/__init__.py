@@ -24,9 +24,9 @@ children, resume state), :mod:`.summaries`, :mod:`.memory` (:func:`evaluate`) an
 """
 from .engine import CHUNK, SCORE_MEM_GB, SCORE_TIMEOUT, Profile
 from .memory import evaluate
-from .mixture import input_mixture_metrics
+from .mixture import input_mixture_metrics, mixture_metrics
 from .rules import (BUCKET_NAMES, IDENTICAL_CAP_DB, NEAR_COPY_DB, PROTOCOL2_KEYS, PROTOCOL_PARAMS,
-                    check_metric_params, metric_params, mixture_metrics, score_separation_item, sep_metrics)
+                    check_metric_params, metric_params, score_separation_item, sep_metrics)
 from .score import rescore, results_dir, score, scores_path
 from .summaries import set_stats, summarize_separation
 

@@ -32,13 +32,15 @@ def _sources_sha(folder: Path) -> str:
 def _kernel_key(task: Task) -> str:
     """What the input mixture's scores depend on: the task version and its items, the
     metric parameters, the metrics with a mixture role, and the kernels' source."""
-    msg = json.dumps([task.spec.key, task.spec.items_sha256, task.spec.metric_params, _names(),
+    msg = json.dumps([task.spec.key, task.spec.items_sha256, task.spec.metric_params, mixture_metrics(),
                       _kernel_source_sha()], sort_keys=True)
     return hashlib.sha256(msg.encode()).hexdigest()[:32]
 
 
-def _names() -> list[str]:
-    return [m.name for m in M.with_role("separation", "mixture_of")]
+def mixture_metrics() -> tuple[str, ...]:
+    """The input mixture's scores a row carries for its improvements (``sdr_in``,
+    ``si_sdr_in``: the registry's metrics with a mixture role), in column order."""
+    return tuple(m.name for m in M.with_role("separation", "mixture_of"))
 
 
 def mixture_scores(ref: np.ndarray, mix: np.ndarray, present: list[int], params: dict) -> dict[str, np.ndarray]:
@@ -61,7 +63,7 @@ def mixture_scores(ref: np.ndarray, mix: np.ndarray, present: list[int], params:
 
 def input_mixture_metrics(task: Task, item, ref: np.ndarray, present: list[int]) -> dict[str, tuple[float, ...]]:
     """The input mixture's scores as the estimate of each present source (``{slot:
-    (sdr_in, si_sdr_in)}``, in :func:`~avbench.scoring.rules.mixture_metrics` order, for
+    (sdr_in, si_sdr_in)}``, in :func:`mixture_metrics` order, for
     SDRi and SI-SDRi).  They depend on the task alone, so they are computed once per item
     and kept under ``$AVBENCH_HOME/scoring/mixture/`` keyed by the task version, its
     items, the metric parameters and the kernels' source (:func:`_kernel_key`); a damaged
@@ -70,7 +72,7 @@ def input_mixture_metrics(task: Task, item, ref: np.ndarray, present: list[int])
     from ..safeio import read_regular
 
     slots = [task.spec.slots[k] for k in present]
-    names = _names()
+    names = mixture_metrics()
     name = hashlib.sha256(item.id.encode()).hexdigest()[:32] + ".json"
     path = home() / "scoring" / "mixture" / task.spec.key / _kernel_key(task) / name
     try:

@@ -11,7 +11,7 @@ from ..metrics import registry as M
 from ..metrics.functional.silence import BUCKETS
 from ..profile import timed
 from ..tasks.base import Task, protocol_number
-from .mixture import input_mixture_metrics
+from .mixture import input_mixture_metrics, mixture_metrics
 
 #: a (near-)copy of its reference scores at most this (dB); flagged AVB452
 IDENTICAL_CAP_DB = 100.0
@@ -26,12 +26,6 @@ NEAR_COPY_DB = 60.0
 
 def _sep(pred) -> tuple[str, ...]:
     return tuple(m.name for m in M.of_family("separation") if pred(m))
-
-
-def mixture_metrics() -> tuple[str, ...]:
-    """The input mixture's scores a row carries for its improvements (``sdr_in``,
-    ``si_sdr_in``: the registry's metrics with a mixture role)."""
-    return _sep(lambda m: m.mixture_of is not None)
 
 
 def _near_copy() -> tuple[str, ...]:
